@@ -1,0 +1,41 @@
+"""Host statistics and description for the ``machine.*`` API namespace."""
+
+from components.machine.proc_stats import (
+    HISTORY_SIZE,
+    MoonrakerStat,
+    NetIfaceStats,
+    ProcStatNotify,
+    ProcStatsResult,
+    ProcStatsSampler,
+    SystemMemory,
+    ThrottledState,
+    decode_throttled,
+)
+from components.machine.system_info import (
+    collect_canbus,
+    collect_cpu_info,
+    collect_distribution,
+    collect_network,
+    collect_sd_info,
+    collect_system_info,
+    collect_virtualization,
+)
+
+__all__ = [
+    "HISTORY_SIZE",
+    "MoonrakerStat",
+    "NetIfaceStats",
+    "ProcStatNotify",
+    "ProcStatsResult",
+    "ProcStatsSampler",
+    "SystemMemory",
+    "ThrottledState",
+    "collect_canbus",
+    "collect_cpu_info",
+    "collect_distribution",
+    "collect_network",
+    "collect_sd_info",
+    "collect_system_info",
+    "collect_virtualization",
+    "decode_throttled",
+]

@@ -1,0 +1,213 @@
+"""The server: config, event bus, method table, database, transports and components."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tornado.httpserver
+import tornado.web
+
+from gateway import loader
+from gateway.component import Component
+from gateway.config import Config
+from gateway.database import Database
+from gateway.errors import PrinterNotReady
+from gateway.events import EventBus
+from gateway.logs import LogManager
+from gateway.registry import Endpoint, Registry
+from gateway.request import Request
+from gateway.settings import ServerSection
+from gateway.transports.connection import Connection, ConnectionManager
+from gateway.transports.http import ApiHandler, JsonRpcHttpHandler
+from gateway.transports.jsonrpc import JsonRpcDispatcher, notification_frame
+from gateway.transports.websocket import WebSocketHandler
+
+log = logging.getLogger(__name__)
+
+TEST_CLIENT_DIR = Path(__file__).resolve().parent.parent / "test" / "client"
+
+
+@dataclass(slots=True)
+class ServerOptions:
+    data_dir: Path
+    config_path: Path | None = None
+    log_file: Path | None = None
+    # test runs set this to print nothing to stderr
+    console_log: bool = True
+    # components loaded on top of the defaults, for tests and tools
+    extra_components: list[str] = field(default_factory=list)
+
+    @property
+    def resolved_config_path(self) -> Path:
+        return self.config_path or self.data_dir / "config" / "moonraker.conf"
+
+
+def make_data_dirs(data_dir: Path) -> None:
+    for sub in ("config", "gcodes", "logs", "database"):
+        (data_dir / sub).mkdir(parents=True, exist_ok=True)
+
+
+AccessCheck = Callable[[Endpoint, Request], None]
+OriginCheck = Callable[[str, str], bool]
+
+
+class Server:
+    def __init__(self, options: ServerOptions, logs: LogManager | None = None) -> None:
+        self.options = options
+        self.data_dir = options.data_dir
+        make_data_dirs(self.data_dir)
+        self.config = Config.load(options.resolved_config_path)
+        self.server_config = self.config.section("server", ServerSection)
+        self.logs = logs or LogManager()
+        self.events = EventBus()
+        self.registry = Registry()
+        self.connections = ConnectionManager()
+        self.dispatcher = JsonRpcDispatcher(self)
+        self.components: dict[str, Component] = {}
+        self.failed_components: list[str] = []
+        self.warnings: list[str] = []
+        self.registered_directories: list[str] = []
+        # the printer component keeps these current; Moonraker calls the printer "klippy"
+        self.klippy_connected = False
+        self.klippy_state = "disconnected"
+        self.klippy_message = "Printer not connected"
+        # the access component installs these; until then every peer is trusted
+        self.access_check: AccessCheck | None = None
+        self.origin_check: OriginCheck | None = None
+        self.database = Database(self.data_dir / "database" / "skysail.sqlite")
+        self.start_time = time.time()
+        self.restart_requested = False
+        self._stopping = asyncio.Event()
+        self._http: tornado.httpserver.HTTPServer | None = None
+        self.port: int | None = None
+
+        from gateway import server_api
+
+        server_api.register(self)
+        loader.load_components(self)
+        for name in options.extra_components:
+            loader.load_one(self, name)
+
+    # -- endpoints and notifications --------------------------------------------------
+
+    def register_endpoint(self, name: str, handler: Any, **kwargs: Any) -> Endpoint:
+        return self.registry.register(name, handler, **kwargs)
+
+    def send_notification(self, method: str, params: list[Any] | None = None) -> None:
+        self.connections.broadcast(notification_frame(method, params))
+
+    def check_access(self, endpoint: Endpoint, request: Request) -> None:
+        if self.access_check is not None:
+            self.access_check(endpoint, request)
+        if endpoint.requires_printer and not self.klippy_connected:
+            raise PrinterNotReady()
+
+    def check_websocket_origin(self, origin: str, host: str) -> bool:
+        if self.origin_check is not None:
+            return self.origin_check(origin, host)
+        return True
+
+    def connection_opened(self, conn: Connection, headers: Mapping[str, str]) -> None:
+        self.connections.add(conn)
+        self.events.emit("websocket:connected", conn, headers)
+
+    def connection_closed(self, conn: Connection) -> None:
+        self.connections.remove(conn)
+        self.events.emit("websocket:disconnected", conn)
+
+    def set_printer_state(self, connected: bool, state: str, message: str) -> None:
+        self.klippy_connected = connected
+        self.klippy_state = state
+        self.klippy_message = message
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def make_app(self) -> tornado.web.Application:
+        cfg = self.server_config
+        routes: list[Any] = [
+            (r"/websocket", WebSocketHandler, {"server": self}),
+            (r"/server/jsonrpc", JsonRpcHttpHandler, {"server": self}),
+            (
+                r"/test/client/(.*)",
+                tornado.web.StaticFileHandler,
+                {"path": str(TEST_CLIENT_DIR), "default_filename": "index.html"},
+            ),
+            (r"/.*", ApiHandler, {"server": self}),
+        ]
+        return tornado.web.Application(
+            routes,
+            websocket_max_message_size=cfg.max_websocket_message_size * 1024,
+            websocket_ping_interval=10,
+            websocket_ping_timeout=30,
+            compress_response=False,
+            log_function=_log_request,
+        )
+
+    async def start(self, sockets: list[socket.socket] | None = None) -> None:
+        for name, component in list(self.components.items()):
+            try:
+                await component.start()
+            except Exception as exc:
+                log.exception("component %s failed to start", name)
+                self.failed_components.append(name)
+                self.warnings.append(f"Component {name} failed to start: {exc}")
+                del self.components[name]
+        app = self.make_app()
+        self._http = tornado.httpserver.HTTPServer(
+            app,
+            max_body_size=self.server_config.max_upload_size * 1024 * 1024,
+            xheaders=False,
+        )
+        if sockets is None:
+            sockets = bind_sockets(self.server_config.host, self.server_config.port)
+        self._http.add_sockets(sockets)
+        self.port = sockets[0].getsockname()[1]
+        log.info("Skysail listening on %s:%d", self.server_config.host, self.port)
+        self.events.emit("server:started")
+
+    async def wait_stopped(self) -> None:
+        await self._stopping.wait()
+
+    def request_stop(self, restart: bool = False) -> None:
+        self.restart_requested = self.restart_requested or restart
+        self._stopping.set()
+
+    async def stop(self) -> None:
+        if self._http is not None:
+            self._http.stop()
+        for conn in list(self.connections.connections.values()):
+            conn.close(1001, "Server shutting down")
+        for name, component in reversed(list(self.components.items())):
+            try:
+                await component.stop()
+            except Exception:
+                log.exception("component %s failed to stop", name)
+        if self._http is not None:
+            await self._http.close_all_connections()
+            self._http = None
+        self.database.close()
+
+
+_access_log = logging.getLogger("tornado.access")
+
+
+def _log_request(handler: tornado.web.RequestHandler) -> None:
+    # per-request logging at INFO costs more than serving server.info; keep it for debugging
+    status = handler.get_status()
+    if status >= 500:
+        _access_log.warning("%d %s", status, handler._request_summary())
+    elif _access_log.isEnabledFor(logging.DEBUG):
+        _access_log.debug("%d %s", status, handler._request_summary())
+
+
+def bind_sockets(host: str, port: int) -> list[socket.socket]:
+    import tornado.netutil
+
+    return tornado.netutil.bind_sockets(port, address=host, reuse_port=False)

@@ -1,0 +1,151 @@
+"""moonraker.conf-style INI parsed once into typed msgspec structs.
+
+A bad value stops start-up with a message naming the section, the option and what was
+expected; an unknown option is a warning. Sections are typed on first use so that each
+component declares its own struct beside its code.
+"""
+
+from __future__ import annotations
+
+import configparser
+import logging
+import types
+import typing
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import msgspec
+
+log = logging.getLogger(__name__)
+
+S = TypeVar("S", bound=msgspec.Struct)
+
+
+class ConfigError(Exception):
+    """Start-up stops with this message."""
+
+
+def _is_list_type(tp: Any) -> bool:
+    origin = typing.get_origin(tp)
+    if origin in (list, tuple, set, frozenset):
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_is_list_type(arg) for arg in typing.get_args(tp))
+    return False
+
+
+def _type_name(tp: Any) -> str:
+    if isinstance(tp, type):
+        return tp.__name__
+    return str(tp).replace("typing.", "")
+
+
+def split_list(raw: str) -> list[str]:
+    """INI lists are one item per line, or comma separated on one line."""
+    parts = raw.splitlines() if "\n" in raw.strip() else raw.split(",")
+    return [p.strip() for p in parts if p.strip()]
+
+
+_NULL_WORDS = {"none", "null", ""}
+
+
+def convert_option(section: str, option: str, raw: str, tp: Any) -> Any:
+    value: Any = raw
+    if _is_list_type(tp):
+        value = split_list(raw)
+    elif raw.strip().lower() in _NULL_WORDS and _accepts_none(tp):
+        return None
+    else:
+        value = raw.strip()
+    try:
+        return msgspec.convert(value, tp, strict=False)
+    except msgspec.ValidationError:
+        raise ConfigError(
+            f"[{section}] option '{option}': expected {_type_name(tp)}, got {raw!r}"
+        ) from None
+
+
+def _accepts_none(tp: Any) -> bool:
+    return type(None) in typing.get_args(tp)
+
+
+class Config:
+    """The parsed file. `section(name, Struct)` returns the typed section."""
+
+    def __init__(self, parser: configparser.ConfigParser, path: Path | None) -> None:
+        self._parser = parser
+        self.path = path
+        self._typed: dict[str, msgspec.Struct] = {}
+
+    @classmethod
+    def load(cls, path: Path | None) -> Config:
+        parser = configparser.ConfigParser(interpolation=None, strict=True)
+        parser.optionxform = str  # type: ignore[assignment,method-assign]
+        if path is not None and path.exists():
+            try:
+                parser.read(path, encoding="utf-8")
+            except configparser.Error as exc:
+                raise ConfigError(f"{path}: {exc}") from None
+            return cls(parser, path)
+        return cls(parser, None)
+
+    @classmethod
+    def from_string(cls, text: str) -> Config:
+        parser = configparser.ConfigParser(interpolation=None, strict=True)
+        parser.optionxform = str  # type: ignore[assignment,method-assign]
+        try:
+            parser.read_string(text)
+        except configparser.Error as exc:
+            raise ConfigError(str(exc)) from None
+        return cls(parser, None)
+
+    def has_section(self, name: str) -> bool:
+        return self._parser.has_section(name)
+
+    def sections(self) -> list[str]:
+        return self._parser.sections()
+
+    def prefixed_sections(self, prefix: str) -> list[str]:
+        """Names after `prefix ` of sections like `[gcode_macro PAUSE]`."""
+        start = prefix + " "
+        return [s[len(start) :].strip() for s in self.sections() if s.startswith(start)]
+
+    def raw(self, name: str) -> dict[str, str]:
+        if not self._parser.has_section(name):
+            return {}
+        return dict(self._parser.items(name))
+
+    def section(self, name: str, struct: type[S]) -> S:
+        cached = self._typed.get(name)
+        if cached is not None:
+            if not isinstance(cached, struct):
+                raise TypeError(f"section {name} already typed as {type(cached).__name__}")
+            return cached
+        raw = self.raw(name)
+        hints = typing.get_type_hints(struct)
+        fields = {f.name: f for f in msgspec.structs.fields(struct)}
+        values: dict[str, Any] = {}
+        for option, text in raw.items():
+            field = fields.get(option)
+            if field is None:
+                log.warning("[%s] unknown option '%s' ignored", name, option)
+                continue
+            values[field.name] = convert_option(name, option, text, hints[field.name])
+        try:
+            typed = struct(**values)
+        except (ValueError, TypeError, msgspec.ValidationError) as exc:
+            raise ConfigError(f"[{name}] {exc}") from None
+        self._typed[name] = typed
+        return typed
+
+    def unused_sections(self, handled_prefixes: Iterable[str] = ()) -> list[str]:
+        prefixes = tuple(p + " " for p in handled_prefixes)
+        return [s for s in self.sections() if s not in self._typed and not s.startswith(prefixes)]
+
+    def as_dict(self) -> dict[str, Any]:
+        """Typed values of every section parsed so far, for server.config."""
+        return {name: msgspec.to_builtins(value) for name, value in self._typed.items()}
+
+    def orig(self) -> dict[str, dict[str, str]]:
+        return {"DEFAULT": {}, **{s: self.raw(s) for s in self.sections()}}

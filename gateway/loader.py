@@ -1,0 +1,49 @@
+"""Loads components by module name from config; the gateway never imports one directly."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import TYPE_CHECKING
+
+from gateway.component import Component
+from gateway.config import ConfigError
+
+if TYPE_CHECKING:
+    from gateway.app import Server
+
+log = logging.getLogger(__name__)
+
+# always loaded, in this order (later ones may use earlier ones)
+CORE_COMPONENTS: tuple[str, ...] = ("database",)
+# loaded when their config section is present
+OPTIONAL_COMPONENTS: tuple[str, ...] = ()
+
+
+def component_names(server: Server) -> list[str]:
+    names = list(CORE_COMPONENTS)
+    names += [n for n in OPTIONAL_COMPONENTS if server.config.has_section(n)]
+    return names
+
+
+def load_components(server: Server) -> dict[str, Component]:
+    loaded: dict[str, Component] = {}
+    for name in component_names(server):
+        try:
+            module = importlib.import_module(f"components.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name and exc.name.startswith(f"components.{name}"):
+                log.info("component %s not available", name)
+                continue
+            raise
+        loader = getattr(module, "load_component", None)
+        if loader is None:
+            raise ConfigError(f"component {name} has no load_component()")
+        loaded[name] = loader(server)
+        server.components[name] = loaded[name]
+    return loaded
+
+
+def load_one(server: Server, name: str) -> None:
+    module = importlib.import_module(f"components.{name}")
+    server.components[name] = module.load_component(server)

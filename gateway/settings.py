@@ -1,0 +1,70 @@
+"""Typed structs of the core's config sections ([server], [authorization], [database],
+[file_manager], [web]). Other sections are typed by the component that owns them."""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class ServerSection(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    host: str = "127.0.0.1"
+    port: int = 7125
+    # MiB, as Moonraker
+    max_upload_size: int = 1024
+    max_websocket_connections: int = 50
+    # KiB; a larger frame closes the websocket with 1009 "message too big"
+    max_websocket_message_size: int = 4096
+    enable_debug_logging: bool = False
+    log_level: str = "INFO"
+    # MiB per log file before it rotates; backups kept
+    log_max_size: int = 10
+    log_backup_count: int = 3
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"option 'port': expected 0-65535, got {self.port}")
+        if self.max_upload_size <= 0:
+            raise ValueError("option 'max_upload_size': expected a positive number of MiB")
+        if self.max_websocket_connections <= 0:
+            raise ValueError("option 'max_websocket_connections': expected a positive integer")
+        if self.max_websocket_message_size <= 0:
+            raise ValueError("option 'max_websocket_message_size': expected positive KiB")
+        if self.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError(
+                f"option 'log_level': expected DEBUG, INFO, WARNING or ERROR, got {self.log_level}"
+            )
+
+
+class AuthorizationSection(msgspec.Struct, kw_only=True):
+    trusted_clients: list[str] = msgspec.field(default_factory=lambda: ["127.0.0.0/8", "::1/128"])
+    cors_domains: list[str] = msgspec.field(default_factory=list)
+    force_logins: bool = False
+    default_source: str = "moonraker"
+    login_timeout: int = 90
+    enable_api_key: bool = True
+    max_login_attempts: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.default_source not in {"moonraker", "ldap"}:
+            raise ValueError(
+                f"option 'default_source': expected moonraker, got {self.default_source}"
+            )
+        if self.login_timeout <= 0:
+            raise ValueError("option 'login_timeout': expected a positive number of days")
+
+
+class DatabaseSection(msgspec.Struct, kw_only=True):
+    # default: DATA_DIR/database
+    database_path: str | None = None
+
+
+class FileManagerSection(msgspec.Struct, kw_only=True):
+    enable_object_processing: bool = False
+    queue_gcode_uploads: bool = False
+    enable_config_write_access: bool = True
+    check_klipper_config_path: bool = False
+
+
+class WebSection(msgspec.Struct, kw_only=True):
+    # a built Mainsail or Fluidd folder served at / from the same origin
+    path: str | None = None
