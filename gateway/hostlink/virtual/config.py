@@ -1,0 +1,70 @@
+"""Configuration of the virtual Marlin printer (all fields defaulted, keyword-only)."""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class VirtualPrinterConfig(msgspec.Struct, kw_only=True, frozen=True):
+    """What the simulated board is built with.
+
+    Defaults follow a stock Marlin 2.1 configuration on an AVR-class board.  Durations of
+    physical processes (moves, heating, dwell, firmware timers such as ``M155``/``busy:``
+    intervals) are simulated durations: they take ``duration / time_scale`` seconds of wall
+    time.  Serial wire pacing is never scaled: the baud rate is real.
+    """
+
+    # --- serial line -----------------------------------------------------------------
+    baud: int = 250000
+    bufsize: int = 4  # command queue slots (BUFSIZE)
+    rx_buffer_size: int = 128  # RX ring bytes; like AVR, one slot stays free
+    tx_buffer_size: int = 0  # 0: firmware waits for its output to leave the wire
+    max_cmd_size: int = 96  # MAX_CMD_SIZE: longer lines are truncated
+    host_buffer_size: int = 4096  # bytes the host OS/adapter accepts ahead of the wire
+    advanced_ok: bool = True
+    emergency_parser: bool = True
+    reset_on_open: bool = False  # behave like an AVR board whose DTR resets it on open
+    boot_time: float = 0.0  # wall seconds after a reset during which input is lost
+    # --- features ----------------------------------------------------------------------
+    autoreport_temp: bool = True
+    autoreport_pos: bool = True
+    autoreport_sd_status: bool = True
+    host_action_commands: bool = True
+    prompt_support: bool = True
+    sdcard: bool = True
+    sd_dir: str | None = None  # None: a fresh temporary directory
+    firmware_version: str = "2.1.2.1"
+    machine_type: str = "Virtual Printer"
+    uuid: str = "d2f0c7a0-5c3b-4a7e-9a53-5b1d7c9e0a11"
+    # --- timing ------------------------------------------------------------------------
+    time_scale: float = 1.0
+    command_delay: float = 0.0  # extra processing per command, wall seconds
+    keepalive_interval: float = 2.0  # DEFAULT_KEEPALIVE_INTERVAL (M113)
+    first_move_delay: float = 0.1  # BLOCK_DELAY_FOR_1ST_MOVE
+    starvation_threshold: float = 2.0  # longer idle gaps are deliberate, not starvation
+    # --- machine -----------------------------------------------------------------------
+    block_buffer_size: int = 16
+    bed_size: tuple[float, float, float] = (235.0, 235.0, 250.0)
+    steps_per_mm: tuple[float, float, float, float] = (80.0, 80.0, 400.0, 93.0)
+    max_feedrate: tuple[float, float, float, float] = (300.0, 300.0, 5.0, 25.0)  # mm/s
+    max_acceleration: tuple[float, float, float, float] = (3000.0, 3000.0, 100.0, 10000.0)
+    acceleration: float = 3000.0  # M204 P
+    retract_acceleration: float = 3000.0  # M204 R
+    travel_acceleration: float = 3000.0  # M204 T
+    junction_deviation: float = 0.013
+    default_feedrate: float = 50.0  # mm/s until the first F word
+    homing_feedrate: tuple[float, float, float] = (50.0, 50.0, 4.0)  # mm/s
+    mm_per_arc_segment: float = 1.0
+    # --- thermal -----------------------------------------------------------------------
+    extruder_count: int = 1
+    heated_bed: bool = True
+    ambient_temp: float = 22.0
+    hotend_max_rise: float = 280.0  # steady state at full power above ambient
+    hotend_time_constant: float = 20.0
+    bed_max_rise: float = 100.0
+    bed_time_constant: float = 60.0
+    temp_window: float = 1.0
+    temp_hysteresis: float = 3.0
+    temp_residency_time: float = 10.0
+    bed_residency_time: float = 10.0
+    extrude_mintemp: float = 170.0
