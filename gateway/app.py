@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 import time
@@ -25,9 +26,9 @@ from gateway.registry import Endpoint, Registry
 from gateway.request import Request
 from gateway.settings import ServerSection
 from gateway.transports.connection import Connection, ConnectionManager
-from gateway.transports.http import ApiHandler, JsonRpcHttpHandler
+from gateway.transports.http import JsonRpcHttpHandler, NotFoundHandler, ServerDelegate
 from gateway.transports.jsonrpc import JsonRpcDispatcher, notification_frame
-from gateway.transports.websocket import WebSocketHandler
+from gateway.transports.websocket import WebSocketUpgradeHandler
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +82,13 @@ class Server:
         # the access component installs these; until then every peer is trusted
         self.access_check: AccessCheck | None = None
         self.origin_check: OriginCheck | None = None
+        # extra headers for every fast-path HTTP answer (CORS), given the request headers
+        self.http_response_headers: Callable[[Mapping[str, str]], dict[str, str]] | None = None
         self.database = Database(self.data_dir / "database" / "skysail.sqlite")
         self.start_time = time.time()
         self.restart_requested = False
         self._stopping = asyncio.Event()
+        self._all_closed = asyncio.Event()
         self._http: tornado.httpserver.HTTPServer | None = None
         self.port: int | None = None
 
@@ -120,6 +124,8 @@ class Server:
 
     def connection_closed(self, conn: Connection) -> None:
         self.connections.remove(conn)
+        if not len(self.connections):
+            self._all_closed.set()
         self.events.emit("websocket:disconnected", conn)
 
     def set_printer_state(self, connected: bool, state: str, message: str) -> None:
@@ -129,23 +135,27 @@ class Server:
 
     # -- lifecycle ----------------------------------------------------------------------
 
+    async def _wait_connections_closed(self, limit: float) -> None:
+        if not len(self.connections):
+            return
+        self._all_closed.clear()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(limit):
+                await self._all_closed.wait()
+
     def make_app(self) -> tornado.web.Application:
-        cfg = self.server_config
         routes: list[Any] = [
-            (r"/websocket", WebSocketHandler, {"server": self}),
+            (r"/websocket", WebSocketUpgradeHandler, {"server": self}),
             (r"/server/jsonrpc", JsonRpcHttpHandler, {"server": self}),
             (
                 r"/test/client/(.*)",
                 tornado.web.StaticFileHandler,
                 {"path": str(TEST_CLIENT_DIR), "default_filename": "index.html"},
             ),
-            (r"/.*", ApiHandler, {"server": self}),
+            (r"/.*", NotFoundHandler, {"server": self}),
         ]
         return tornado.web.Application(
             routes,
-            websocket_max_message_size=cfg.max_websocket_message_size * 1024,
-            websocket_ping_interval=10,
-            websocket_ping_timeout=30,
             compress_response=False,
             log_function=_log_request,
         )
@@ -161,7 +171,7 @@ class Server:
                 del self.components[name]
         app = self.make_app()
         self._http = tornado.httpserver.HTTPServer(
-            app,
+            ServerDelegate(self, app),
             max_body_size=self.server_config.max_upload_size * 1024 * 1024,
             xheaders=False,
         )
@@ -184,6 +194,7 @@ class Server:
             self._http.stop()
         for conn in list(self.connections.connections.values()):
             conn.close(1001, "Server shutting down")
+        await self._wait_connections_closed(2.0)
         for name, component in reversed(list(self.components.items())):
             try:
                 await component.stop()

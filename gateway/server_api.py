@@ -28,6 +28,7 @@ def register(server: Server) -> None:
     reg("server.websocket.id", api.websocket_id)
     reg("server.restart", api.restart, http="POST /server/restart")
     reg("server.logs.rollover", api.logs_rollover, http="POST /server/logs/rollover")
+    reg("server.methods.list", api.methods_list, http="GET /server/methods/list")
 
 
 class _ServerApi:
@@ -84,6 +85,10 @@ class _ServerApi:
         # answer first, then restart: the client gets its "ok"
         asyncio.get_running_loop().call_later(0.05, self.server.request_stop, True)
         return "ok"
+
+    def methods_list(self, request: Request) -> dict[str, Any]:
+        """Our own addition: every JSON-RPC method name, for the test client."""
+        return {"methods": sorted(self.server.registry.methods)}
 
     def logs_rollover(self, request: Request) -> dict[str, Any]:
         app = request.get_str("application", None)

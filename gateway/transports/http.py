@@ -1,25 +1,43 @@
-"""HTTP adapter: translates a Tornado request into a registry call and back."""
+"""HTTP adapter. Registry routes are answered by a lean message delegate plugged into
+Tornado's HTTPServer (no RequestHandler, no router); every other path (websocket upgrade,
+static files, streaming uploads) goes on to the Tornado Application.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import http.client
 import logging
+import urllib.parse
 from typing import TYPE_CHECKING, Any
 
 import msgspec
+import tornado.httputil
 import tornado.web
+from tornado.httputil import (
+    HTTPConnection,
+    HTTPHeaders,
+    HTTPMessageDelegate,
+    HTTPServerConnectionDelegate,
+    RequestStartLine,
+    ResponseStartLine,
+)
 
 from gateway.errors import BadRequest, ServerError
 from gateway.request import Caller, Request, Transport
 
 if TYPE_CHECKING:
     from gateway.app import Server
+    from gateway.registry import Endpoint
 
 log = logging.getLogger(__name__)
 
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder().decode
-_JSON = "application/json; charset=UTF-8"
+JSON_TYPE = "application/json; charset=UTF-8"
 _BOOL_WORDS = {"true": True, "false": False, "1": True, "0": False}
+_REASONS = http.client.responses
+_tasks: set[asyncio.Task[None]] = set()
 
 
 def _hinted(name: str, value: str) -> tuple[str, Any]:
@@ -43,10 +61,11 @@ def _hinted(name: str, value: str) -> tuple[str, Any]:
     raise BadRequest(f"Unknown type hint '{hint}' for argument [{base}]")
 
 
-def _decode_values(values: dict[str, list[bytes]]) -> dict[str, Any]:
+def decode_values(values: dict[str, list[bytes]] | dict[str, list[str]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, raw in values.items():
-        text = raw[-1].decode("utf-8", errors="replace") if raw else ""
+        last = raw[-1] if raw else ""
+        text = last.decode("utf-8", errors="replace") if isinstance(last, bytes) else last
         key, value = _hinted(name, text)
         out[key] = value
     return out
@@ -56,97 +75,188 @@ def error_body(status: int, message: str) -> bytes:
     return _encode({"error": {"code": status, "message": message}})
 
 
+class ServerDelegate(HTTPServerConnectionDelegate):
+    """What Tornado's HTTPServer talks to: picks the fast path or the Application."""
+
+    def __init__(self, server: Server, app: tornado.web.Application) -> None:
+        self.server = server
+        self.app = app
+
+    def start_request(
+        self, server_conn: object, request_conn: HTTPConnection
+    ) -> HTTPMessageDelegate:
+        return _RequestDelegate(self, server_conn, request_conn)
+
+    def on_close(self, server_conn: object) -> None:
+        self.app.on_close(server_conn)
+
+
+class _RequestDelegate(HTTPMessageDelegate):
+    __slots__ = ("body", "conn", "endpoint", "inner", "outer", "path_args", "server_conn",
+                 "start", "verb_headers")
+
+    def __init__(self, outer: ServerDelegate, server_conn: object, conn: HTTPConnection) -> None:
+        self.outer = outer
+        self.server_conn = server_conn
+        self.conn = conn
+        self.inner: HTTPMessageDelegate | None = None
+        self.endpoint: Endpoint | None = None
+        self.path_args: dict[str, str] = {}
+        self.body: list[bytes] = []
+        self.start: RequestStartLine | None = None
+        self.verb_headers: HTTPHeaders | None = None
+
+    def headers_received(
+        self,
+        start_line: RequestStartLine | ResponseStartLine,
+        headers: HTTPHeaders,
+    ) -> Any:
+        assert isinstance(start_line, RequestStartLine)
+        path = start_line.path.split("?", 1)[0]
+        found = self.outer.server.registry.lookup_http(path)
+        if found is None:
+            inner = self.outer.app.start_request(self.server_conn, self.conn)
+            self.inner = inner
+            return inner.headers_received(start_line, headers)
+        self.start = start_line
+        self.verb_headers = headers
+        verbs, self.path_args = found
+        self.endpoint = verbs.get(start_line.method)
+        return None
+
+    def data_received(self, chunk: bytes) -> Any:
+        if self.inner is not None:
+            return self.inner.data_received(chunk)
+        self.body.append(chunk)
+        return None
+
+    def on_connection_close(self) -> None:
+        if self.inner is not None:
+            self.inner.on_connection_close()
+
+    def finish(self) -> None:
+        if self.inner is not None:
+            self.inner.finish()
+            return
+        assert self.start is not None and self.verb_headers is not None
+        endpoint = self.endpoint
+        if endpoint is None:
+            self._respond(405, error_body(405, "Method Not Allowed"))
+            return
+        try:
+            request = self._request(endpoint)
+            self.outer.server.check_access(endpoint, request)
+            result = endpoint.handler(request)
+        except ServerError as exc:
+            self._respond(exc.status, error_body(exc.status, exc.message))
+            return
+        except Exception:
+            log.exception("HTTP %s %s failed", self.start.method, self.start.path)
+            self._respond(500, error_body(500, "Internal Server Error"))
+            return
+        if endpoint.is_async:
+            task = asyncio.ensure_future(self._finish_async(result))
+            _tasks.add(task)
+            task.add_done_callback(_tasks.discard)
+            return
+        self._respond(200, b'{"result":%s}' % _encode(result))
+
+    async def _finish_async(self, pending: Any) -> None:
+        assert self.start is not None
+        try:
+            result = await pending
+        except ServerError as exc:
+            self._respond(exc.status, error_body(exc.status, exc.message))
+            return
+        except Exception:
+            log.exception("HTTP %s %s failed", self.start.method, self.start.path)
+            self._respond(500, error_body(500, "Internal Server Error"))
+            return
+        self._respond(200, b'{"result":%s}' % _encode(result))
+
+    def _request(self, endpoint: Endpoint) -> Request:
+        assert self.start is not None and self.verb_headers is not None
+        headers = self.verb_headers
+        _, _, query = self.start.path.partition("?")
+        args = (
+            decode_values(urllib.parse.parse_qs(query, keep_blank_values=True))
+            if query
+            else {}
+        )
+        body = b"".join(self.body)
+        if body:
+            content_type = headers.get("Content-Type", "")
+            if content_type.startswith("application/json") or not content_type:
+                try:
+                    decoded = _decode(body)
+                except msgspec.DecodeError:
+                    raise BadRequest("Error parsing JSON body: invalid JSON") from None
+                if not isinstance(decoded, dict):
+                    raise BadRequest("Error parsing JSON body: expected a JSON object")
+                args.update(decoded)
+            else:
+                form: dict[str, list[bytes]] = {}
+                files: dict[str, list[tornado.httputil.HTTPFile]] = {}
+                tornado.httputil.parse_body_arguments(content_type, body, form, files, headers)
+                args.update(decode_values(form))
+        ip = getattr(self.conn, "context", None)
+        remote_ip = getattr(ip, "remote_ip", "") or ""
+        return Request(
+            endpoint.name,
+            args,
+            Caller(ip=remote_ip, transport=Transport.HTTP),
+            http_method=self.start.method,
+            path_args=self.path_args,
+            headers=headers,
+        )
+
+    def _respond(self, status: int, body: bytes) -> None:
+        headers = HTTPHeaders()
+        headers["Content-Type"] = JSON_TYPE
+        headers["Content-Length"] = str(len(body))
+        headers["Cache-Control"] = "no-store"
+        extra = self.outer.server.http_response_headers
+        if extra is not None and self.verb_headers is not None:
+            for name, value in extra(self.verb_headers).items():
+                headers[name] = value
+        self.conn.write_headers(
+            ResponseStartLine("HTTP/1.1", status, _REASONS.get(status, "Unknown")),
+            headers,
+            body,
+        )
+        self.conn.finish()
+        if status >= 500:
+            log.warning("%d %s", status, self.start.path if self.start else "")
+
+
 class BaseHandler(tornado.web.RequestHandler):
-    """JSON errors everywhere, never a traceback."""
+    """For the few Tornado handlers: JSON errors everywhere, never a traceback."""
 
     server: Server
 
     def initialize(self, server: Server) -> None:
         self.server = server
 
-    def set_default_headers(self) -> None:
-        self.set_header("Cache-Control", "no-store")
-
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc_info = kwargs.get("exc_info")
         message = self._reason
         if exc_info is not None and isinstance(exc_info[1], ServerError):
             message = exc_info[1].message
-        self.set_header("Content-Type", _JSON)
+        self.set_header("Content-Type", JSON_TYPE)
         self.finish(error_body(status_code, message))
 
     def send_error_json(self, status: int, message: str) -> None:
         self.set_status(status)
-        self.set_header("Content-Type", _JSON)
+        self.set_header("Content-Type", JSON_TYPE)
         self.finish(error_body(status, message))
 
     def caller(self) -> Caller:
         return Caller(ip=self.request.remote_ip or "", transport=Transport.HTTP)
 
 
-class ApiHandler(BaseHandler):
-    """Every registry route: `GET /server/info` ⇔ `server.info`."""
-
-    async def _dispatch(self, verb: str) -> None:
-        found = self.server.registry.lookup_http(self.request.path)
-        if found is None:
-            self.send_error_json(404, "Not Found")
-            return
-        verbs, path_args = found
-        endpoint = verbs.get(verb)
-        if endpoint is None:
-            self.send_error_json(405, "Method Not Allowed")
-            return
-        try:
-            args = self._arguments()
-            request = Request(
-                endpoint.name,
-                args,
-                self.caller(),
-                http_method=verb,
-                path_args=path_args,
-                headers=self.request.headers,
-            )
-            self.server.check_access(endpoint, request)
-            result = endpoint.handler(request)
-            if endpoint.is_async:
-                result = await result
-        except ServerError as exc:
-            self.send_error_json(exc.status, exc.message)
-            return
-        self.set_header("Content-Type", _JSON)
-        self.finish(b'{"result":%s}' % _encode(result))
-
-    def _arguments(self) -> dict[str, Any]:
-        args = _decode_values(self.request.query_arguments)
-        if self.request.body_arguments:
-            args.update(_decode_values(self.request.body_arguments))
-        body = self.request.body
-        content_type = self.request.headers.get("Content-Type", "")
-        if body and (content_type.startswith("application/json") or not content_type):
-            try:
-                decoded = _decode(body)
-            except msgspec.DecodeError:
-                raise BadRequest("Error parsing JSON body: invalid JSON") from None
-            if not isinstance(decoded, dict):
-                raise BadRequest("Error parsing JSON body: expected a JSON object")
-            args.update(decoded)
-        return args
-
-    async def get(self, *_: str) -> None:
-        await self._dispatch("GET")
-
-    async def post(self, *_: str) -> None:
-        await self._dispatch("POST")
-
-    async def delete(self, *_: str) -> None:
-        await self._dispatch("DELETE")
-
-    async def put(self, *_: str) -> None:
-        await self._dispatch("PUT")
-
-    async def patch(self, *_: str) -> None:
-        await self._dispatch("PATCH")
+class NotFoundHandler(BaseHandler):
+    def prepare(self) -> None:
+        self.send_error_json(404, "Not Found")
 
 
 class JsonRpcHttpHandler(BaseHandler):
@@ -154,7 +264,7 @@ class JsonRpcHttpHandler(BaseHandler):
 
     async def post(self) -> None:
         answer = await self.server.dispatcher.handle_async(self.request.body, self.caller())
-        self.set_header("Content-Type", _JSON)
+        self.set_header("Content-Type", JSON_TYPE)
         if answer is None:
             self.set_status(204)
             self.finish()
