@@ -5,14 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import tornado.httpserver
 import tornado.web
 
 from gateway import loader
@@ -28,6 +26,7 @@ from gateway.settings import ServerSection
 from gateway.transports.connection import Connection, ConnectionManager
 from gateway.transports.http import JsonRpcHttpHandler, NotFoundHandler, ServerDelegate
 from gateway.transports.jsonrpc import JsonRpcDispatcher, notification_frame
+from gateway.transports.listener import Listener
 from gateway.transports.websocket import WebSocketUpgradeHandler
 
 log = logging.getLogger(__name__)
@@ -89,7 +88,8 @@ class Server:
         self.restart_requested = False
         self._stopping = asyncio.Event()
         self._all_closed = asyncio.Event()
-        self._http: tornado.httpserver.HTTPServer | None = None
+        self._listener: Listener | None = None
+        self._owns_listener = False
         self.port: int | None = None
 
         from gateway import server_api
@@ -160,7 +160,9 @@ class Server:
             log_function=_log_request,
         )
 
-    async def start(self, sockets: list[socket.socket] | None = None) -> None:
+    async def start(self, listener: Listener | None = None) -> None:
+        """Start components, then serve on `listener` (a new one from [server] if None,
+        owned and closed by this server)."""
         for name, component in list(self.components.items()):
             try:
                 await component.start()
@@ -169,16 +171,15 @@ class Server:
                 self.failed_components.append(name)
                 self.warnings.append(f"Component {name} failed to start: {exc}")
                 del self.components[name]
-        app = self.make_app()
-        self._http = tornado.httpserver.HTTPServer(
-            ServerDelegate(self, app),
+        if listener is None:
+            listener = Listener.bind(self.server_config.host, self.server_config.port)
+            self._owns_listener = True
+        self._listener = listener
+        listener.attach(
+            ServerDelegate(self, self.make_app()),
             max_body_size=self.server_config.max_upload_size * 1024 * 1024,
-            xheaders=False,
         )
-        if sockets is None:
-            sockets = bind_sockets(self.server_config.host, self.server_config.port)
-        self._http.add_sockets(sockets)
-        self.port = sockets[0].getsockname()[1]
+        self.port = listener.port
         log.info("Skysail listening on %s:%d", self.server_config.host, self.port)
         self.events.emit("server:started")
 
@@ -190,8 +191,6 @@ class Server:
         self._stopping.set()
 
     async def stop(self) -> None:
-        if self._http is not None:
-            self._http.stop()
         for conn in list(self.connections.connections.values()):
             conn.close(1001, "Server shutting down")
         await self._wait_connections_closed(2.0)
@@ -200,9 +199,11 @@ class Server:
                 await component.stop()
             except Exception:
                 log.exception("component %s failed to stop", name)
-        if self._http is not None:
-            await self._http.close_all_connections()
-            self._http = None
+        if self._listener is not None:
+            await self._listener.detach()
+            if self._owns_listener:
+                self._listener.close()
+            self._listener = None
         self.database.close()
 
 
@@ -218,7 +219,3 @@ def _log_request(handler: tornado.web.RequestHandler) -> None:
         _access_log.debug("%d %s", status, handler._request_summary())
 
 
-def bind_sockets(host: str, port: int) -> list[socket.socket]:
-    import tornado.netutil
-
-    return tornado.netutil.bind_sockets(port, address=host, reuse_port=False)

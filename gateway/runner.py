@@ -6,26 +6,26 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import socket
 
-from gateway.app import Server, ServerOptions, bind_sockets
+from gateway.app import Server, ServerOptions
 from gateway.logs import LogManager
+from gateway.transports.listener import Listener
 
 log = logging.getLogger(__name__)
 
 
 async def serve(options: ServerOptions, logs: LogManager) -> None:
-    sockets: list[socket.socket] | None = None
+    listener: Listener | None = None
     loop = asyncio.get_running_loop()
     while True:
         server = Server(options, logs)
-        if sockets is None:
+        if listener is None:
             cfg = server.server_config
-            sockets = bind_sockets(cfg.host, cfg.port)
+            listener = Listener.bind(cfg.host, cfg.port)
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, server.request_stop)
         try:
-            await server.start(sockets)
+            await server.start(listener)
             await server.wait_stopped()
         finally:
             log.info("Skysail stopping")
@@ -33,5 +33,5 @@ async def serve(options: ServerOptions, logs: LogManager) -> None:
         if not server.restart_requested:
             break
         log.info("Skysail restarting")
-    for sock in sockets or []:
-        sock.close()
+    if listener is not None:
+        listener.close()

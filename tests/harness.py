@@ -20,7 +20,8 @@ import msgspec
 import tornado.httpclient
 import tornado.websocket
 
-from gateway.app import Server, ServerOptions, bind_sockets
+from gateway.app import Server, ServerOptions
+from gateway.transports.listener import Listener
 
 DEFAULT_CONFIG = """
 [server]
@@ -217,16 +218,15 @@ async def running_server(
 ) -> AsyncIterator[RunningServer]:
     write_config(data_dir, config)
     server = Server(ServerOptions(data_dir=data_dir, console_log=False, **options))
-    sockets = bind_sockets("127.0.0.1", 0)
-    await server.start(sockets)
+    listener = Listener.bind("127.0.0.1", 0)
+    await server.start(listener)
     running = RunningServer(server)
     try:
         yield running
     finally:
         await running.close()
         await server.stop()
-        for sock in sockets:
-            sock.close()
+        listener.close()
 
 
 class ServerProcess:
@@ -239,14 +239,16 @@ class ServerProcess:
         self.port = 0
         self.log_path = data_dir / "stderr.log"
 
-    def start(self, timeout: float = 30, extra_args: list[str] | None = None) -> None:
+    def start(
+        self, timeout: float = 30, extra_args: list[str] | None = None, log_file: bool = False
+    ) -> None:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         # stderr goes to a file: a pipe nobody drains would stall a chatty server
         self.log_path = self.data_dir / f"stderr-{time.monotonic_ns()}.log"
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "gateway", "-d", str(self.data_dir), "-n",
-                 *(extra_args or [])],
+                [sys.executable, "-m", "gateway", "-d", str(self.data_dir),
+                 *([] if log_file else ["-n"]), *(extra_args or [])],
                 stderr=log,
                 stdout=subprocess.DEVNULL,
                 env=env,

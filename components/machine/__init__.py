@@ -1,5 +1,9 @@
 """Host statistics and description for the ``machine.*`` API namespace."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from components.machine.proc_stats import (
     HISTORY_SIZE,
     MoonrakerStat,
@@ -39,3 +43,14 @@ __all__ = [
     "collect_virtualization",
     "decode_throttled",
 ]
+
+
+if TYPE_CHECKING:
+    from components.machine.component import Machine
+    from gateway.app import Server
+
+
+def load_component(server: Server) -> Machine:
+    from components.machine.component import Machine
+
+    return Machine(server)

@@ -153,12 +153,16 @@ class _KernelFile:
     def _read_rest(self, data: bytes) -> bytes:
         parts = [data]
         offset = len(data)
-        while self.until is None or self.until not in parts[-1]:
+        until = self.until
+        while until is None or until not in data:
             chunk = os.pread(self._fd, _READ_CHUNK, offset)
             if not chunk:
                 break
             parts.append(chunk)
             offset += len(chunk)
+            # Search the new chunk plus a small overlap, so a marker split
+            # across two reads is still found.
+            data = data[-len(until) :] + chunk if until else chunk
         return b"".join(parts)
 
     def close(self) -> None:

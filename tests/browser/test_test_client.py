@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.browser import open_page
+from tests.chromium import open_page
 from tests.harness import running_server
 
 

@@ -1,0 +1,62 @@
+"""machine.system_info, machine.proc_stats and the once-a-second notify_proc_stat_update
+(frontends drop a websocket that stays silent for 10 s)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any
+
+from components.machine.proc_stats import ProcStatsSampler
+from components.machine.system_info import collect_system_info
+from gateway.component import BaseComponent
+from gateway.request import Request
+
+if TYPE_CHECKING:
+    from gateway.app import Server
+
+STAT_INTERVAL = 1.0
+
+
+class Machine(BaseComponent):
+    moonraker_names = ("machine", "proc_stats")
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.sampler = ProcStatsSampler(cpu_clock=time.process_time)
+        self._timer: asyncio.TimerHandle | None = None
+        reg = server.register_endpoint
+        reg("machine.system_info", self.system_info, http="GET /machine/system_info")
+        reg("machine.proc_stats", self.proc_stats, http="GET /machine/proc_stats")
+
+    async def start(self) -> None:
+        self.sampler.sample(time.time())
+        self._timer = asyncio.get_running_loop().call_later(STAT_INTERVAL, self._tick)
+
+    async def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self.sampler.close()
+
+    def _tick(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._timer = loop.call_later(STAT_INTERVAL, self._tick)
+        self.sampler.sample(time.time())
+        count = len(self.server.connections)
+        if count:
+            payload = self.sampler.notify_payload(count)
+            self.server.send_notification("notify_proc_stat_update", [payload])
+        throttled = self.sampler.poll_throttled_change()
+        if throttled is not None:
+            self.server.send_notification("notify_cpu_throttled", [throttled])
+
+    def system_info(self, request: Request) -> dict[str, Any]:
+        return collect_system_info(instance_id="skysail")
+
+    def proc_stats(self, request: Request) -> dict[str, Any]:
+        return dict(self.sampler.proc_stats(len(self.server.connections)))
+
+
+def load_component(server: Server) -> Machine:
+    return Machine(server)
