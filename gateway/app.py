@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ from typing import Any
 import tornado.web
 
 from gateway import loader
+from gateway.access_hooks import AccessProvider
 from gateway.component import Component
 from gateway.config import Config
 from gateway.database import Database
@@ -54,10 +55,6 @@ def make_data_dirs(data_dir: Path) -> None:
         (data_dir / sub).mkdir(parents=True, exist_ok=True)
 
 
-AccessCheck = Callable[[Endpoint, Request], None]
-OriginCheck = Callable[[str, str], bool]
-
-
 class Server:
     def __init__(self, options: ServerOptions, logs: LogManager | None = None) -> None:
         self.options = options
@@ -78,11 +75,10 @@ class Server:
         self.klippy_connected = False
         self.klippy_state = "disconnected"
         self.klippy_message = "Printer not connected"
-        # the access component installs these; until then every peer is trusted
-        self.access_check: AccessCheck | None = None
-        self.origin_check: OriginCheck | None = None
-        # extra headers for every fast-path HTTP answer (CORS), given the request headers
-        self.http_response_headers: Callable[[Mapping[str, str]], dict[str, str]] | None = None
+        # the access component installs this; until then every peer is trusted
+        self.access: AccessProvider | None = None
+        # Tornado routes added by components before start (streaming uploads, downloads)
+        self._extra_routes: list[tuple[str, type[tornado.web.RequestHandler], dict[str, Any]]] = []
         self.database = Database(self.data_dir / "database" / "skysail.sqlite")
         self.start_time = time.time()
         self.restart_requested = False
@@ -107,16 +103,32 @@ class Server:
     def send_notification(self, method: str, params: list[Any] | None = None) -> None:
         self.connections.broadcast(notification_frame(method, params))
 
+    def add_http_route(
+        self,
+        pattern: str,
+        handler: type[tornado.web.RequestHandler],
+        init_kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        """A Tornado route for what the method table cannot carry (streaming bodies,
+        file downloads). Handlers should derive from transports.http.BaseHandler, which
+        applies access checks and CORS. Registry routes take precedence."""
+        self._extra_routes.append((pattern, handler, {"server": self, **(init_kwargs or {})}))
+
     def check_access(self, endpoint: Endpoint, request: Request) -> None:
-        if self.access_check is not None:
-            self.access_check(endpoint, request)
+        if self.access is not None:
+            self.access.check_request(endpoint, request)
         if endpoint.requires_printer and not self.klippy_connected:
             raise PrinterNotReady()
 
     def check_websocket_origin(self, origin: str, host: str) -> bool:
-        if self.origin_check is not None:
-            return self.origin_check(origin, host)
+        if self.access is not None:
+            return self.access.check_origin(origin, host)
         return True
+
+    def http_response_headers(self, request_headers: Mapping[str, str]) -> dict[str, str]:
+        if self.access is not None:
+            return self.access.response_headers(request_headers)
+        return {}
 
     def connection_opened(self, conn: Connection, headers: Mapping[str, str]) -> None:
         self.connections.add(conn)
@@ -152,6 +164,7 @@ class Server:
                 tornado.web.StaticFileHandler,
                 {"path": str(TEST_CLIENT_DIR), "default_filename": "index.html"},
             ),
+            *self._extra_routes,
             (r"/.*", NotFoundHandler, {"server": self}),
         ]
         return tornado.web.Application(

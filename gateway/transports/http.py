@@ -124,6 +124,15 @@ class _RequestDelegate(HTTPMessageDelegate):
         self.endpoint = verbs.get(start_line.method)
         return None
 
+    def _preflight(self) -> None:
+        """CORS preflight: the access component's headers decide what is allowed."""
+        assert self.verb_headers is not None
+        headers = HTTPHeaders({"Content-Length": "0"})
+        for name, value in self.outer.server.http_response_headers(self.verb_headers).items():
+            headers[name] = value
+        self.conn.write_headers(ResponseStartLine("HTTP/1.1", 204, "No Content"), headers, b"")
+        self.conn.finish()
+
     def data_received(self, chunk: bytes) -> Any:
         if self.inner is not None:
             return self.inner.data_received(chunk)
@@ -140,6 +149,9 @@ class _RequestDelegate(HTTPMessageDelegate):
             return
         assert self.start is not None and self.verb_headers is not None
         endpoint = self.endpoint
+        if endpoint is None and self.start.method == "OPTIONS":
+            self._preflight()
+            return
         if endpoint is None:
             self._respond(405, error_body(405, "Method Not Allowed"))
             return
@@ -215,9 +227,8 @@ class _RequestDelegate(HTTPMessageDelegate):
         headers["Content-Type"] = JSON_TYPE
         headers["Content-Length"] = str(len(body))
         headers["Cache-Control"] = "no-store"
-        extra = self.outer.server.http_response_headers
-        if extra is not None and self.verb_headers is not None:
-            for name, value in extra(self.verb_headers).items():
+        if self.outer.server.access is not None and self.verb_headers is not None:
+            for name, value in self.outer.server.http_response_headers(self.verb_headers).items():
                 headers[name] = value
         self.conn.write_headers(
             ResponseStartLine("HTTP/1.1", status, _REASONS.get(status, "Unknown")),
@@ -230,12 +241,41 @@ class _RequestDelegate(HTTPMessageDelegate):
 
 
 class BaseHandler(tornado.web.RequestHandler):
-    """For the few Tornado handlers: JSON errors everywhere, never a traceback."""
+    """For the few Tornado handlers: access checks, CORS, JSON errors, never a traceback.
+
+    `public = True` on a subclass lets callers without credentials through."""
 
     server: Server
+    public = False
+    # set by prepare(): the authenticated user, if any
+    user: dict[str, Any] | None = None
 
     def initialize(self, server: Server) -> None:
         self.server = server
+
+    def prepare(self) -> Any:
+        for name, value in self.server.http_response_headers(self.request.headers).items():
+            self.set_header(name, value)
+        access = self.server.access
+        if access is None:
+            return None
+        try:
+            self.user = access.check_http(
+                self.request.method or "GET",
+                self.request.path,
+                self.request.remote_ip or "",
+                self.request.headers,
+                {k: [v.decode(errors="replace") for v in vs]
+                 for k, vs in self.request.query_arguments.items()},
+                self.public,
+            )
+        except ServerError as exc:
+            self.send_error_json(exc.status, exc.message)
+        return None
+
+    def options(self, *args: Any) -> None:
+        self.set_status(204)
+        self.finish()
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc_info = kwargs.get("exc_info")

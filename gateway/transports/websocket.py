@@ -37,6 +37,9 @@ def accept_key(key: str) -> str:
 
 
 class WebSocketUpgradeHandler(BaseHandler):
+    # an untrusted client may connect; every call but identify is refused until it does
+    public = True
+
     async def get(self) -> None:
         headers = self.request.headers
         if headers.get("Upgrade", "").lower() != "websocket":
@@ -66,6 +69,10 @@ class WebSocketUpgradeHandler(BaseHandler):
         stream.close()
         loop = asyncio.get_running_loop()
         protocol = WebsocketProtocol(self.server, caller.ip, dict(headers.get_all()))
+        if self.server.access is not None:
+            query = {k: [v.decode(errors="replace") for v in vs]
+                     for k, vs in self.request.query_arguments.items()}
+            self.server.access.open_websocket(protocol, headers, query)
         await loop.connect_accepted_socket(lambda: protocol, sock=sock)
         protocol.send_handshake(accept_key(key))
 
