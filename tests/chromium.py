@@ -74,7 +74,10 @@ class Page:
     async def wait_for(self, expression: str, timeout: float = 20) -> Any:
         deadline = time.monotonic() + timeout
         while True:
-            value = await self.evaluate(expression)
+            try:
+                value = await self.evaluate(expression)
+            except RuntimeError:
+                value = None  # the page is still navigating; its globals are not there yet
             if value:
                 return value
             if time.monotonic() > deadline:
