@@ -88,7 +88,7 @@ class Page:
         import base64
 
         data = await self.send("Page.captureScreenshot", {"format": "png"})
-        path.write_bytes(base64.b64decode(data["data"]))
+        _write(path, base64.b64decode(data["data"]))
 
 
 @contextlib.asynccontextmanager
@@ -97,12 +97,7 @@ async def open_page(url: str) -> AsyncIterator[Page]:
     if binary is None:
         raise RuntimeError("chromium is not installed (apt-get install chromium)")
     profile = tempfile.mkdtemp(prefix="skysail-chromium-")
-    proc = subprocess.Popen(
-        [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env=dict(os.environ),
-    )
+    proc = _launch(binary, profile)
     try:
         assert proc.stderr is not None
         port = await asyncio.get_running_loop().run_in_executor(None, _devtools_port, proc)
@@ -132,6 +127,19 @@ async def open_page(url: str) -> AsyncIterator[Page]:
         if proc.stderr:
             proc.stderr.close()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.write_bytes(data)
+
+
+def _launch(binary: str, profile: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ),
+    )
 
 
 def _devtools_port(proc: subprocess.Popen[bytes]) -> int:
