@@ -23,6 +23,11 @@ class VirtualPrinterConfig(msgspec.Struct, kw_only=True, frozen=True):
     host_buffer_size: int = 4096  # bytes the host OS/adapter accepts ahead of the wire
     advanced_ok: bool = True
     emergency_parser: bool = True
+    # A line with ``*checksum`` but no ``N`` (e.g. the tail of a line cut by an RX drain):
+    # True answers "Error:No Line Number with checksum, Last Line: N" (no resend, no ok) as
+    # older Marlin did; False passes it to the parser like Marlin 2.1's queue.cpp does,
+    # which answers 'echo:Unknown command: "..."' and an ok.
+    reject_unnumbered_checksum: bool = True
     reset_on_open: bool = False  # behave like an AVR board whose DTR resets it on open
     boot_time: float = 0.0  # wall seconds after a reset during which input is lost
     # --- features ----------------------------------------------------------------------

@@ -1,0 +1,76 @@
+"""``python -m gateway.hostlink.virtual``: run a virtual printer until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import signal
+import sys
+import threading
+
+from .config import VirtualPrinterConfig
+from .printer import VirtualPrinter
+
+
+def _parser() -> argparse.ArgumentParser:
+    d = VirtualPrinterConfig()
+    p = argparse.ArgumentParser(prog="python -m gateway.hostlink.virtual", description=__doc__)
+    p.add_argument("--baud", type=int, default=d.baud)
+    p.add_argument("--bufsize", type=int, default=d.bufsize, help="command slots (BUFSIZE)")
+    p.add_argument("--rx-buffer-size", type=int, default=d.rx_buffer_size)
+    p.add_argument("--tx-buffer-size", type=int, default=d.tx_buffer_size)
+    p.add_argument("--block-buffer-size", type=int, default=d.block_buffer_size)
+    p.add_argument("--advanced-ok", action=argparse.BooleanOptionalAction, default=d.advanced_ok)
+    p.add_argument(
+        "--emergency-parser", action=argparse.BooleanOptionalAction, default=d.emergency_parser
+    )
+    p.add_argument(
+        "--reset-on-open", action=argparse.BooleanOptionalAction, default=d.reset_on_open
+    )
+    p.add_argument("--extruders", type=int, default=d.extruder_count)
+    p.add_argument("--time-scale", type=float, default=d.time_scale)
+    p.add_argument(
+        "--command-delay",
+        type=float,
+        default=d.command_delay,
+        help="extra seconds of processing per command",
+    )
+    p.add_argument("--sd-dir", default=None, help="directory backing the SD card")
+    p.add_argument("--corruption-rate", type=float, default=0.0)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = _parser().parse_args(argv)
+    cfg = VirtualPrinterConfig(
+        baud=a.baud,
+        bufsize=a.bufsize,
+        rx_buffer_size=a.rx_buffer_size,
+        tx_buffer_size=a.tx_buffer_size,
+        block_buffer_size=a.block_buffer_size,
+        advanced_ok=a.advanced_ok,
+        emergency_parser=a.emergency_parser,
+        reset_on_open=a.reset_on_open,
+        extruder_count=a.extruders,
+        time_scale=a.time_scale,
+        command_delay=a.command_delay,
+        sd_dir=a.sd_dir,
+    )
+    vp = VirtualPrinter(cfg)
+    port = vp.start()
+    if a.corruption_rate:
+        vp.set_corruption_rate(a.corruption_rate)
+    print(port, flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop.wait()
+    stats = vp.stats
+    vp.stop()
+    for name, value in dataclasses.asdict(stats).items():
+        print(f"{name}: {value}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

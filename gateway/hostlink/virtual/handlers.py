@@ -1,0 +1,49 @@
+"""G-code dispatch: which handler runs a parsed command, per the configured features."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from . import cmd_host, cmd_motion, cmd_sd, cmd_thermal
+from .config import VirtualPrinterConfig
+from .parser import Gcode
+
+if TYPE_CHECKING:
+    from .firmware import Firmware
+
+Handler = Callable[["Firmware", Gcode], "bool | None"]
+
+position_report = cmd_motion.position_report
+sd_report = cmd_sd.sd_report
+sd_abort = cmd_sd.sd_abort
+sd_write_line = cmd_sd.sd_write_line
+is_m29 = cmd_sd.is_m29
+
+
+def build_table(cfg: VirtualPrinterConfig) -> dict[tuple[str, int], Handler]:
+    table: dict[tuple[str, int], Handler] = {}
+    table.update(cmd_motion.TABLE)
+    table.update(cmd_thermal.TABLE)
+    table.update(cmd_host.TABLE)
+    if cfg.autoreport_pos:
+        table.update(cmd_motion.AUTOREPORT_POS_TABLE)
+    if cfg.autoreport_temp:
+        table.update(cmd_thermal.AUTOREPORT_TEMP_TABLE)
+    if cfg.sdcard:
+        table.update(cmd_sd.TABLE)
+    if cfg.host_action_commands and cfg.prompt_support:
+        table.update(cmd_host.PROMPT_TABLE)
+    return table
+
+
+def run(fw: Firmware, gc: Gcode) -> bool:
+    """Execute ``gc``; True when the handler sent its own ``ok`` (or none is due)."""
+    if gc.letter == "T":
+        cmd_host.tool_change(fw, gc)
+        return False
+    fn = fw.table.get((gc.letter, gc.code)) if gc.letter else None
+    if fn is None:
+        fw.echo(f'Unknown command: "{gc.text}"')
+        return False
+    return bool(fn(fw, gc))
