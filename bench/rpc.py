@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+from typing import Any
 
 import msgspec
 import tornado.websocket
@@ -27,18 +28,27 @@ async def run(url: str, pid: int, sequential: int, pipelined: int, window: int) 
             encode({"jsonrpc": "2.0", "method": "server.info", "id": req_id}).decode()
         )
 
+    async def reply() -> dict[str, Any]:
+        # notifications (proc stats every second) are not answers
+        while True:
+            msg = await ws.read_message()
+            assert msg is not None, "websocket closed"
+            data = decode(msg)
+            if "id" in data:
+                return data  # type: ignore[no-any-return]
+
     for i in range(200):  # warm-up
         await call(i)
-        await ws.read_message()
+        await reply()
 
     latencies: list[float] = []
     cpu0 = cpu_seconds(pid)
     for i in range(sequential):
         t0 = time.perf_counter()
         await call(i)
-        reply = decode(await ws.read_message() or b"{}")
+        answer = await reply()
         latencies.append(time.perf_counter() - t0)
-        assert reply["id"] == i, reply
+        assert answer["id"] == i, answer
     seq_cpu = cpu_seconds(pid) - cpu0
 
     cpu0 = cpu_seconds(pid)
@@ -49,8 +59,7 @@ async def run(url: str, pid: int, sequential: int, pipelined: int, window: int) 
         await call(sent)
         sent += 1
     while received < pipelined:
-        msg = await ws.read_message()
-        assert msg is not None
+        await reply()
         received += 1
         if sent < pipelined:
             await call(sent)
