@@ -279,7 +279,7 @@ class ServerProcess:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(10)
 
-    def terminate(self, timeout: float = 20) -> int:
+    def terminate(self, timeout: float = 20, sig: signal.Signals = signal.SIGTERM) -> int:
         assert self.proc is not None
-        self.proc.send_signal(signal.SIGTERM)
+        self.proc.send_signal(sig)
         return self.proc.wait(timeout)

@@ -93,7 +93,7 @@ class ServerDelegate(HTTPServerConnectionDelegate):
 
 class _RequestDelegate(HTTPMessageDelegate):
     __slots__ = ("body", "conn", "endpoint", "inner", "outer", "path_args", "server_conn",
-                 "start", "verb_headers")
+                 "start", "too_large", "verb_headers")
 
     def __init__(self, outer: ServerDelegate, server_conn: object, conn: HTTPConnection) -> None:
         self.outer = outer
@@ -105,6 +105,7 @@ class _RequestDelegate(HTTPMessageDelegate):
         self.body: list[bytes] = []
         self.start: RequestStartLine | None = None
         self.verb_headers: HTTPHeaders | None = None
+        self.too_large = False
 
     def headers_received(
         self,
@@ -122,6 +123,12 @@ class _RequestDelegate(HTTPMessageDelegate):
         self.verb_headers = headers
         verbs, self.path_args = found
         self.endpoint = verbs.get(start_line.method)
+        # API bodies are buffered, so they get the JSON message limit, not the upload one
+        limit = self.outer.server.server_config.max_websocket_message_size * 1024
+        length = headers.get("Content-Length", "0")
+        if length.isdigit() and int(length) > limit:
+            self.too_large = True
+            self._respond(413, error_body(413, f"Request body larger than {limit} bytes"))
         return None
 
     def _preflight(self) -> None:
@@ -136,7 +143,8 @@ class _RequestDelegate(HTTPMessageDelegate):
     def data_received(self, chunk: bytes) -> Any:
         if self.inner is not None:
             return self.inner.data_received(chunk)
-        self.body.append(chunk)
+        if not self.too_large:
+            self.body.append(chunk)
         return None
 
     def on_connection_close(self) -> None:
@@ -146,6 +154,8 @@ class _RequestDelegate(HTTPMessageDelegate):
     def finish(self) -> None:
         if self.inner is not None:
             self.inner.finish()
+            return
+        if self.too_large:
             return
         assert self.start is not None and self.verb_headers is not None
         endpoint = self.endpoint

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -114,13 +115,14 @@ def test_acknowledged_writes_survive_kill_9(tmp_path: Path, count: int) -> None:
         proc.kill()
 
 
-def test_sigterm_shuts_down_cleanly(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_signal_shuts_down_cleanly(tmp_path: Path, sig: signal.Signals) -> None:
     proc = ServerProcess(tmp_path)
     proc.start()
     code, _ = _fetch(f"{proc.base}/server/database/item", "POST",
                      {"namespace": "n", "key": "k", "value": 1})
     assert code == 200
-    assert proc.terminate() == 0
+    assert proc.terminate(sig=sig) == 0
     assert "Skysail stopping" in proc.output
     # WAL checkpointed on a clean stop: no leftover write-ahead log content
     wal = tmp_path / "database" / "skysail.sqlite-wal"

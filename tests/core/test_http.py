@@ -132,3 +132,14 @@ async def test_server_config_reports_typed_and_original_values(srv: RunningServe
     assert reply["orig"]["server"]["port"] == "0"
     assert reply["files"][0]["filename"] == "moonraker.conf"
     assert "server" in reply["files"][0]["sections"]
+
+
+async def test_api_body_over_the_message_limit_is_413(tmp_path: Path) -> None:
+    config = "[server]\nhost: 127.0.0.1\nport: 0\nmax_websocket_message_size: 1\n"
+    async with running_server(tmp_path, config) as srv:
+        srv.server.register_endpoint("test.echo", lambda r: r.args, http="POST /test/echo")
+        reply = await srv.http.post("/test/echo", json={"x": "a" * 4096})
+        assert reply.status == 413
+        assert "larger than 1024 bytes" in reply.json()["error"]["message"]
+        ok = await srv.http.post("/test/echo", json={"x": "a"})
+        assert ok.json() == {"result": {"x": "a"}}
