@@ -1,0 +1,104 @@
+"""server.temperature_store: one sample a second per sensor, 1200 kept (20 minutes).
+
+Samples come from the printer component through `TemperatureSource`; while the printer
+is disconnected no samples are taken and the cached ones stay available.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from gateway.component import BaseComponent
+from gateway.request import Request
+
+if TYPE_CHECKING:
+    from gateway.app import Server
+
+STORE_SIZE = 1200
+SAMPLE_INTERVAL = 1.0
+
+
+class SensorReading(Protocol):
+    temperature: float
+    target: float | None
+    power: float | None
+
+
+@runtime_checkable
+class TemperatureSource(Protocol):
+    def temperature_sensors(self) -> dict[str, SensorReading] | None:
+        """Current readings by Klipper object name, or None while disconnected."""
+
+
+class _Series:
+    __slots__ = ("powers", "targets", "temperatures")
+
+    def __init__(self) -> None:
+        self.temperatures: collections.deque[float] = collections.deque(maxlen=STORE_SIZE)
+        self.targets: collections.deque[float] | None = None
+        self.powers: collections.deque[float] | None = None
+
+    def add(self, reading: SensorReading) -> None:
+        self.temperatures.append(round(reading.temperature, 2))
+        if reading.target is not None:
+            if self.targets is None:
+                self.targets = collections.deque(maxlen=STORE_SIZE)
+            self.targets.append(reading.target)
+        if reading.power is not None:
+            if self.powers is None:
+                self.powers = collections.deque(maxlen=STORE_SIZE)
+            self.powers.append(round(reading.power, 3))
+
+    def as_dict(self) -> dict[str, list[float]]:
+        out = {"temperatures": list(self.temperatures)}
+        if self.targets is not None:
+            out["targets"] = list(self.targets)
+        if self.powers is not None:
+            out["powers"] = list(self.powers)
+        return out
+
+
+class TemperatureStore(BaseComponent):
+    moonraker_names = ("data_store",)
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.series: dict[str, _Series] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        server.register_endpoint(
+            "server.temperature_store", self.get_store, http="GET /server/temperature_store"
+        )
+
+    async def start(self) -> None:
+        self._timer = asyncio.get_running_loop().call_later(SAMPLE_INTERVAL, self._tick)
+
+    async def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+    def _tick(self) -> None:
+        self._timer = asyncio.get_running_loop().call_later(SAMPLE_INTERVAL, self._tick)
+        self.sample()
+
+    def sample(self) -> None:
+        source = self.server.components.get("printer")
+        if not isinstance(source, TemperatureSource):
+            return
+        readings = source.temperature_sensors()
+        if not readings:
+            return
+        for name, reading in readings.items():
+            series = self.series.get(name)
+            if series is None:
+                series = self.series[name] = _Series()
+            series.add(reading)
+
+    def get_store(self, request: Request) -> dict[str, Any]:
+        request.get_bool("include_monitors", False)
+        return {name: series.as_dict() for name, series in self.series.items()}
+
+
+def load_component(server: Server) -> TemperatureStore:
+    return TemperatureStore(server)
