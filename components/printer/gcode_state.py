@@ -1,0 +1,196 @@
+"""The G-code state the printer is in, derived from the commands it has executed, in order:
+coordinate modes, the G-code position, feedrate, speed/flow factors, fan, heater targets.
+
+Marlin reports none of these except the position (M114), so the host keeps them. PAUSE
+saves this state and RESUME restores it exactly.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_WORD = re.compile(r"([A-Z])\s*([-+]?(?:\d+\.?\d*|\.\d+))")
+AXES = "XYZE"
+
+
+def split_command(line: str) -> tuple[str, dict[str, float]]:
+    """'G1 X10 Y-2.5 F3000' → ('G1', {'X': 10.0, 'Y': -2.5, 'F': 3000.0}).
+
+    The command word is normalised (G01 → G1); text arguments (M117) give no words."""
+    text = line.split(";", 1)[0].strip().upper()
+    if not text:
+        return "", {}
+    head, _, rest = text.partition(" ")
+    match = re.fullmatch(r"([GMT])0*(\d+)(?:\.(\d+))?", head)
+    if match is None:
+        return head, {}
+    letter, number, sub = match.groups()
+    code = f"{letter}{number}" + (f".{sub}" if sub else "")
+    if code in ("M117", "M118", "M23", "M28", "M30", "M32", "M33", "M928"):
+        return code, {}
+    return code, {k: float(v) for k, v in _WORD.findall(rest)}
+
+
+@dataclass
+class GcodeState:
+    position: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0, 0.0])
+    absolute_coordinates: bool = True
+    absolute_extrude: bool = True
+    # mm/min, as G1 F
+    feedrate: float = 1500.0
+    speed_factor: float = 1.0
+    extrude_factor: float = 1.0
+    fan_speed: float = 0.0
+    homed_axes: str = ""
+    targets: dict[str, float] = field(default_factory=dict)
+    display_message: str | None = None
+    display_progress: float | None = None
+    active_tool: int = 0
+
+    def copy(self) -> GcodeState:
+        return GcodeState(
+            position=list(self.position),
+            absolute_coordinates=self.absolute_coordinates,
+            absolute_extrude=self.absolute_extrude,
+            feedrate=self.feedrate,
+            speed_factor=self.speed_factor,
+            extrude_factor=self.extrude_factor,
+            fan_speed=self.fan_speed,
+            homed_axes=self.homed_axes,
+            targets=dict(self.targets),
+            display_message=self.display_message,
+            display_progress=self.display_progress,
+            active_tool=self.active_tool,
+        )
+
+    def apply(self, line: str) -> None:
+        """Update for one executed command."""
+        code, words = split_command(line)
+        if not code:
+            return
+        handler = _HANDLERS.get(code)
+        if handler is not None:
+            handler(self, words, line)
+
+    def _move(self, words: dict[str, float], _: str) -> None:
+        if "F" in words and words["F"] > 0:
+            self.feedrate = words["F"]
+        for index, axis in enumerate(AXES):
+            if axis not in words:
+                continue
+            relative = not self.absolute_coordinates if axis != "E" else not self.absolute_extrude
+            if relative:
+                self.position[index] += words[axis]
+            else:
+                self.position[index] = words[axis]
+
+    def _set_position(self, words: dict[str, float], _: str) -> None:
+        if not words:
+            self.position = [0.0, 0.0, 0.0, 0.0]
+            return
+        for index, axis in enumerate(AXES):
+            if axis in words:
+                self.position[index] = words[axis]
+
+    def _home(self, words: dict[str, float], line: str) -> None:
+        # G28 X Y: axis letters usually come without numbers
+        letters = line.split(";", 1)[0].upper().split()[1:]
+        axes = [a for a in "XYZ" if any(w.startswith(a) for w in letters)] or list("XYZ")
+        for axis in axes:
+            self.position["XYZ".index(axis)] = 0.0
+        self.homed_axes = "".join(a.lower() for a in "XYZ" if a in axes or a.lower() in
+                                  self.homed_axes)
+
+    def _motors_off(self, words: dict[str, float], _: str) -> None:
+        # M84 / M18 with no axes (or S<seconds>, a timeout) disables every stepper
+        axes = [a for a in "XYZ" if a in words]
+        if not axes and "S" in words:
+            return
+        if not axes:
+            self.homed_axes = ""
+            return
+        self.homed_axes = "".join(a for a in self.homed_axes if a.upper() not in axes)
+
+    def _absolute(self, words: dict[str, float], _: str) -> None:
+        # Marlin's G90/G91 set every axis including E; M82/M83 only E
+        self.absolute_coordinates = True
+        self.absolute_extrude = True
+
+    def _relative(self, words: dict[str, float], _: str) -> None:
+        self.absolute_coordinates = False
+        self.absolute_extrude = False
+
+    def _e_absolute(self, words: dict[str, float], _: str) -> None:
+        self.absolute_extrude = True
+
+    def _e_relative(self, words: dict[str, float], _: str) -> None:
+        self.absolute_extrude = False
+
+    def _speed_factor(self, words: dict[str, float], _: str) -> None:
+        if "S" in words and words["S"] > 0:
+            self.speed_factor = words["S"] / 100.0
+
+    def _extrude_factor(self, words: dict[str, float], _: str) -> None:
+        if "S" in words and words["S"] > 0:
+            self.extrude_factor = words["S"] / 100.0
+
+    def _fan_on(self, words: dict[str, float], _: str) -> None:
+        if int(words.get("P", 0)) != 0:
+            return
+        self.fan_speed = max(0.0, min(1.0, words.get("S", 255.0) / 255.0))
+
+    def _fan_off(self, words: dict[str, float], _: str) -> None:
+        if int(words.get("P", 0)) == 0:
+            self.fan_speed = 0.0
+
+    def _hotend_target(self, words: dict[str, float], _: str) -> None:
+        target = words.get("S", words.get("R"))
+        if target is not None:
+            tool = int(words.get("T", self.active_tool))
+            self.targets["extruder" if tool == 0 else f"extruder{tool}"] = target
+
+    def _bed_target(self, words: dict[str, float], _: str) -> None:
+        target = words.get("S", words.get("R"))
+        if target is not None:
+            self.targets["heater_bed"] = target
+
+    def _display(self, _: dict[str, float], line: str) -> None:
+        text = line.split(";", 1)[0].strip()
+        self.display_message = text[4:].strip() or None
+
+    def _progress(self, words: dict[str, float], _: str) -> None:
+        if "P" in words:
+            self.display_progress = max(0.0, min(1.0, words["P"] / 100.0))
+
+    def _tool(self, words: dict[str, float], line: str) -> None:
+        code, _ = split_command(line)
+        self.active_tool = int(code[1:])
+
+
+_HANDLERS = {
+    "G0": GcodeState._move,
+    "G1": GcodeState._move,
+    "G2": GcodeState._move,
+    "G3": GcodeState._move,
+    "G28": GcodeState._home,
+    "G90": GcodeState._absolute,
+    "G91": GcodeState._relative,
+    "G92": GcodeState._set_position,
+    "M18": GcodeState._motors_off,
+    "M84": GcodeState._motors_off,
+    "M82": GcodeState._e_absolute,
+    "M83": GcodeState._e_relative,
+    "M220": GcodeState._speed_factor,
+    "M221": GcodeState._extrude_factor,
+    "M106": GcodeState._fan_on,
+    "M107": GcodeState._fan_off,
+    "M104": GcodeState._hotend_target,
+    "M109": GcodeState._hotend_target,
+    "M140": GcodeState._bed_target,
+    "M190": GcodeState._bed_target,
+    "M117": GcodeState._display,
+    "M73": GcodeState._progress,
+}
+for _n in range(8):
+    _HANDLERS[f"T{_n}"] = GcodeState._tool
