@@ -94,17 +94,15 @@ class GcodeState:
                 self.position[index] = words[axis]
 
     def _home(self, words: dict[str, float], line: str) -> None:
-        # G28 X Y: axis letters usually come without numbers
-        letters = line.split(";", 1)[0].upper().split()[1:]
-        axes = [a for a in "XYZ" if any(w.startswith(a) for w in letters)] or list("XYZ")
+        axes = _axis_letters(line) or list("XYZ")
         for axis in axes:
             self.position["XYZ".index(axis)] = 0.0
         self.homed_axes = "".join(a.lower() for a in "XYZ" if a in axes or a.lower() in
                                   self.homed_axes)
 
-    def _motors_off(self, words: dict[str, float], _: str) -> None:
-        # M84 / M18 with no axes (or S<seconds>, a timeout) disables every stepper
-        axes = [a for a in "XYZ" if a in words]
+    def _motors_off(self, words: dict[str, float], line: str) -> None:
+        # M84 / M18 with no axes disables every stepper; M84 S<seconds> only sets a timeout
+        axes = _axis_letters(line)
         if not axes and "S" in words:
             return
         if not axes:
@@ -166,6 +164,12 @@ class GcodeState:
     def _tool(self, words: dict[str, float], line: str) -> None:
         code, _ = split_command(line)
         self.active_tool = int(code[1:])
+
+
+def _axis_letters(line: str) -> list[str]:
+    """Axes named in 'G28 X Y' / 'M84 X' (letters usually come without numbers)."""
+    words = line.split(";", 1)[0].upper().split()[1:]
+    return [a for a in "XYZ" if any(w.startswith(a) for w in words)]
 
 
 _HANDLERS = {
