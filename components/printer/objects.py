@@ -1,0 +1,177 @@
+"""The Klipper-shaped objects a Marlin printer is presented as, with their initial values.
+
+Mainsail and Fluidd subscribe to every listed object; `configfile` must describe a
+printer (kinematics, heaters, limits) and the PAUSE/RESUME/CANCEL_PRINT macros, or the
+frontends show configuration warnings.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.printer.config import MacroSection, PauseResumeSection, PrinterSection
+
+# macros every frontend expects; the printer component implements them on the host
+BUILTIN_MACROS = {
+    "PAUSE": "Pause the current print: park the head, keep the heaters",
+    "RESUME": "Resume the paused print at the exact position it left",
+    "CANCEL_PRINT": "Cancel the current print",
+}
+
+
+def extruder_names(count: int) -> list[str]:
+    return ["extruder" if i == 0 else f"extruder{i}" for i in range(max(1, count))]
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"
+
+
+def build_configfile(
+    cfg: PrinterSection,
+    pause: PauseResumeSection,
+    macros: dict[str, MacroSection],
+    extruders: list[str],
+) -> dict[str, Any]:
+    config: dict[str, dict[str, str]] = {
+        "printer": {
+            "kinematics": cfg.kinematics,
+            "max_velocity": _fmt(cfg.max_velocity),
+            "max_accel": _fmt(cfg.max_accel),
+            "square_corner_velocity": _fmt(cfg.square_corner_velocity),
+        },
+        "virtual_sdcard": {"path": "~/printer_data/gcodes"},
+        "pause_resume": {},
+        "display_status": {},
+    }
+    settings: dict[str, dict[str, Any]] = {
+        "printer": {
+            "kinematics": cfg.kinematics,
+            "max_velocity": cfg.max_velocity,
+            "max_accel": cfg.max_accel,
+            "square_corner_velocity": cfg.square_corner_velocity,
+            "minimum_cruise_ratio": cfg.minimum_cruise_ratio,
+        },
+        "virtual_sdcard": {"path": "~/printer_data/gcodes", "on_error_gcode": ""},
+        "pause_resume": {"recover_velocity": pause.park_speed},
+        "display_status": {},
+    }
+    for axis in "xyz":
+        low, high = getattr(cfg, f"{axis}_min"), getattr(cfg, f"{axis}_max")
+        config[f"stepper_{axis}"] = {"position_min": _fmt(low), "position_max": _fmt(high)}
+        settings[f"stepper_{axis}"] = {"position_min": low, "position_max": high}
+    for name in extruders:
+        config[name] = {
+            "min_temp": _fmt(cfg.extruder_min_temp),
+            "max_temp": _fmt(cfg.extruder_max_temp),
+            "min_extrude_temp": _fmt(cfg.min_extrude_temp),
+        }
+        settings[name] = {
+            "min_temp": cfg.extruder_min_temp,
+            "max_temp": cfg.extruder_max_temp,
+            "min_extrude_temp": cfg.min_extrude_temp,
+            "max_extrude_only_distance": 50.0,
+            "nozzle_diameter": 0.4,
+            "filament_diameter": 1.75,
+        }
+    if cfg.heated_bed:
+        config["heater_bed"] = {"min_temp": "0", "max_temp": _fmt(cfg.bed_max_temp)}
+        settings["heater_bed"] = {"min_temp": 0.0, "max_temp": cfg.bed_max_temp}
+    all_macros = {name: MacroSection(description=text) for name, text in BUILTIN_MACROS.items()}
+    all_macros.update(macros)
+    for name, macro in all_macros.items():
+        section = f"gcode_macro {name}"
+        config[section] = {"gcode": macro.gcode, "description": macro.description}
+        settings[section.lower()] = {"gcode": macro.gcode, "description": macro.description}
+    return {
+        "config": config,
+        "settings": settings,
+        "save_config_pending": False,
+        "save_config_pending_items": {},
+        "warnings": [],
+    }
+
+
+def initial_objects(
+    cfg: PrinterSection,
+    pause: PauseResumeSection,
+    macros: dict[str, MacroSection],
+    extruder_count: int = 1,
+) -> dict[str, dict[str, Any]]:
+    extruders = extruder_names(extruder_count)
+    heaters = [*extruders, *(["heater_bed"] if cfg.heated_bed else [])]
+    zero4 = [0.0, 0.0, 0.0, 0.0]
+    objects: dict[str, dict[str, Any]] = {
+        "webhooks": {"state": "startup", "state_message": "Printer is connecting"},
+        "print_stats": {
+            "filename": "",
+            "total_duration": 0.0,
+            "print_duration": 0.0,
+            "filament_used": 0.0,
+            "state": "standby",
+            "message": "",
+            "info": {"total_layer": None, "current_layer": None},
+        },
+        "virtual_sdcard": {
+            "file_path": None,
+            "progress": 0.0,
+            "is_active": False,
+            "file_position": 0,
+            "file_size": 0,
+        },
+        "display_status": {"progress": 0.0, "message": None},
+        "pause_resume": {"is_paused": False},
+        "idle_timeout": {"state": "Idle", "printing_time": 0.0},
+        "toolhead": {
+            "homed_axes": "",
+            "axis_minimum": [cfg.x_min, cfg.y_min, cfg.z_min, 0.0],
+            "axis_maximum": [cfg.x_max, cfg.y_max, cfg.z_max, 0.0],
+            "print_time": 0.0,
+            "stalls": 0,
+            "estimated_print_time": 0.0,
+            "extruder": "extruder",
+            "position": list(zero4),
+            "max_velocity": cfg.max_velocity,
+            "max_accel": cfg.max_accel,
+            "minimum_cruise_ratio": cfg.minimum_cruise_ratio,
+            "square_corner_velocity": cfg.square_corner_velocity,
+        },
+        "gcode_move": {
+            "speed_factor": 1.0,
+            "speed": 1500.0,
+            "extrude_factor": 1.0,
+            "absolute_coordinates": True,
+            "absolute_extrude": True,
+            "homing_origin": list(zero4),
+            "position": list(zero4),
+            "gcode_position": list(zero4),
+        },
+        "motion_report": {
+            "live_position": list(zero4),
+            "live_velocity": 0.0,
+            "live_extruder_velocity": 0.0,
+        },
+        "fan": {"speed": 0.0, "rpm": None},
+        "heaters": {
+            "available_heaters": heaters,
+            "available_sensors": list(heaters),
+            "available_monitors": [],
+        },
+        "system_stats": {"sysload": 0.0, "cputime": 0.0, "memavail": 0},
+        "configfile": build_configfile(cfg, pause, macros, extruders),
+        "gcode": {"commands": {}},
+    }
+    for name in extruders:
+        objects[name] = {
+            "temperature": 0.0,
+            "target": 0.0,
+            "power": 0.0,
+            "can_extrude": False,
+            "pressure_advance": 0.0,
+            "smooth_time": 0.04,
+        }
+    if cfg.heated_bed:
+        objects["heater_bed"] = {"temperature": 0.0, "target": 0.0, "power": 0.0}
+    for name in {**BUILTIN_MACROS, **macros}:
+        objects[f"gcode_macro {name}"] = {}
+    return objects
