@@ -145,7 +145,7 @@ class Request:
         if isinstance(value, str):
             try:
                 decoded = msgspec.json.decode(value)
-            except msgspec.DecodeError:
+            except (msgspec.DecodeError, UnicodeDecodeError):
                 decoded = None
             if isinstance(decoded, dict):
                 return decoded

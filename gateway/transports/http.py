@@ -54,7 +54,7 @@ def _hinted(name: str, value: str) -> tuple[str, Any]:
             return base, _BOOL_WORDS[value.strip().lower()]
         if hint == "json":
             return base, _decode(value)
-    except (ValueError, KeyError, msgspec.DecodeError):
+    except (ValueError, KeyError, msgspec.DecodeError):  # UnicodeDecodeError is a ValueError
         raise BadRequest(
             f"Unable to convert argument [{base}] to {hint}: value received: {value}"
         ) from None
@@ -211,7 +211,8 @@ class _RequestDelegate(HTTPMessageDelegate):
             if content_type.startswith("application/json") or not content_type:
                 try:
                     decoded = _decode(body)
-                except msgspec.DecodeError:
+                except (msgspec.DecodeError, UnicodeDecodeError):
+                    # msgspec raises UnicodeDecodeError for bad UTF-8 inside a string
                     raise BadRequest("Error parsing JSON body: invalid JSON") from None
                 if not isinstance(decoded, dict):
                     raise BadRequest("Error parsing JSON body: expected a JSON object")
@@ -301,7 +302,7 @@ class BaseHandler(tornado.web.RequestHandler):
         self.finish(error_body(status, message))
 
     def caller(self) -> Caller:
-        return Caller(ip=self.request.remote_ip or "", transport=Transport.HTTP)
+        return Caller(ip=self.request.remote_ip or "", transport=Transport.HTTP, user=self.user)
 
 
 class NotFoundHandler(BaseHandler):

@@ -69,7 +69,7 @@ class JsonRpcDispatcher:
         Returns the task still running for it, if any."""
         try:
             message = _decode(data)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, UnicodeDecodeError):
             reply(error_frame(rpc.PARSE_ERROR, "Parse error", None))
             return None
         if isinstance(message, list):

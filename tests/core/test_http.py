@@ -143,3 +143,13 @@ async def test_api_body_over_the_message_limit_is_413(tmp_path: Path) -> None:
         assert "larger than 1024 bytes" in reply.json()["error"]["message"]
         ok = await srv.http.post("/test/echo", json={"x": "a"})
         assert ok.json() == {"result": {"x": "a"}}
+
+
+async def test_invalid_utf8_inside_a_json_string_is_400(srv: RunningServer) -> None:
+    srv.server.register_endpoint("test.echo", lambda r: r.args, http="POST /test/echo")
+    reply = await srv.http.post(
+        "/test/echo", body=b'{"a": "\xff"}', headers={"Content-Type": "application/json"}
+    )
+    assert reply.status == 400
+    rpc = await srv.http.post("/server/jsonrpc", body=b'{"jsonrpc":"2.0","method":"\xff","id":1}')
+    assert rpc.json()["error"]["code"] == -32700

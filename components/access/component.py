@@ -1,0 +1,71 @@
+"""The access component ("authorization" in server.info): loads the stored users, keys and
+sessions, resolves trusted host names, installs the provider the transports ask, and
+serves access.*.
+
+Events used: `websocket:identify` (applies identify's `access_token` / `api_key`).
+Notifications sent: `notify_user_created`, `notify_user_deleted`, `notify_user_logged_out`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from components.access.api import AccessApi
+from components.access.clock import Clock
+from components.access.provider import AccessControl
+from components.access.store import AccessStore
+from components.access.throttle import LoginThrottle
+from components.access.trust import Resolver, system_resolver
+from components.access.users import Users
+from gateway.component import BaseComponent
+from gateway.settings import AuthorizationSection
+
+if TYPE_CHECKING:
+    from gateway.app import Server
+
+log = logging.getLogger(__name__)
+
+
+class AccessComponent(BaseComponent):
+    moonraker_names = ("authorization",)
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        settings = server.config.section("authorization", AuthorizationSection)
+        self.clock = Clock()
+        self.store = AccessStore(server.database)
+        self.users = Users(self.store, self.clock)
+        self.control = AccessControl(
+            settings, self.clock, self.users, lambda: server.connections.connections.values()
+        )
+        self.throttle = LoginThrottle(self.clock, settings.max_login_attempts)
+        self.api = AccessApi(server, self.control, self.store, self.throttle)
+        # tests swap this for a fake DNS
+        self.resolver: Resolver = system_resolver
+        server.events.subscribe("websocket:identify", self.control.on_identify)
+        server.access = self.control
+
+    async def start(self) -> None:
+        snapshot = await self.store.load(self.clock())
+        self.users.load(snapshot.users)
+        self.control.sessions.load(snapshot.sessions)
+        self.control.signer.set_secret(snapshot.jwt_secret)
+        self.control.api_key = snapshot.api_key
+        await self.control.trust.resolve(self.resolver)
+        for warning in self.control.trust.warnings + self.control.cors.warnings:
+            log.warning("%s", warning)
+            self.server.warnings.append(warning)
+        trust = self.control.trust
+        log.info(
+            "access: trusted clients %s; CORS domains %d; %d user(s)%s",
+            ", ".join([str(a) for a in trust.addresses] + [str(n) for n in trust.networks])
+            or "none",
+            len(self.control.cors.patterns),
+            len(self.users),
+            ", logins forced" if self.control.login_required else "",
+        )
+
+
+def load_component(server: Server) -> AccessComponent:
+    return AccessComponent(server)

@@ -1,0 +1,89 @@
+"""Slows password guessing: after a few failures from one address, each further attempt
+must wait twice as long as the last (up to a cap); `max_login_attempts` failures lock the
+address out until the server restarts, as Moonraker does."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from gateway.errors import ServerError
+
+log = logging.getLogger(__name__)
+
+FREE_FAILURES = 3
+BASE_DELAY = 1.0
+MAX_DELAY = 300.0
+# an address silent this long after its last failure starts afresh
+FORGET_AFTER = 3600.0
+MAX_TRACKED = 10_000
+
+
+class TooManyAttempts(ServerError):
+    status = 429
+
+
+@dataclass(slots=True)
+class _Record:
+    failures: int
+    last: float
+    retry_at: float
+
+
+def _key(ip: str) -> str:
+    """IPv6 clients own whole /64s: count them per prefix, not per address."""
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(addr, ipaddress.IPv6Address):
+        if addr.ipv4_mapped is not None:
+            return str(addr.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{addr}/64", strict=False))
+    return str(addr)
+
+
+class LoginThrottle:
+    def __init__(self, clock: Callable[[], float], max_attempts: int | None) -> None:
+        self._clock = clock
+        self._max = max_attempts
+        self._records: dict[str, _Record] = {}
+
+    def check(self, ip: str) -> None:
+        """Raise if `ip` may not try a password now."""
+        record = self._records.get(_key(ip))
+        if record is None:
+            return
+        now = self._clock()
+        if self._max is not None and record.failures >= self._max:
+            raise ServerError("Unauthorized, Maximum Login Attempts Reached", 401)
+        if now - record.last > FORGET_AFTER:
+            del self._records[_key(ip)]
+            return
+        if now < record.retry_at:
+            wait = record.retry_at - now
+            raise TooManyAttempts(f"Too many failed login attempts; retry in {wait:.0f} s")
+
+    def failed(self, ip: str, username: str) -> None:
+        key = _key(ip)
+        now = self._clock()
+        record = self._records.pop(key, None) or _Record(0, now, now)
+        record.failures += 1
+        record.last = now
+        extra = record.failures - FREE_FAILURES
+        delay = 0.0 if extra < 0 else min(BASE_DELAY * 2.0**extra, MAX_DELAY)
+        record.retry_at = now + delay
+        self._records[key] = record
+        while len(self._records) > MAX_TRACKED:
+            del self._records[next(iter(self._records))]
+        log.warning(
+            "failed login for user %r from %s (%d failures; next attempt in %.0f s)",
+            username[:64], ip, record.failures, delay,
+        )
+
+    def succeeded(self, ip: str) -> None:
+        record = self._records.get(_key(ip))
+        if record is not None and (self._max is None or record.failures < self._max):
+            del self._records[_key(ip)]
