@@ -18,6 +18,7 @@ Resolver = Callable[[str], Awaitable[list[str]]]
 
 _HOSTNAME = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9-]{1,63}\.?")
 RESOLVE_TIMEOUT = 5.0
+VERDICT_CACHE_SIZE = 1024
 # stands for a client whose address a proxy garbled; never trusted
 UNKNOWN_CLIENT = "unknown"
 
@@ -46,6 +47,7 @@ class TrustedClients:
         self.networks: list[IPNetwork] = []
         self.hostnames: list[str] = []
         self.warnings: list[str] = []
+        self._verdicts: dict[str, bool] = {}
         for entry in entries:
             self._add(entry.strip())
 
@@ -86,9 +88,21 @@ class TrustedClients:
                 addr = parse_ip(text)
                 if addr is not None:
                     self.addresses.add(addr)
+            self._verdicts.clear()
             log.info("trusted client %s resolves to %s", host, ", ".join(found) or "nothing")
 
     def is_trusted(self, ip: str) -> bool:
+        # every request asks, usually about the same few peers: parsing an address with
+        # ipaddress costs more than serving server.info, so verdicts are remembered
+        verdict = self._verdicts.get(ip)
+        if verdict is None:
+            verdict = self._judge(ip)
+            if len(self._verdicts) >= VERDICT_CACHE_SIZE:
+                self._verdicts.clear()
+            self._verdicts[ip] = verdict
+        return verdict
+
+    def _judge(self, ip: str) -> bool:
         addr = parse_ip(ip)
         if addr is None:
             return False
