@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # always loaded, in this order (later ones may use earlier ones)
-CORE_COMPONENTS: tuple[str, ...] = ("access", "database", "machine")
+CORE_COMPONENTS: tuple[str, ...] = ("access", "database", "machine", "files")
 # loaded when their config section is present
 OPTIONAL_COMPONENTS: tuple[str, ...] = ()
 

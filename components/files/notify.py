@@ -1,0 +1,21 @@
+"""The payloads of notify_filelist_changed (and of the replies that mirror them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .roots import Target
+
+
+def item(target: Target, info: dict[str, Any]) -> dict[str, Any]:
+    """{modified, size, permissions, path, root} - Moonraker's key order."""
+    return {**info, "path": target.rel, "root": target.root.name}
+
+
+def changed(
+    action: str, target: Target, info: dict[str, Any], source: Target | None = None
+) -> dict[str, Any]:
+    payload: dict[str, Any] = {"action": action, "item": item(target, info)}
+    if source is not None:
+        payload["source_item"] = {"path": source.rel, "root": source.root.name}
+    return payload
