@@ -15,7 +15,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # always loaded, in this order (later ones may use earlier ones)
-CORE_COMPONENTS: tuple[str, ...] = ("access", "database", "machine", "files")
+CORE_COMPONENTS: tuple[str, ...] = (
+    "access",
+    "database",
+    "machine",
+    "files",
+    "printer",
+    "gcode_store",
+    "temperature_store",
+)
 # loaded when their config section is present
 OPTIONAL_COMPONENTS: tuple[str, ...] = ()
 

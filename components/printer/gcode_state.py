@@ -47,6 +47,8 @@ class GcodeState:
     display_message: str | None = None
     display_progress: float | None = None
     active_tool: int = 0
+    # mm of filament pushed (positive E moves) since the last reset, for print_stats
+    filament_used: float = 0.0
 
     def copy(self) -> GcodeState:
         return GcodeState(
@@ -62,6 +64,7 @@ class GcodeState:
             display_message=self.display_message,
             display_progress=self.display_progress,
             active_tool=self.active_tool,
+            filament_used=self.filament_used,
         )
 
     def apply(self, line: str) -> None:
@@ -80,10 +83,13 @@ class GcodeState:
             if axis not in words:
                 continue
             relative = not self.absolute_coordinates if axis != "E" else not self.absolute_extrude
+            before = self.position[index]
             if relative:
                 self.position[index] += words[axis]
             else:
                 self.position[index] = words[axis]
+            if index == 3 and self.position[3] > before:
+                self.filament_used += self.position[3] - before
 
     def _set_position(self, words: dict[str, float], _: str) -> None:
         if not words:

@@ -1,0 +1,396 @@
+"""The printer component: owns the host link, keeps the one model of printer state,
+and serves printer.* (see api.py for what other components may use)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
+
+from components.printer import endpoints
+from components.printer.api import CommandHandler
+from components.printer.config import (
+    PauseResumeSection,
+    PrinterSection,
+    load_macros,
+)
+from components.printer.console import Console
+from components.printer.gcode_state import GcodeState, split_command
+from components.printer.objects import initial_objects
+from components.printer.printjob import PrintManager
+from components.printer.status import StatusModel
+from components.printer.subscriptions import SubscriptionHub
+from components.printer.temperatures import Reading, readings
+from gateway.component import BaseComponent
+from gateway.errors import BadRequest, Conflict
+from gateway.hostlink import HostLink, LinkError, LinkState, SerialConfig, StateChanged
+from gateway.hostlink.protocol import (
+    ActionCommand,
+    CommandAcknowledged,
+    EchoMessage,
+    Event,
+    FirmwareError,
+    FirmwareStarted,
+    PositionReport,
+    PromptClosed,
+    PromptShown,
+    TemperatureReport,
+)
+from gateway.hostlink.protocol.events import ErrorKind
+
+if TYPE_CHECKING:
+    from gateway.app import Server
+
+log = logging.getLogger(__name__)
+
+GCODE_SYNC_DELAY = 0.05
+_WEBHOOKS = {
+    LinkState.READY: ("ready", "Printer is ready"),
+    LinkState.CONNECTING: ("startup", "Printer is connecting"),
+    LinkState.ERROR: ("error", ""),
+    LinkState.SHUTDOWN: ("shutdown", ""),
+    LinkState.DISCONNECTED: ("disconnected", ""),
+}
+
+
+class FileSource(Protocol):
+    def gcode_path(self, filename: str) -> Any: ...
+
+    async def get_metadata(self, filename: str) -> dict[str, Any] | None: ...
+
+
+class Printer(BaseComponent):
+    moonraker_names = ("klippy_connection", "klippy_apis")
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        cfg = server.config
+        self.serial_cfg = cfg.section("serial", SerialConfig)
+        self.printer_cfg = cfg.section("printer", PrinterSection)
+        self.pause_cfg = cfg.section("pause_resume", PauseResumeSection)
+        macros = load_macros(cfg)
+        self.link = HostLink(self.serial_cfg)
+        self.model = StatusModel()
+        for name, fields in initial_objects(self.printer_cfg, self.pause_cfg, macros).items():
+            self.model.add_object(name, fields)
+        self.model.take_changes()
+        self.hub = SubscriptionHub(self.model)
+        self.gcode = GcodeState()
+        self.console = Console(self.link, self.emergency_stop, self._console_replies)
+        self.console.macros = {name: macro.gcode for name, macro in macros.items()}
+        self.jobs = PrintManager(self.link, self.gcode, self.update_object, self.model.get,
+                                 server.events, self.printer_cfg, self.pause_cfg)
+        self._state = "disconnected"
+        self._state_message = "Printer not connected"
+        self._sync_handle: asyncio.TimerHandle | None = None
+        self._have_temperatures = False
+        self._start_task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._register_host_commands()
+        self.link.add_listener(self._on_link_event)
+        server.events.subscribe("websocket:disconnected", self.hub.unsubscribe)
+        server.set_printer_state(False, "disconnected", self._state_message)
+        endpoints.register(server, self)
+
+    # -- PrinterApi ------------------------------------------------------------------
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    @property
+    def state_message(self) -> str:
+        return self._state_message
+
+    def query_status(
+        self, objects: Mapping[str, Iterable[str] | None]
+    ) -> dict[str, dict[str, Any]]:
+        self._sync_gcode()
+        return self.model.query(objects)
+
+    async def run_gcode(self, script: str) -> None:
+        self.server.events.emit("printer:gcode_command", script)
+        await self.console.run(script)
+
+    async def start_print(self, filename: str) -> None:
+        files: FileSource | None = self.server.components.get("files")  # type: ignore[assignment]
+        if files is None:
+            raise Conflict("No file manager loaded")
+        path = files.gcode_path(filename)
+        metadata = await files.get_metadata(filename) or {}
+        layers = metadata.get("layer_count")
+        self.jobs.start(filename, path, layers if isinstance(layers, int) else None)
+        self.hub.changed()
+
+    def register_command(self, name: str, handler: CommandHandler, description: str) -> None:
+        self.console.register(name, handler, description)
+        self.update_object("gcode", {"commands": self._command_list()})
+
+    def add_object(self, name: str, fields: dict[str, Any]) -> None:
+        self.model.add_object(name, fields)
+        self.hub.changed()
+
+    def update_object(self, name: str, fields: Mapping[str, Any]) -> None:
+        if self.model.update(name, fields):
+            self.hub.changed()
+
+    # -- temperature_store's source --------------------------------------------------
+
+    def temperature_sensors(self) -> dict[str, Reading] | None:
+        if self._state == "disconnected" or not self._have_temperatures:
+            return None
+        out: dict[str, Reading] = {}
+        for name in self.model.get("heaters", "available_sensors", []):
+            if self.model.has(name):
+                out[name] = Reading(
+                    self.model.get(name, "temperature", 0.0),
+                    self.model.get(name, "target"),
+                    self.model.get(name, "power"),
+                )
+        return out
+
+    # -- life cycle ------------------------------------------------------------------
+
+    async def start(self) -> None:
+        # the link connects in the background: the API answers (503 for printer.*) meanwhile
+        self._start_task = asyncio.get_running_loop().create_task(self._connect())
+
+    async def _connect(self) -> None:
+        try:
+            await self.link.start()
+        except (TimeoutError, LinkError, OSError) as exc:
+            log.warning("printer link did not come up: %s", exc)
+
+    async def stop(self) -> None:
+        if self._start_task is not None:
+            self._start_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._start_task
+        self.jobs.close()
+        self.hub.close()
+        if self._sync_handle is not None:
+            self._sync_handle.cancel()
+        await self.link.stop()
+
+    # -- host commands ----------------------------------------------------------------
+
+    def _register_host_commands(self) -> None:
+        reg = self.console.register
+        reg("PAUSE", lambda _n, _p: self.jobs.pause(), "Pause the current print")
+        reg("RESUME", lambda _n, _p: self.jobs.resume(), "Resume the paused print")
+        reg("CANCEL_PRINT", lambda _n, _p: self.jobs.cancel(), "Cancel the current print")
+        reg("SDCARD_PRINT_FILE", self._sdcard_print_file, "Start printing a file from gcodes")
+        reg("SET_PRINT_STATS_INFO", self._set_print_stats_info, "Set layer information")
+        reg("FIRMWARE_RESTART", lambda _n, _p: self.firmware_restart(), "Reset the firmware")
+        reg("RESTART", lambda _n, _p: self.restart(), "Reconnect to the printer")
+        self.model.update("gcode", {"commands": self._command_list()})
+
+    def _command_list(self) -> dict[str, dict[str, str]]:
+        return {name: {"help": text} for name, text in self.console.help().items()}
+
+    async def _sdcard_print_file(self, _name: str, params: dict[str, str]) -> None:
+        filename = params.get("FILENAME")
+        if not filename:
+            raise BadRequest("SDCARD_PRINT_FILE requires FILENAME=")
+        await self.start_print(filename)
+
+    def _set_print_stats_info(self, _name: str, params: dict[str, str]) -> None:
+        info = dict(self.model.get("print_stats", "info", {}))
+        try:
+            if "TOTAL_LAYER" in params:
+                info["total_layer"] = int(params["TOTAL_LAYER"])
+            if "CURRENT_LAYER" in params:
+                info["current_layer"] = int(params["CURRENT_LAYER"])
+        except ValueError:
+            raise BadRequest("SET_PRINT_STATS_INFO: layers must be whole numbers") from None
+        self.update_object("print_stats", {"info": info})
+
+    async def emergency_stop(self) -> None:
+        try:
+            await self.link.emergency("M112")
+        except LinkError as exc:
+            raise Conflict(f"Emergency stop could not be sent: {exc}") from None
+
+    async def firmware_restart(self) -> None:
+        """Reset the board (DTR, as the USB auto-reset does; the virtual printer's own
+        reset) and re-run the handshake. Never M997, which would flash firmware."""
+        reset = getattr(self.link, "firmware_restart", None)
+        if reset is not None:
+            await reset()
+        elif self.link.virtual_printer is not None:
+            await asyncio.to_thread(self.link.virtual_printer.firmware_reset)
+        else:
+            await self.link.send("M999")
+
+    async def restart(self) -> None:
+        await self.link.stop()
+        self._start_task = asyncio.get_running_loop().create_task(self._connect())
+
+    # -- link events --------------------------------------------------------------------
+
+    def _on_link_event(self, event: Event) -> None:
+        kind = type(event)
+        if kind is CommandAcknowledged:
+            assert isinstance(event, CommandAcknowledged)
+            self.gcode.apply(event.command)
+            self._schedule_gcode_sync()
+        elif kind is TemperatureReport:
+            assert isinstance(event, TemperatureReport)
+            self._on_temperatures(event)
+        elif kind is PositionReport:
+            assert isinstance(event, PositionReport)
+            axes = event.axes
+            pos = [axes.get("X", 0.0), axes.get("Y", 0.0), axes.get("Z", 0.0), axes.get("E", 0.0)]
+            self.update_object("toolhead", {"position": pos})
+            self.update_object("motion_report", {"live_position": pos})
+        elif kind is StateChanged:
+            assert isinstance(event, StateChanged)
+            self._on_state(event.state, event.message)
+        elif kind is EchoMessage:
+            assert isinstance(event, EchoMessage)
+            self.respond(f"echo:{event.text}")
+        elif kind is FirmwareError:
+            assert isinstance(event, FirmwareError)
+            if event.kind is not ErrorKind.LINE:
+                self.respond(f"!! {event.message}")
+        elif kind is ActionCommand:
+            assert isinstance(event, ActionCommand)
+            self._on_action(event)
+        elif kind is PromptShown:
+            assert isinstance(event, PromptShown)
+            self._on_prompt(event)
+        elif kind is PromptClosed:
+            self.respond("// action:prompt_end")
+        elif kind is FirmwareStarted:
+            self.respond("// Firmware restarted")
+
+    def _on_temperatures(self, event: TemperatureReport) -> None:
+        self._have_temperatures = True
+        min_extrude = self.printer_cfg.min_extrude_temp
+        for name, reading in readings(event.sensors, self.gcode.active_tool).items():
+            if not self.model.has(name):
+                continue
+            fields: dict[str, Any] = {"temperature": round(reading.temperature, 2)}
+            if reading.target is not None:
+                fields["target"] = reading.target
+            if reading.power is not None:
+                fields["power"] = round(reading.power, 3)
+            if name.startswith("extruder"):
+                fields["can_extrude"] = reading.temperature >= min_extrude
+            self.update_object(name, fields)
+
+    def _on_state(self, state: LinkState, message: str) -> None:
+        webhooks, default = _WEBHOOKS[state]
+        text = message if state is not LinkState.READY else default
+        text = text or default
+        previous = self._state
+        self._state, self._state_message = webhooks, text
+        connected = state is not LinkState.DISCONNECTED
+        self.server.set_printer_state(connected, webhooks, text)
+        if webhooks != "disconnected":
+            self.update_object("webhooks", {"state": webhooks, "state_message": text})
+        if state in (LinkState.SHUTDOWN, LinkState.ERROR, LinkState.DISCONNECTED):
+            # the firmware lost its targets (or we cannot know them): do not show stale ones
+            for name in self.model.get("heaters", "available_heaters", []):
+                self.update_object(name, {"target": 0.0, "power": 0.0})
+            self.gcode.targets.clear()
+        if state is LinkState.READY and previous != "ready":
+            self.server.send_notification("notify_klippy_ready")
+        elif state is LinkState.SHUTDOWN and previous != "shutdown":
+            self.server.send_notification("notify_klippy_shutdown")
+            self.respond(f"!! {text}")
+        elif state is LinkState.DISCONNECTED and previous != "disconnected":
+            self.server.send_notification("notify_klippy_disconnected")
+        self.server.events.emit("printer:state_changed", webhooks, text)
+
+    def _on_action(self, event: ActionCommand) -> None:
+        self.respond(f"// action:{event.name} {event.argument}".rstrip())
+        handlers = {"pause": self.jobs.pause, "resume": self.jobs.resume,
+                    "cancel": self.jobs.cancel}
+        start = handlers.get(event.name)
+        if start is not None and self.jobs.active:
+            self._spawn(start())
+        elif event.name == "paused" and self.jobs.active:
+            self.update_object("print_stats", {"message": "Paused by the printer"})
+        elif event.name == "resumed":
+            self.update_object("print_stats", {"message": ""})
+
+    def _on_prompt(self, event: PromptShown) -> None:
+        # Mainsail and Fluidd show Klipper's "// action:prompt_*" dialogs: each button
+        # answers Marlin's prompt with M876 S<index>
+        self.respond(f"// action:prompt_begin {event.message}")
+        for index, choice in enumerate(event.choices):
+            self.respond(f"// action:prompt_button {choice}|M876 S{index}|primary")
+        self.respond("// action:prompt_show")
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("printer action failed: %s", task.exception())
+
+    # -- G-code state → model ----------------------------------------------------------
+
+    def _schedule_gcode_sync(self) -> None:
+        if self._sync_handle is None:
+            self._sync_handle = asyncio.get_running_loop().call_later(
+                GCODE_SYNC_DELAY, self._sync_gcode
+            )
+
+    def _sync_gcode(self) -> None:
+        self._sync_handle = None
+        g = self.gcode
+        self.update_object("gcode_move", {
+            "gcode_position": list(g.position),
+            "position": list(g.position),
+            "speed": g.feedrate,
+            "speed_factor": g.speed_factor,
+            "extrude_factor": g.extrude_factor,
+            "absolute_coordinates": g.absolute_coordinates,
+            "absolute_extrude": g.absolute_extrude,
+        })
+        self.update_object("toolhead", {"homed_axes": g.homed_axes,
+                                        "extruder": "extruder" if g.active_tool == 0
+                                        else f"extruder{g.active_tool}"})
+        self.update_object("fan", {"speed": g.fan_speed})
+        for name, target in g.targets.items():
+            if self.model.has(name):
+                self.update_object(name, {"target": target})
+        message = g.display_message
+        status: dict[str, Any] = {"message": message}
+        if g.display_progress is not None:
+            status["progress"] = g.display_progress
+        self.update_object("display_status", status)
+
+    # -- console -----------------------------------------------------------------------
+
+    def respond(self, line: str) -> None:
+        self.server.send_notification("notify_gcode_response", [line])
+        self.server.events.emit("printer:gcode_response", line)
+
+    def _console_replies(self, script: str, replies: list[str]) -> None:
+        for line in replies:
+            self.respond(line)
+        if not replies and split_command(script.splitlines()[-1])[0] == "M105":
+            self.respond(self._temperature_line())
+
+    def _temperature_line(self) -> str:
+        parts = []
+        for name in self.model.get("heaters", "available_heaters", []):
+            label = "B" if name == "heater_bed" else "T" + name[len("extruder"):]
+            if label == "T":
+                label = "T0"
+            temp = self.model.get(name, "temperature", 0.0)
+            target = self.model.get(name, "target", 0.0)
+            parts.append(f"{label}:{temp:.1f} /{target:.1f}")
+        return "ok " + " ".join(parts)
+
+
+def load_component(server: Server) -> Printer:
+    return Printer(server)

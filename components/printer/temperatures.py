@@ -1,0 +1,48 @@
+"""Marlin's temperature report names → Klipper objects, and the reading each holds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.hostlink.protocol.events import HeaterReading
+
+# Marlin reports heater power as PWM 0..127 after @:
+PWM_MAX = 127.0
+
+
+@dataclass(slots=True)
+class Reading:
+    temperature: float
+    target: float | None
+    power: float | None
+
+
+def object_name(sensor: str, active_tool: int) -> str | None:
+    """T (active tool), T0..Tn, B, C → extruder, extruderN, heater_bed, chamber."""
+    if sensor == "T":
+        sensor = f"T{active_tool}"
+    if sensor.startswith("T") and sensor[1:].isdigit():
+        index = int(sensor[1:])
+        return "extruder" if index == 0 else f"extruder{index}"
+    if sensor == "B":
+        return "heater_bed"
+    if sensor == "C":
+        return "temperature_sensor chamber"
+    return None
+
+
+def readings(
+    sensors: dict[str, HeaterReading], active_tool: int
+) -> dict[str, Reading]:
+    out: dict[str, Reading] = {}
+    # with several tools Marlin sends T (active) and T0..Tn: the numbered ones win
+    numbered = any(name[:1] == "T" and name[1:].isdigit() for name in sensors)
+    for sensor, reading in sensors.items():
+        if sensor == "T" and numbered:
+            continue
+        name = object_name(sensor, active_tool)
+        if name is None:
+            continue
+        power = None if reading.power is None else min(1.0, reading.power / PWM_MAX)
+        out[name] = Reading(reading.actual, reading.target, power)
+    return out
