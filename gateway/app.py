@@ -23,11 +23,12 @@ from gateway.events import EventBus
 from gateway.logs import LogManager
 from gateway.registry import Endpoint, Registry
 from gateway.request import Request
-from gateway.settings import ServerSection
+from gateway.settings import ServerSection, WebSection
 from gateway.transports.connection import Connection, ConnectionManager
 from gateway.transports.http import JsonRpcHttpHandler, NotFoundHandler, ServerDelegate
 from gateway.transports.jsonrpc import JsonRpcDispatcher, notification_frame
 from gateway.transports.listener import Listener
+from gateway.transports.static import FRONTEND_ROUTE, FrontendHandler
 from gateway.transports.websocket import WebSocketUpgradeHandler
 
 log = logging.getLogger(__name__)
@@ -165,8 +166,16 @@ class Server:
                 {"path": str(TEST_CLIENT_DIR), "default_filename": "index.html"},
             ),
             *self._extra_routes,
-            (r"/.*", NotFoundHandler, {"server": self}),
         ]
+        web = self.config.section("web", WebSection)
+        if web.path:
+            root = Path(web.path).expanduser()
+            if not (root / "index.html").is_file():
+                self.warnings.append(f"[web] path {root} has no index.html; not served")
+            else:
+                routes.append((FRONTEND_ROUTE, FrontendHandler,
+                               {"path": str(root), "default_filename": "index.html"}))
+        routes.append((r"/.*", NotFoundHandler, {"server": self}))
         return tornado.web.Application(
             routes,
             compress_response=False,
