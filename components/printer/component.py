@@ -20,6 +20,7 @@ from components.printer.console import Console
 from components.printer.gcode_state import GcodeState, split_command
 from components.printer.objects import initial_objects
 from components.printer.printjob import PrintManager
+from components.printer.sdprint import SdPrint
 from components.printer.status import StatusModel
 from components.printer.subscriptions import SubscriptionHub
 from components.printer.temperatures import Reading, readings
@@ -33,12 +34,13 @@ from gateway.hostlink.protocol import (
     Event,
     FirmwareError,
     FirmwareStarted,
+    LineReceived,
     PositionReport,
     PromptClosed,
     PromptShown,
     TemperatureReport,
 )
-from gateway.hostlink.protocol.events import ErrorKind
+from gateway.hostlink.protocol.events import ErrorKind, SdStatus
 
 if TYPE_CHECKING:
     from gateway.app import Server
@@ -82,6 +84,7 @@ class Printer(BaseComponent):
         self.console.macros = {name: macro.gcode for name, macro in macros.items()}
         self.jobs = PrintManager(self.link, self.gcode, self.update_object, self.model.get,
                                  server.events, self.printer_cfg, self.pause_cfg)
+        self.sd = SdPrint(self.link, self.update_object, server.events)
         self._state = "disconnected"
         self._state_message = "Printer not connected"
         self._sync_handle: asyncio.TimerHandle | None = None
@@ -169,6 +172,7 @@ class Printer(BaseComponent):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._start_task
         self.jobs.close()
+        self.sd.close()
         self.hub.close()
         if self._sync_handle is not None:
             self._sync_handle.cancel()
@@ -265,6 +269,8 @@ class Printer(BaseComponent):
             self.respond("// action:prompt_end")
         elif kind is FirmwareStarted:
             self.respond("// Firmware restarted")
+        elif kind is SdStatus or kind is LineReceived:
+            self.sd.on_event(event)
 
     def _on_temperatures(self, event: TemperatureReport) -> None:
         self._have_temperatures = True
@@ -377,6 +383,7 @@ class Printer(BaseComponent):
     def _console_replies(self, script: str, replies: list[str]) -> None:
         for line in replies:
             self.respond(line)
+        self.sd.on_script(script, replies)
         if not replies and split_command(script.splitlines()[-1])[0] == "M105":
             self.respond(self._temperature_line())
 

@@ -152,13 +152,16 @@ class _PrinterEndpoints:
         return "ok"
 
     async def print_pause(self, request: Request) -> str:
-        await self.printer.jobs.pause()
+        printer = self.printer
+        await (printer.sd.pause() if printer.sd.active else printer.jobs.pause())
         return "ok"
 
     async def print_resume(self, request: Request) -> str:
-        await self.printer.jobs.resume()
+        printer = self.printer
+        await (printer.sd.resume() if printer.sd.active else printer.jobs.resume())
         return "ok"
 
     async def print_cancel(self, request: Request) -> str:
-        await self.printer.jobs.cancel()
+        printer = self.printer
+        await (printer.sd.cancel() if printer.sd.active else printer.jobs.cancel())
         return "ok"

@@ -1,0 +1,166 @@
+"""A print the firmware runs from its own SD card (M23 + M24), shown as a print.
+
+Progress comes from `SD printing byte x/y` (M27 auto-report when the firmware has
+AUTOREPORT_SD_STATUS, else a poll every second); the print is complete when the
+firmware says `Done printing file`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+from components.printer.gcode_state import split_command
+from gateway.errors import Conflict
+from gateway.events import EventBus
+from gateway.hostlink import HostLink, LinkError
+from gateway.hostlink.protocol import Event, LineReceived
+from gateway.hostlink.protocol.events import SdStatus
+
+log = logging.getLogger(__name__)
+
+POLL_INTERVAL = 1.0
+_OPENED = re.compile(r"File opened:\s*(\S+)\s+Size:\s*(\d+)")
+
+Update = Callable[[str, dict[str, Any]], None]
+
+
+class SdPrint:
+    def __init__(self, link: HostLink, update: Update, events: EventBus) -> None:
+        self.link = link
+        self.update = update
+        self.events = events
+        self.selected: tuple[str, int] | None = None
+        self.state = "idle"  # idle | printing | paused
+        self.started = 0.0
+        self._poller: asyncio.Task[None] | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.state in ("printing", "paused")
+
+    @property
+    def filename(self) -> str:
+        return f"sd:{self.selected[0]}" if self.selected else ""
+
+    def on_script(self, script: str, replies: list[str]) -> None:
+        """What the console just ran on the firmware."""
+        for line in script.splitlines():
+            word = split_command(line)[0]
+            if word == "M23":
+                for reply in replies:
+                    match = _OPENED.search(reply)
+                    if match:
+                        self.selected = (match.group(1), int(match.group(2)))
+            elif word == "M24":
+                self._started_or_resumed()
+            elif word == "M25" and self.state == "printing":
+                self._set("paused")
+            elif word == "M524" and self.active:
+                self._end("cancelled", "cancelled")
+
+    def on_event(self, event: Event) -> None:
+        if type(event) is SdStatus:
+            assert isinstance(event, SdStatus)
+            if self.active and event.printing and event.size:
+                self.update("virtual_sdcard", {
+                    "file_position": event.position, "file_size": event.size,
+                    "progress": round((event.position or 0) / event.size, 4)})
+                self.update("print_stats", {"total_duration": round(time.monotonic()
+                                                                    - self.started, 3)})
+        elif type(event) is LineReceived:
+            assert isinstance(event, LineReceived)
+            if event.text.strip() == "Done printing file" and self.active:
+                self.update("virtual_sdcard", {"progress": 1.0})
+                self._end("complete", "completed")
+
+    async def pause(self) -> None:
+        if self.state != "printing":
+            raise Conflict("SD print is not running")
+        await self._send("M25")
+        self._set("paused")
+
+    async def resume(self) -> None:
+        if self.state != "paused":
+            raise Conflict("SD print is not paused")
+        await self._send("M24")
+        self._set("printing")
+
+    async def cancel(self) -> None:
+        if not self.active:
+            raise Conflict("No SD print to cancel")
+        await self._send("M524")
+        self._end("cancelled", "cancelled")
+
+    def _started_or_resumed(self) -> None:
+        if self.state == "paused":
+            self._set("printing")
+            return
+        if self.selected is None or self.state == "printing":
+            return
+        size = self.selected[1]
+        self.started = time.monotonic()
+        self.state = "printing"
+        self.update("print_stats", {"filename": self.filename, "state": "printing",
+                                    "message": "", "total_duration": 0.0,
+                                    "print_duration": 0.0, "filament_used": 0.0})
+        self.update("virtual_sdcard", {"file_path": self.filename, "progress": 0.0,
+                                       "is_active": True, "file_position": 0,
+                                       "file_size": size})
+        self.update("idle_timeout", {"state": "Printing"})
+        self.events.emit("job:started", self.filename)
+        self._poller = asyncio.get_running_loop().create_task(self._poll())
+
+    def _set(self, state: str) -> None:
+        self.state = state
+        self.update("print_stats", {"state": state})
+        self.update("pause_resume", {"is_paused": state == "paused"})
+        self.events.emit("job:paused" if state == "paused" else "job:resumed", self.filename)
+
+    def _end(self, state: str, status: str) -> None:
+        self.state = "idle"
+        if self._poller is not None:
+            self._poller.cancel()
+            self._poller = None
+        total = round(time.monotonic() - self.started, 3)
+        self.update("print_stats", {"state": state, "total_duration": total,
+                                    "print_duration": total})
+        self.update("virtual_sdcard", {"is_active": False})
+        self.update("pause_resume", {"is_paused": False})
+        self.update("idle_timeout", {"state": "Ready"})
+        stats = {"print_duration": total, "total_duration": total, "filament_used": 0.0,
+                 "message": ""}
+        self.events.emit("job:finished", self.filename, status, stats)
+        self.events.emit("job:ended", self.filename)
+
+    async def _poll(self) -> None:
+        auto = self.link.firmware.has("AUTOREPORT_SD_STATUS")
+        if auto:
+            await self._send("M27 S1")
+        try:
+            while self.active:
+                if not auto and self.state == "printing":
+                    await self._send("M27")
+                await asyncio.sleep(POLL_INTERVAL)
+        finally:
+            if auto:
+                await self._quiet("M27 S0")
+
+    async def _send(self, command: str) -> None:
+        try:
+            await self.link.send(command)
+        except LinkError as exc:
+            log.info("SD print: %s failed: %s", command, exc)
+
+    async def _quiet(self, command: str) -> None:
+        try:
+            await self.link.send(command)
+        except (LinkError, asyncio.CancelledError):
+            pass
+
+    def close(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
