@@ -23,6 +23,7 @@ CORE_COMPONENTS: tuple[str, ...] = (
     "printer",
     "gcode_store",
     "temperature_store",
+    "queue",
 )
 # loaded when their config section is present
 OPTIONAL_COMPONENTS: tuple[str, ...] = ()

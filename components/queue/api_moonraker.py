@@ -1,0 +1,79 @@
+"""server.job_queue.*: Moonraker's job queue API over the shared queue."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from gateway.errors import BadRequest
+from gateway.request import Request
+
+from . import views
+
+if TYPE_CHECKING:
+    from .component import QueueComponent
+
+
+def _strings(values: list[Any], name: str) -> list[str]:
+    if not all(isinstance(v, str) for v in values):
+        raise BadRequest(f"Invalid argument [{name}]: expected a list of strings")
+    return [v for v in values if v.strip()]
+
+
+class JobQueueApi:
+    def __init__(self, queue: QueueComponent) -> None:
+        self.queue = queue
+
+    def register(self) -> None:
+        server = self.queue.server
+        reg = server.register_endpoint
+        server.registry.register_rest(
+            "server.job_queue.job", "/server/job_queue/job",
+            {"POST": self.post_job, "DELETE": self.delete_job},
+        )
+        reg("server.job_queue.status", self.status, http="GET /server/job_queue/status")
+        reg("server.job_queue.pause", self.pause, http="POST /server/job_queue/pause")
+        reg("server.job_queue.start", self.start, http="POST /server/job_queue/start")
+        reg("server.job_queue.jump", self.jump, http="POST /server/job_queue/jump")
+
+    def _reply(self) -> dict[str, Any]:
+        return views.moonraker_status(self.queue.state, self.queue.clock())
+
+    def status(self, request: Request) -> dict[str, Any]:
+        return self._reply()
+
+    async def post_job(self, request: Request) -> dict[str, Any]:
+        names = _strings(request.get_list("filenames"), "filenames")
+        reset = request.get_bool("reset", False)
+        # every file is checked before any is queued, as Moonraker
+        checked = [self.queue.check_file(name) for name in names]
+        machine = self.queue.machine
+        await self.queue.dispatch(
+            lambda s: machine.post_jobs(s, checked, reset, self.queue.printer_idle())
+        )
+        return self._reply()
+
+    async def delete_job(self, request: Request) -> dict[str, Any]:
+        everything = request.get_bool("all", False)
+        ids: list[int] = []
+        if not everything:
+            raw = _strings(request.get_list("job_ids"), "job_ids")
+            ids = [i for i in (views.parse_moonraker_id(r) for r in raw) if i is not None]
+        machine = self.queue.machine
+        await self.queue.dispatch(lambda s: machine.delete(s, ids, everything))
+        return self._reply()
+
+    async def pause(self, request: Request) -> dict[str, Any]:
+        await self.queue.dispatch(self.queue.machine.pause)
+        return self._reply()
+
+    async def start(self, request: Request) -> dict[str, Any]:
+        machine = self.queue.machine
+        await self.queue.dispatch(lambda s: machine.start(s, self.queue.printer_idle()))
+        return self._reply()
+
+    async def jump(self, request: Request) -> dict[str, Any]:
+        job_id = request.get_str("job_id")
+        set_id = views.parse_moonraker_id(job_id)
+        machine = self.queue.machine
+        await self.queue.dispatch(lambda s: machine.jump(s, set_id, job_id))
+        return self._reply()

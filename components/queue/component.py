@@ -1,0 +1,313 @@
+"""The adapter around the pure state machine: one lock, storage first, then effects.
+
+Every change goes: transition (pure) -> persisted (awaited) -> state swapped -> effects
+performed -> caller answered. Slow effects (timers, scripts, starting a print) run as
+tasks that come back through `dispatch` with their token.
+
+Listens to (server.events): job:started, job:finished (printer component),
+printer:state_changed, files:changed (files component). Calls the printer only through
+`QueuePrinter`, a subset of components.printer.api.PrinterApi. Emits no events of its
+own; websocket notifications: notify_job_queue_changed, notify_gcode_response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Coroutine, Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from gateway.component import BaseComponent
+from gateway.errors import BadRequest, NotFound, ServerError
+
+from . import views
+from .config import JobQueueSection, Policy, QueueSection
+from .effects import Effect, Notify, RunScript, Say, StartPrint, StartTimer, Step
+from .machine import QueueError, QueueMachine
+from .model import QueueState
+from .store import QueueStore
+
+if TYPE_CHECKING:
+    from gateway.app import Server
+
+log = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class QueuePrinter(Protocol):
+    """What the queue uses of components.printer.api.PrinterApi."""
+
+    @property
+    def state(self) -> str: ...
+
+    def query_status(
+        self, objects: Mapping[str, Iterable[str] | None]
+    ) -> dict[str, dict[str, Any]]: ...
+
+    async def run_gcode(self, script: str) -> None: ...
+
+    async def start_print(self, filename: str) -> None: ...
+
+
+@runtime_checkable
+class QueueFiles(Protocol):
+    """What the queue uses of the files component."""
+
+    def gcode_path(self, filename: str) -> Path: ...
+
+
+class QueueComponent(BaseComponent):
+    moonraker_names = ("job_queue",)
+
+    def __init__(self, server: Server, clock: Callable[[], float] = time.time) -> None:
+        self.server = server
+        self.clock = clock
+        self.policy = Policy.from_sections(
+            server.config.section("job_queue", JobQueueSection),
+            server.config.section("queue", QueueSection),
+        )
+        self.machine = QueueMachine(self.policy, clock)
+        self.store = QueueStore(server.database)
+        self.state = QueueState()
+        self._lock = asyncio.Lock()
+        self._closed = False
+        self._timers: dict[int, asyncio.TimerHandle] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._unsubscribe: list[Callable[[], None]] = []
+        from .api_cp import ContinuousPrintApi
+        from .api_moonraker import JobQueueApi
+
+        JobQueueApi(self).register()
+        ContinuousPrintApi(self).register()
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    async def start(self) -> None:
+        async with self._lock:
+            loaded = await self.store.load()
+            step = self.machine.restore(loaded)
+            await self.store.save(loaded, step.state)
+            self.state = step.state
+            if step.state.interrupted is not None:
+                log.warning("queue: %s was printing when the server stopped; queue paused",
+                            step.state.interrupted.path)
+            self._perform(step.effects)
+        events = self.server.events
+        self._unsubscribe = [
+            events.subscribe("job:started", self._on_job_started),
+            events.subscribe("job:finished", self._on_job_finished),
+            events.subscribe("printer:state_changed", self._on_printer_state),
+            events.subscribe("files:changed", self._on_files_changed),
+        ]
+        printer = self.printer()
+        if printer is not None and printer.state == "ready":
+            # ready before we listened: load_on_startup must not miss it
+            await self._on_printer_state("ready")
+
+    async def stop(self) -> None:
+        """An open run stays open in storage: the next start reports it interrupted."""
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        async with self._lock:
+            self._closed = True
+        for handle in self._timers.values():
+            handle.cancel()
+        self._timers.clear()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks))
+
+    # -- the one way to change state -------------------------------------------------
+
+    async def dispatch(self, transition: Callable[[QueueState], Step]) -> Any:
+        """Run a transition under the lock; persist, swap, perform. QueueError -> 400."""
+        async with self._lock:
+            if self._closed:
+                raise ServerError("The job queue is shutting down", 503)
+            try:
+                step = transition(self.state)
+            except QueueError as exc:
+                raise BadRequest(str(exc)) from None
+            await self.store.save(self.state, step.state)
+            self.state = step.state
+            self._perform(step.effects)
+            return step.result
+
+    async def _dispatch_event(self, transition: Callable[[QueueState], Step]) -> None:
+        try:
+            await self.dispatch(transition)
+        except ServerError as exc:
+            if not self._closed:
+                log.warning("queue: %s", exc.message)
+
+    # -- what the transitions need to know -------------------------------------------
+
+    def printer(self) -> QueuePrinter | None:
+        printer = self.server.components.get("printer")
+        return printer if isinstance(printer, QueuePrinter) else None
+
+    def printer_idle(self) -> bool:
+        """Ready, and not printing or paused (Moonraker's _check_can_print)."""
+        printer = self.printer()
+        if printer is None or printer.state != "ready":
+            return False
+        try:
+            status = printer.query_status({"print_stats": ["state"]})
+        except Exception:
+            return False
+        return status.get("print_stats", {}).get("state") not in ("printing", "paused")
+
+    def check_file(self, filename: str) -> str:
+        """The queue's name for gcodes/`filename`; 400 naming the file if it is not there."""
+        name = filename.strip().lstrip("/")
+        files = self.server.components.get("files")
+        if not name or not isinstance(files, QueueFiles):
+            raise BadRequest(f"G-Code File {filename} does not exist")
+        try:
+            files.gcode_path(name)
+        except ServerError:
+            raise BadRequest(f"G-Code File {filename} does not exist") from None
+        return name
+
+    def _file_exists(self, filename: str) -> bool:
+        files = self.server.components.get("files")
+        if not isinstance(files, QueueFiles):
+            return True  # cannot tell; start_print will say
+        try:
+            files.gcode_path(filename)
+        except ServerError:
+            return False
+        return True
+
+    # -- effects -----------------------------------------------------------------------
+
+    def _perform(self, effects: Iterable[Effect]) -> None:
+        for effect in effects:
+            if isinstance(effect, Notify):
+                self._notify(effect.action)
+            elif isinstance(effect, Say):
+                log.info("queue: %s", effect.line)
+                self.server.send_notification("notify_gcode_response", [effect.line])
+            elif isinstance(effect, StartTimer):
+                self._start_timer(effect)
+            elif isinstance(effect, RunScript):
+                self._spawn(self._run_script(effect))
+            elif isinstance(effect, StartPrint):
+                self._spawn(self._start_print(effect))
+
+    def _notify(self, action: str) -> None:
+        state = self.state
+        payload = {
+            "action": action,
+            "updated_queue": None if action == "state_changed"
+            else views.queued_jobs(state, self.clock()),
+            "queue_state": views.queue_state(state),
+        }
+        self.server.send_notification("notify_job_queue_changed", [payload])
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("queue task failed", exc_info=task.exception())
+
+    def _start_timer(self, effect: StartTimer) -> None:
+        def fire() -> None:
+            self._timers.pop(effect.token, None)
+            self._spawn(self._dispatch_event(
+                lambda s: self.machine.timer_fired(s, effect.token, self.printer_idle())
+            ))
+
+        loop = asyncio.get_running_loop()
+        self._timers[effect.token] = loop.call_later(effect.delay, fire)
+
+    async def _run_script(self, effect: RunScript) -> None:
+        error: str | None = None
+        printer = self.printer()
+        if printer is None:
+            error = "no printer"
+        else:
+            try:
+                await printer.run_gcode(effect.script)
+            except ServerError as exc:
+                error = exc.message
+            except Exception as exc:
+                log.exception("queue: %s script failed", effect.kind)
+                error = str(exc) or type(exc).__name__
+        await self._dispatch_event(
+            lambda s: self.machine.script_done(s, effect.token, error, self.printer_idle())
+        )
+
+    async def _start_print(self, effect: StartPrint) -> None:
+        error: str | None = None
+        missing = not self._file_exists(effect.filename)
+        printer = self.printer()
+        if missing:
+            error = f"File {effect.filename} does not exist"
+        elif printer is None:
+            error = "no printer"
+        else:
+            try:
+                await printer.start_print(effect.filename)
+            except ServerError as exc:
+                error = exc.message
+                missing = isinstance(exc, NotFound)
+            except Exception as exc:
+                log.exception("queue: start_print(%s) failed", effect.filename)
+                error = str(exc) or type(exc).__name__
+        await self._dispatch_event(
+            lambda s: self.machine.start_result(s, effect.token, error, missing,
+                                                self.printer_idle())
+        )
+
+    # -- events ------------------------------------------------------------------------
+
+    async def _on_job_started(self, filename: str, *_: Any) -> None:
+        await self._dispatch_event(lambda s: self.machine.print_started(s, str(filename)))
+
+    async def _on_job_finished(self, filename: str, status: str, *_: Any) -> None:
+        await self._dispatch_event(
+            lambda s: self.machine.print_finished(s, str(filename), str(status),
+                                                  self.printer_idle())
+        )
+
+    async def _on_printer_state(self, state: str, *_: Any) -> None:
+        await self._dispatch_event(
+            lambda s: self.machine.printer_state(s, str(state), self.printer_idle())
+        )
+
+    async def _on_files_changed(self, payload: dict[str, Any]) -> None:
+        transition = files_transition(self.machine, payload)
+        if transition is not None:
+            await self._dispatch_event(transition)
+
+
+def files_transition(
+    machine: QueueMachine, payload: Mapping[str, Any]
+) -> Callable[[QueueState], Step] | None:
+    """The transition for a notify_filelist_changed payload that touches gcodes."""
+    action = payload.get("action")
+    item = payload.get("item") or {}
+    source = payload.get("source_item") or {}
+    path, root = str(item.get("path", "")), item.get("root")
+    if action in ("delete_file", "delete_dir") and root == "gcodes":
+        folder = action == "delete_dir"
+        return lambda s: machine.files_removed(
+            s, files=() if folder else (path,), folders=(path,) if folder else ()
+        )
+    if action in ("move_file", "move_dir") and source.get("root") == "gcodes":
+        folder = action == "move_dir"
+        src = str(source.get("path", ""))
+        if root == "gcodes":
+            return lambda s: machine.file_moved(s, src, path, folder)
+        return lambda s: machine.files_removed(
+            s, files=() if folder else (src,), folders=(src,) if folder else ()
+        )
+    return None
