@@ -73,3 +73,10 @@ class VirtualPrinterConfig(msgspec.Struct, kw_only=True, frozen=True):
     temp_residency_time: float = 10.0
     bed_residency_time: float = 10.0
     extrude_mintemp: float = 170.0
+    # --- bed levelling (cmd_mesh.py) --------------------------------------------------
+    leveling: str = "bilinear"  # report style: "bilinear", "ubl", "mbl" or "none"
+    mesh_grid: tuple[int, int] = (5, 5)  # GRID_MAX_POINTS_X/Y
+    mesh_min: tuple[float, float] = (30.0, 30.0)  # probed area (UBL: the mesh inset)
+    mesh_max: tuple[float, float] = (205.0, 205.0)
+    mesh_seed: int = 1  # shape of the simulated bed: same seed, same mesh
+    probe_time: float = 1.0  # simulated seconds per probed point

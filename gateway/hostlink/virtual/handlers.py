@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from . import cmd_host, cmd_motion, cmd_sd, cmd_thermal
+from . import cmd_host, cmd_mesh, cmd_motion, cmd_sd, cmd_thermal
 from .config import VirtualPrinterConfig
 from .parser import Gcode
 
@@ -26,6 +26,7 @@ def build_table(cfg: VirtualPrinterConfig) -> dict[tuple[str, int], Handler]:
     table.update(cmd_motion.TABLE)
     table.update(cmd_thermal.TABLE)
     table.update(cmd_host.TABLE)
+    table.update(cmd_mesh.table(cfg))
     if cfg.autoreport_pos:
         table.update(cmd_motion.AUTOREPORT_POS_TABLE)
     if cfg.autoreport_temp:

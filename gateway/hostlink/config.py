@@ -1,0 +1,98 @@
+"""Typed options of the ``[serial]`` config section.
+
+The config loader converts the INI section (all strings) with
+``msgspec.convert(section, SerialConfig, strict=False)``, so every option is a
+plain typed field with a default. ``__post_init__`` rejects values that cannot
+work, naming the option, so start-up stops with a useful message.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+ADVANCED_OK_MODES = ("auto", "on", "off")
+
+
+class SerialConfig(msgspec.Struct, kw_only=True):
+    # Device path (``/dev/ttyUSB0``, ``/dev/serial/by-id/...``), a pyserial URL,
+    # or ``virtual`` for the built-in virtual printer.
+    port: str = "virtual"
+    baud: int = 250000
+    # Marlin's RX buffer (128 bytes on AVR unless RX_BUFFER_SIZE is set). Bytes
+    # waiting in that buffer are kept at or below this many.
+    rx_buffer_size: int = 128
+    # auto: pipeline lines once ``ok N.. P.. B..`` replies are seen; on: pipeline
+    # from the start (firmware must have ADVANCED_OK); off: one line in flight.
+    advanced_ok: str = "auto"
+    # Hard cap on numbered lines in flight when pipelining.
+    max_in_flight: int = 16
+    # Seconds to get through the handshake (M110/M115) after the port opens.
+    connect_timeout: float = 10.0
+    # Seconds of silence (no ok/busy/reply) before the firmware is poked, and
+    # again before it is declared unresponsive. ``busy:`` restarts the clock.
+    response_timeout: float = 10.0
+    # M155 S<n> (or M105 polling) period in seconds; 0 disables.
+    temperature_report_interval: float = 1.0
+    # M154 S<n> (or M114 polling while idle) period in seconds; 0 disables.
+    position_report_interval: float = 0.0
+    # Consecutive resend requests for one line before the link gives up.
+    max_resends_per_line: int = 10
+    # Seconds between checks for a vanished port coming back.
+    reconnect_interval: float = 2.0
+
+    # Options of the built-in virtual printer (used when port == "virtual");
+    # its baud rate is ``baud`` above.
+    virtual_time_scale: float = 1.0
+    virtual_advanced_ok: bool = True
+    virtual_bufsize: int = 4
+    virtual_emergency_parser: bool = True
+    virtual_autoreport_temp: bool = True
+    virtual_autoreport_pos: bool = True
+    virtual_command_delay: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.advanced_ok = self.advanced_ok.strip().lower()
+        _require(bool(self.port.strip()), "port", "a device path or 'virtual'", self.port)
+        _require(self.baud > 0, "baud", "a positive number", self.baud)
+        _require(
+            self.rx_buffer_size >= 32, "rx_buffer_size", "at least 32 bytes", self.rx_buffer_size
+        )
+        _require(
+            self.advanced_ok in ADVANCED_OK_MODES,
+            "advanced_ok",
+            "auto, on or off",
+            self.advanced_ok,
+        )
+        _require(self.max_in_flight >= 1, "max_in_flight", "at least 1", self.max_in_flight)
+        for name in ("connect_timeout", "response_timeout", "reconnect_interval"):
+            _require(
+                getattr(self, name) > 0, name, "a positive number of seconds", getattr(self, name)
+            )
+        for name in ("temperature_report_interval", "position_report_interval"):
+            _require(
+                getattr(self, name) >= 0, name, "seconds >= 0 (0 disables)", getattr(self, name)
+            )
+        _require(
+            self.max_resends_per_line >= 1,
+            "max_resends_per_line",
+            "at least 1",
+            self.max_resends_per_line,
+        )
+        _require(
+            self.virtual_time_scale > 0,
+            "virtual_time_scale",
+            "a positive number",
+            self.virtual_time_scale,
+        )
+        _require(self.virtual_bufsize >= 1, "virtual_bufsize", "at least 1", self.virtual_bufsize)
+        _require(
+            self.virtual_command_delay >= 0,
+            "virtual_command_delay",
+            "seconds >= 0",
+            self.virtual_command_delay,
+        )
+
+
+def _require(ok: bool, option: str, expected: str, value: object) -> None:
+    if not ok:
+        raise ValueError(f"[serial] option '{option}': expected {expected}, got {value!r}")

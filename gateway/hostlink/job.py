@@ -1,0 +1,139 @@
+"""A print streamed from a line iterator through the link."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from collections.abc import Callable, Iterable, Iterator
+
+from .errors import JobFailed
+from .protocol.framing import clean_command
+
+
+class JobState(enum.Enum):
+    RUNNING = "running"
+    PAUSED = "paused"
+    COMPLETE = "complete"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+class StreamJob:
+    """Created by :meth:`HostLink.stream`; pulls lines lazily as the link's
+    flow control allows.
+
+    ``acknowledged_position`` is the file offset just after the last line the
+    firmware acknowledged (comments and blank lines before it included): resume
+    a print from there and nothing is run twice or skipped.
+    """
+
+    def __init__(self, lines: Iterable[tuple[str, int]], wake: Callable[[], None]) -> None:
+        self._lines: Iterator[tuple[str, int]] = iter(lines)
+        self._wake = wake
+        self.state = JobState.RUNNING
+        self.message = ""
+        self.acknowledged_position = 0
+        self.lines_sent = 0
+        self.lines_acknowledged = 0
+        self.command_errors: list[str] = []  # non-fatal firmware errors on print lines
+        self._in_flight = 0
+        self._last_offset = 0
+        self._exhausted = False
+        self._pushback: tuple[str, int] | None = None
+        loop = asyncio.get_running_loop()
+        self._finished: asyncio.Future[JobState] = loop.create_future()
+        self._drained = asyncio.Event()
+        self._drained.set()
+
+    # ---------------------------------------------------------------- public
+    @property
+    def active(self) -> bool:
+        return self.state in (JobState.RUNNING, JobState.PAUSED)
+
+    async def pause(self) -> None:
+        """Stop feeding lines; returns once every line already sent is acknowledged."""
+        if self.state is JobState.RUNNING:
+            self.state = JobState.PAUSED
+        await self._drained.wait()
+
+    def resume(self) -> None:
+        if self.state is JobState.PAUSED:
+            self.state = JobState.RUNNING
+            self._wake()
+            self._check_complete()
+
+    async def cancel(self) -> None:
+        """Stop feeding lines; returns once the lines already sent are acknowledged
+        (they cannot be recalled: use M410/M112 to stop motion at once)."""
+        if not self.active:
+            return
+        self.state = JobState.PAUSED
+        await self._drained.wait()
+        if self.active:
+            self._finish(JobState.CANCELLED, "cancelled")
+
+    async def done(self) -> JobState:
+        """Wait for the end: COMPLETE or CANCELLED; raises JobFailed with the
+        firmware's (or the link's) message if the print failed."""
+        state = await asyncio.shield(self._finished)
+        if state is JobState.FAILED:
+            raise JobFailed(self.message)
+        return state
+
+    # --------------------------------------------- used by the link/scheduler
+    @property
+    def feeding(self) -> bool:
+        return self.state is JobState.RUNNING and not self._exhausted
+
+    def next_line(self) -> tuple[str, int] | None:
+        """The next command and the file offset after it; None at the end."""
+        if self._pushback is not None:
+            line, self._pushback = self._pushback, None
+            return line
+        try:
+            for raw, offset in self._lines:
+                self._last_offset = offset
+                command = clean_command(raw)
+                if command:
+                    return command, offset
+        except Exception as exc:  # a read error of the file being printed
+            self.fail(f"reading the print file failed: {exc}")
+            return None
+        self._exhausted = True
+        self._check_complete()
+        return None
+
+    def push_back(self, line: tuple[str, int]) -> None:
+        """A line taken by next_line() that was not sent after all."""
+        self._pushback = line
+
+    def line_sent(self) -> None:
+        self._in_flight += 1
+        self.lines_sent += 1
+        self._drained.clear()
+
+    def line_acknowledged(self, offset: int, error: str | None) -> None:
+        self._in_flight -= 1
+        self.lines_acknowledged += 1
+        self.acknowledged_position = offset
+        if error is not None:
+            self.command_errors.append(error)
+        if self._in_flight == 0:
+            self._drained.set()
+            self._check_complete()
+
+    def fail(self, message: str) -> None:
+        if self.active:
+            self._finish(JobState.FAILED, message)
+
+    def _check_complete(self) -> None:
+        if self.state is JobState.RUNNING and self._exhausted and self._in_flight == 0:
+            self.acknowledged_position = self._last_offset
+            self._finish(JobState.COMPLETE, "")
+
+    def _finish(self, state: JobState, message: str) -> None:
+        self.state = state
+        self.message = message
+        self._drained.set()
+        if not self._finished.done():
+            self._finished.set_result(state)

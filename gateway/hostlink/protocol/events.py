@@ -1,0 +1,174 @@
+"""Typed events produced by the host-link protocol engine (and the link).
+
+Every event is an immutable msgspec Struct. Listeners dispatch on the class.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import msgspec
+
+
+class Event(msgspec.Struct, frozen=True):
+    """Base class of every host-link event."""
+
+
+class LineReceived(Event, frozen=True):
+    """Any complete line from the firmware, verbatim (for a console)."""
+
+    text: str
+
+
+class LineSent(Event, frozen=True):
+    """A line written to the firmware (``n`` is None for out-of-band lines)."""
+
+    n: int | None
+    command: str
+    resend: bool = False
+
+
+class CommandAcknowledged(Event, frozen=True):
+    """The firmware's ``ok`` for one submitted line.
+
+    ``replies`` holds the solicited lines that came between the previous ``ok``
+    and this one; ``error`` the firmware's error text if the command failed
+    (``Unknown command``, an unclassified ``Error:``). ``owner``/``tag`` are the
+    values given to :meth:`MarlinProtocol.submit`.
+    """
+
+    n: int | None
+    command: str
+    owner: object
+    tag: int
+    replies: tuple[str, ...]
+    error: str | None
+
+
+class ResendRequested(Event, frozen=True):
+    """``Resend: N`` / ``rs N``. ``ignored`` when it was a late echo of an
+    error for lines the firmware had already discarded."""
+
+    line: int
+    ignored: bool
+
+
+class HeaterReading(msgspec.Struct, frozen=True):
+    actual: float
+    target: float | None = None
+    power: int | None = None
+
+
+class TemperatureReport(Event, frozen=True):
+    """``T:`` ``T0:``..``Tn:`` ``B:`` ``C:`` ... readings keyed by sensor name.
+
+    ``T`` is the active tool; ``@``/``B@``/``C@``/``@<n>`` powers are folded
+    into the matching sensor. ``solicited`` is True for an ``ok T:`` reply.
+    """
+
+    sensors: dict[str, HeaterReading]
+    solicited: bool
+
+
+class PositionReport(Event, frozen=True):
+    """``X:.. Y:.. Z:.. E:.. Count X:.. Y:.. Z:..`` (M114 or M154 auto-report)."""
+
+    axes: dict[str, float]
+    counts: dict[str, int]
+
+
+class Busy(Event, frozen=True):
+    """``echo:busy: processing`` / ``busy: paused for user`` (reason text)."""
+
+    reason: str
+
+
+class FirmwareWaiting(Event, frozen=True):
+    """``wait``: the firmware's command buffer is empty."""
+
+
+class EchoMessage(Event, frozen=True):
+    """An ``echo:`` line (text after the prefix)."""
+
+    text: str
+
+
+class ErrorKind(enum.Enum):
+    LINE = "line"  # checksum / line number: handled by a resend
+    COMMAND = "command"  # the current command failed (unknown command, ...)
+    HALT = "halt"  # firmware halted or stopped: needs a reset / M999
+
+
+class FirmwareError(Event, frozen=True):
+    """An ``Error:`` (or ``!!``/``echo:Unknown command``) line, classified."""
+
+    message: str
+    kind: ErrorKind
+
+
+class FirmwareStarted(Event, frozen=True):
+    """``start``: the firmware (re)booted; everything in flight is lost."""
+
+
+class ActionCommand(Event, frozen=True):
+    """``//action:<name> <argument>`` host action command."""
+
+    name: str
+    argument: str
+
+
+class PromptShown(Event, frozen=True):
+    """A complete ``prompt_begin`` .. ``prompt_show`` dialog.
+
+    Answer with ``M876 S<index>`` where index counts ``choices`` in order.
+    """
+
+    message: str
+    choices: tuple[str, ...]
+
+
+class PromptClosed(Event, frozen=True):
+    """``//action:prompt_end``."""
+
+
+class FirmwareInfo(Event, frozen=True):
+    """The M115 ``FIRMWARE_NAME:... SOURCE_CODE_URL:... ...`` line as fields."""
+
+    fields: dict[str, str]
+
+    @property
+    def name(self) -> str:
+        return self.fields.get("FIRMWARE_NAME", "")
+
+
+class CapabilityReport(Event, frozen=True):
+    """One M115 ``Cap:NAME:0|1`` line."""
+
+    name: str
+    enabled: bool
+
+
+class SdStatus(Event, frozen=True):
+    """``SD printing byte 123/4567`` or ``Not SD printing``."""
+
+    printing: bool
+    position: int | None = None
+    size: int | None = None
+
+
+class SdFile(msgspec.Struct, frozen=True):
+    name: str
+    size: int | None = None
+    long_name: str | None = None
+
+
+class SdFileList(Event, frozen=True):
+    """Everything between ``Begin file list`` and ``End file list``."""
+
+    files: tuple[SdFile, ...]
+
+
+class ProtocolFailure(Event, frozen=True):
+    """The engine cannot continue the stream (resend limit, lost history)."""
+
+    message: str

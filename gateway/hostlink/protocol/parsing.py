@@ -1,0 +1,161 @@
+"""Parsers for single firmware lines. Pure functions, no state."""
+
+from __future__ import annotations
+
+import re
+
+from .events import ErrorKind, HeaterReading, SdFile, SdStatus
+
+# ``T:210.0 /210.0``, ``B:60 /60``, ``@:127``, ``B@:0``, ``@1:0``, ``W:?``.
+_TEMP_TOKEN = re.compile(
+    r"(?<![A-Za-z0-9@])([A-Z][A-Z0-9]*@?\d*|@\d*):\s*([-+]?(?:\d+\.?\d*|\.\d+|inf))"
+    r"(?:\s*/\s*([-+]?(?:\d+\.?\d*|\.\d+)))?"
+)
+_TEMP_START = re.compile(r"(?:T\d*|B|C):\s*[-+]?[\d.]")
+_AXIS_TOKEN = re.compile(r"([A-Z]):\s*([-+]?(?:\d+\.?\d*|\.\d+))")
+_FIELD_KEY = re.compile(r"(?:^|\s)([A-Z][A-Z0-9_]+):")
+_RESEND = re.compile(r"(?:resend|rs)\s*:?\s*N?:?\s*(\d+)", re.IGNORECASE)
+_SD_BYTES = re.compile(r"SD printing byte\s+(\d+)\s*/\s*(\d+)")
+
+_LINE_ERRORS = (
+    "checksum mismatch",
+    "line number is not",
+    "no checksum",
+    "no line number",
+    "missing checksum",
+)
+_HALT_ERRORS = (
+    "printer halted",
+    "kill() called",
+    "maxtemp",
+    "mintemp",
+    "thermal runaway",
+    "heating failed",
+    "stopped due to errors",
+)
+
+
+class OkLine:
+    """The fields of an ``ok`` line: ``ok N10 P15 B3`` / ``ok T:...`` / ``ok``."""
+
+    __slots__ = ("b", "n", "p", "temperatures")
+
+    def __init__(self, n: int | None, p: int | None, b: int | None, temperatures: str | None):
+        self.n = n
+        self.p = p
+        self.b = b
+        self.temperatures = temperatures
+
+
+def parse_ok(line: str) -> OkLine:
+    rest = line[2:].strip()
+    if not rest:
+        return OkLine(None, None, None, None)
+    if "T:" in rest or "B:" in rest:
+        return OkLine(None, None, None, rest)
+    n = p = b = None
+    # Split rather than regex: this runs once per line on the hot path.
+    for tok in rest.split():
+        key = tok[0]
+        value = tok[1:]
+        if not value.lstrip("-").isdigit():
+            continue
+        if key == "N":
+            n = int(value)
+        elif key == "P":
+            p = int(value)
+        elif key == "B":
+            b = int(value)
+    return OkLine(n, p, b, None)
+
+
+def parse_resend(line: str) -> int | None:
+    """The line number of ``Resend: 12`` / ``Resend:12`` / ``rs N12``."""
+    m = _RESEND.match(line)
+    return int(m.group(1)) if m else None
+
+
+def is_temperature_line(line: str) -> bool:
+    return _TEMP_START.match(line) is not None
+
+
+def parse_temperatures(text: str) -> dict[str, HeaterReading]:
+    """Sensors of a temperature report, powers folded in. ``W:`` (M109's
+    remaining wait) and raw ADC values in parentheses are ignored."""
+    readings: dict[str, tuple[float, float | None]] = {}
+    powers: dict[str, int] = {}
+    for key, actual, target in _TEMP_TOKEN.findall(text):
+        if "@" in key:
+            # "@" is the active tool, "@1" tool 1, "B@" the bed.
+            sensor = (
+                "T" + key[1:]
+                if key[0] == "@"
+                else key[: key.index("@")] + key[key.index("@") + 1 :]
+            )
+            powers[sensor] = int(float(actual))
+        elif key != "W":
+            readings[key] = (float(actual), float(target) if target else None)
+    return {
+        name: HeaterReading(actual=actual, target=target, power=powers.get(name))
+        for name, (actual, target) in readings.items()
+    }
+
+
+def is_position_line(line: str) -> bool:
+    return line.startswith("X:") and " Y:" in line
+
+
+def parse_position(line: str) -> tuple[dict[str, float], dict[str, int]]:
+    head, _, count = line.partition(" Count ")
+    axes = {k: float(v) for k, v in _AXIS_TOKEN.findall(head)}
+    counts = {k: int(float(v)) for k, v in _AXIS_TOKEN.findall(count)}
+    return axes, counts
+
+
+def parse_key_fields(line: str) -> dict[str, str]:
+    """``FIRMWARE_NAME:Marlin 2.1 (date) SOURCE_CODE_URL:... UUID:...`` as a
+    dict. Values may contain spaces; a key is an upper-case word before ':'."""
+    keys = list(_FIELD_KEY.finditer(line))
+    fields: dict[str, str] = {}
+    for i, m in enumerate(keys):
+        end = keys[i + 1].start() if i + 1 < len(keys) else len(line)
+        fields[m.group(1)] = line[m.end() : end].strip()
+    return fields
+
+
+def parse_capability(line: str) -> tuple[str, bool] | None:
+    """``Cap:AUTOREPORT_TEMP:1`` -> ("AUTOREPORT_TEMP", True)."""
+    name, sep, value = line[4:].rpartition(":")
+    if not sep or not name:
+        return None
+    return name.strip(), value.strip() == "1"
+
+
+def parse_sd_status(line: str) -> SdStatus | None:
+    if line.startswith("Not SD printing"):
+        return SdStatus(printing=False)
+    m = _SD_BYTES.match(line)
+    if m:
+        return SdStatus(printing=True, position=int(m.group(1)), size=int(m.group(2)))
+    return None
+
+
+def parse_sd_file(line: str) -> SdFile:
+    """One ``M20`` entry: ``NAME.GCO 1234`` or, with ``M20 L``,
+    ``NAME~1.GCO 1234 Long Name.gcode``."""
+    parts = line.split(" ", 2)
+    size: int | None = None
+    if len(parts) > 1 and parts[1].isdigit():
+        size = int(parts[1])
+        long_name = parts[2].strip() if len(parts) > 2 and parts[2].strip() else None
+        return SdFile(name=parts[0], size=size, long_name=long_name)
+    return SdFile(name=line.strip())
+
+
+def classify_error(message: str) -> ErrorKind:
+    low = message.lower()
+    if any(s in low for s in _HALT_ERRORS):
+        return ErrorKind.HALT
+    if any(s in low for s in _LINE_ERRORS):
+        return ErrorKind.LINE
+    return ErrorKind.COMMAND
