@@ -56,6 +56,9 @@ class Script:
     def fail(self, exc: Exception) -> None:
         if self.future is not None and not self.future.done():
             self.future.set_exception(exc)
+            # the caller may be gone (a handshake cancelled by stop()); an awaiting
+            # caller still gets the exception, but asyncio must not log it as lost
+            self.future.exception()
 
 
 class Scheduler:
