@@ -228,5 +228,5 @@ async def test_file_being_printed_is_protected(srv: RunningServer) -> None:
     http = await srv.http.delete("/server/files/gcodes/jobs/part.gcode")
     assert http.status == 409
     assert (srv.server.data_dir / "gcodes" / "jobs" / "part.gcode").read_bytes() == GCODE
-    srv.server.events.emit("job:ended")
+    srv.server.events.emit("job:ended", "jobs/part.gcode")
     await ws.call("server.files.delete_file", {"path": "gcodes/jobs/part.gcode"})

@@ -316,7 +316,7 @@ async def test_printed_file_cannot_be_overwritten(srv: RunningServer) -> None:
     assert result["error"]["message"] == "File is loaded, upload not permitted"
     assert (srv.server.data_dir / "gcodes" / "busy.gcode").read_bytes() == GCODE
     assert leftovers(srv.server.data_dir) == []
-    srv.server.events.emit("job:finished", {"state": "complete"})
+    srv.server.events.emit("job:finished", "busy.gcode", "completed", {})
     status, _ = await upload(srv, "busy.gcode", b"G28\n")
     assert status == 201
 
