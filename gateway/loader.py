@@ -24,6 +24,7 @@ CORE_COMPONENTS: tuple[str, ...] = (
     "gcode_store",
     "temperature_store",
     "queue",
+    "bed_mesh",
 )
 # loaded when their config section is present
 OPTIONAL_COMPONENTS: tuple[str, ...] = ()

@@ -1,0 +1,47 @@
+"""The bed_mesh component's doors, all in the method table (so access control applies as
+to every route):
+
+* `bed_mesh.get` (`GET /server/bed_mesh`): the `bed_mesh` object plus the levelling
+  system and whether it is enabled; `refresh=true` reads the firmware first.
+* `POST /api/plugin/bedlevelvisualizer` `{"command": "mesh"}`: the Bed Level Visualizer
+  plugin's call: reads the mesh from the firmware and answers `{"mesh", "bed"}` (inside
+  the method table's `{"result": ...}`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from gateway.errors import BadRequest
+from gateway.request import Request
+
+if TYPE_CHECKING:
+    from components.bed_mesh.component import BedMesh
+    from gateway.app import Server
+
+BLV_PATH = "/api/plugin/bedlevelvisualizer"
+BLV_COMMANDS = ("mesh",)
+
+
+def register(server: Server, bed_mesh: BedMesh) -> None:
+    async def get(request: Request) -> dict[str, Any]:
+        if request.get_bool("refresh", False):
+            await bed_mesh.refresh()
+        mesh = bed_mesh.mesh
+        return {
+            "bed_mesh": bed_mesh.status(),
+            "leveling": mesh.leveling if mesh is not None else None,
+            "enabled": bed_mesh.active,
+        }
+
+    async def blv(request: Request) -> dict[str, Any]:
+        command = request.get_str("command")
+        if command not in BLV_COMMANDS:
+            raise BadRequest(f"Unknown command: {command!r} (expected one of "
+                             f"{', '.join(BLV_COMMANDS)})")
+        await bed_mesh.refresh()
+        return bed_mesh.blv()
+
+    server.register_endpoint("bed_mesh.get", get, http="GET /server/bed_mesh")
+    server.register_endpoint("bed_mesh.bedlevelvisualizer", blv, http=f"POST {BLV_PATH}",
+                             websocket=False, requires_printer=True)

@@ -1,0 +1,45 @@
+"""The `[bed_mesh]` section as the printer's `configfile` object lists it.
+
+Klipper lists every config section under `configfile.config` (strings) and
+`configfile.settings` (typed); frontends look for `bed_mesh` there. The printer component
+has no call for adding a section, so this reads the object through `query_status` and
+writes it back with `update_object` once, at start-up.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from components.bed_mesh.config import BedMeshSection
+from components.printer.api import PrinterApi
+
+
+def section(cfg: BedMeshSection, low: tuple[float, float],
+            high: tuple[float, float]) -> tuple[dict[str, str], dict[str, Any]]:
+    def pair(v: tuple[float, float]) -> str:
+        return f"{v[0]:g}, {v[1]:g}"
+
+    config = {"mesh_min": pair(low), "mesh_max": pair(high),
+              "probe_command": cfg.probe_command, "report_command": cfg.report_command}
+    settings: dict[str, Any] = {
+        "mesh_min": [low[0], low[1]],
+        "mesh_max": [high[0], high[1]],
+        "algorithm": "direct",
+        "probe_command": cfg.probe_command,
+        "report_command": cfg.report_command,
+    }
+    return config, settings
+
+
+def publish(printer: PrinterApi, cfg: BedMeshSection,
+            low: tuple[float, float], high: tuple[float, float]) -> None:
+    current = printer.query_status({"configfile": ["config", "settings"]}).get("configfile")
+    if not current:
+        return
+    config_part, settings_part = section(cfg, low, high)
+    config = copy.deepcopy(current.get("config", {}))
+    settings = copy.deepcopy(current.get("settings", {}))
+    config["bed_mesh"] = config_part
+    settings["bed_mesh"] = settings_part
+    printer.update_object("configfile", {"config": config, "settings": settings})
