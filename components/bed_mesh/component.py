@@ -176,7 +176,8 @@ class BedMesh(BaseComponent):
             self._set(self.mesh, False, "")
 
     def _say(self, text: str) -> None:
-        self.server.send_notification("notify_gcode_response", [f"// {text}"])
+        if self.printer is not None:
+            self.printer.respond(f"// {text}")
 
     # -- console handlers -------------------------------------------------------------------
 

@@ -1,14 +1,11 @@
 """The `[bed_mesh]` section as the printer's `configfile` object lists it.
 
 Klipper lists every config section under `configfile.config` (strings) and
-`configfile.settings` (typed); frontends look for `bed_mesh` there. The printer component
-has no call for adding a section, so this reads the object through `query_status` and
-writes it back with `update_object` once, at start-up.
+`configfile.settings` (typed); frontends look for `bed_mesh` there.
 """
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from components.bed_mesh.config import BedMeshSection
@@ -34,12 +31,4 @@ def section(cfg: BedMeshSection, low: tuple[float, float],
 
 def publish(printer: PrinterApi, cfg: BedMeshSection,
             low: tuple[float, float], high: tuple[float, float]) -> None:
-    current = printer.query_status({"configfile": ["config", "settings"]}).get("configfile")
-    if not current:
-        return
-    config_part, settings_part = section(cfg, low, high)
-    config = copy.deepcopy(current.get("config", {}))
-    settings = copy.deepcopy(current.get("settings", {}))
-    config["bed_mesh"] = config_part
-    settings["bed_mesh"] = settings_part
-    printer.update_object("configfile", {"config": config, "settings": settings})
+    printer.add_config_section("bed_mesh", *section(cfg, low, high))

@@ -52,3 +52,12 @@ class PrinterApi(Protocol):
 
     def update_object(self, name: str, fields: Mapping[str, Any]) -> None:
         """Change fields of an object added with add_object; subscribers get the diff."""
+
+    def respond(self, line: str) -> None:
+        """Show a line in the console (and the gcode store), e.g. "// Mesh saved"."""
+
+    def add_config_section(
+        self, name: str, config: dict[str, str], settings: dict[str, Any]
+    ) -> None:
+        """List a section in `configfile` (raw strings and typed settings), as Klipper
+        lists every printer.cfg section; frontends look for some (bed_mesh, neopixel)."""

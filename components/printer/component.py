@@ -139,6 +139,15 @@ class Printer(BaseComponent):
         if self.model.update(name, fields):
             self.hub.changed()
 
+    def add_config_section(
+        self, name: str, config: dict[str, str], settings: dict[str, Any]
+    ) -> None:
+        current = self.model.object("configfile")
+        current["config"][name] = dict(config)
+        current["settings"][name.lower()] = dict(settings)
+        self.update_object("configfile", {"config": current["config"],
+                                          "settings": current["settings"]})
+
     # -- temperature_store's source --------------------------------------------------
 
     def temperature_sensors(self) -> dict[str, Reading] | None:
