@@ -35,6 +35,8 @@ class Endpoint:
     requires_printer: bool = False
     # names for by-position JSON-RPC params, in order
     positional: tuple[str, ...] = ()
+    # HTTP answers the bare result, not {"result": ...}: OctoPrint and its plugins' clients
+    raw_http: bool = False
 
 
 class DuplicateEndpoint(Exception):
@@ -60,6 +62,7 @@ class Registry:
         websocket: bool = True,
         requires_printer: bool = False,
         positional: tuple[str, ...] = (),
+        raw_http: bool = False,
     ) -> Endpoint:
         """Register `name` (JSON-RPC) and its HTTP routes ("GET /server/info").
 
@@ -82,6 +85,7 @@ class Registry:
             websocket=websocket,
             requires_printer=requires_printer,
             positional=positional,
+            raw_http=raw_http,
         )
         for verb, path in routes:
             self._add_route(verb, path, endpoint)

@@ -177,13 +177,14 @@ class _RequestDelegate(HTTPMessageDelegate):
             self._respond(500, error_body(500, "Internal Server Error"))
             return
         if endpoint.is_async:
-            task = asyncio.ensure_future(self._finish_async(result))
+            task = asyncio.ensure_future(self._finish_async(result, endpoint.raw_http))
             _tasks.add(task)
             task.add_done_callback(_tasks.discard)
             return
-        self._respond(200, b'{"result":%s}' % _encode(result))
+        self._respond(200, _encode(result) if endpoint.raw_http
+                      else b'{"result":%s}' % _encode(result))
 
-    async def _finish_async(self, pending: Any) -> None:
+    async def _finish_async(self, pending: Any, raw: bool) -> None:
         assert self.start is not None
         try:
             result = await pending
@@ -194,7 +195,7 @@ class _RequestDelegate(HTTPMessageDelegate):
             log.exception("HTTP %s %s failed", self.start.method, self.start.path)
             self._respond(500, error_body(500, "Internal Server Error"))
             return
-        self._respond(200, b'{"result":%s}' % _encode(result))
+        self._respond(200, _encode(result) if raw else b'{"result":%s}' % _encode(result))
 
     def _request(self, endpoint: Endpoint) -> Request:
         assert self.start is not None and self.verb_headers is not None

@@ -153,3 +153,15 @@ async def test_invalid_utf8_inside_a_json_string_is_400(srv: RunningServer) -> N
     assert reply.status == 400
     rpc = await srv.http.post("/server/jsonrpc", body=b'{"jsonrpc":"2.0","method":"\xff","id":1}')
     assert rpc.json()["error"]["code"] == -32700
+
+
+async def test_raw_endpoints_answer_the_bare_result(srv: RunningServer) -> None:
+    async def plugin(request: Request) -> dict[str, bool]:
+        return {"lights_on": True}
+
+    srv.server.register_endpoint("test.plugin", plugin, http="GET /api/plugin/test",
+                                 raw_http=True)
+    reply = await srv.http.get("/api/plugin/test")
+    assert reply.json() == {"lights_on": True}
+    ws = await srv.websocket()
+    assert await ws.call("test.plugin") == {"lights_on": True}
