@@ -1,4 +1,4 @@
-"""skysail -d DATA_DIR [-c CONFIG] [-l LOGFILE]"""
+"""skysail -d DATA_DIR [-c CONFIG] [-l LOGFILE] | skysail --list-ports"""
 
 from __future__ import annotations
 
@@ -34,12 +34,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "-l", "--logfile", type=Path, help="log file (default DATA_DIR/logs/moonraker.log)"
     )
     parser.add_argument("-n", "--nologfile", action="store_true", help="log to stderr only")
+    parser.add_argument(
+        "--list-ports",
+        action="store_true",
+        help="list serial ports that may be a printer (with /dev/serial/by-id names) and exit",
+    )
     parser.add_argument("--version", action="version", version=f"skysail {VERSION}")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.list_ports:
+        from gateway.ports import format_ports, list_ports
+
+        print(format_ports(list_ports()), end="")
+        return 0
     data_dir: Path = args.datapath.expanduser().resolve()
     options = ServerOptions(
         data_dir=data_dir,
