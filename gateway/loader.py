@@ -23,6 +23,9 @@ CORE_COMPONENTS: tuple[str, ...] = (
     "printer",
     "gcode_store",
     "temperature_store",
+    "history",
+    "webcams",
+    "announcements",
     "queue",
     "bed_mesh",
 )

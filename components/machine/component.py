@@ -7,7 +7,9 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
+from components.machine.peripherals import Peripherals
 from components.machine.proc_stats import ProcStatsSampler
+from components.machine.services import MachineServices
 from components.machine.system_info import collect_system_info
 from gateway.component import BaseComponent
 from gateway.request import Request
@@ -28,6 +30,9 @@ class Machine(BaseComponent):
         reg = server.register_endpoint
         reg("machine.system_info", self.system_info, http="GET /machine/system_info")
         reg("machine.proc_stats", self.proc_stats, http="GET /machine/proc_stats")
+        # services, reboot/shutdown, sudo; device lists for Mainsail's dialogs
+        self.services = MachineServices(server)
+        self.peripherals = Peripherals(server)
 
     async def start(self) -> None:
         self.sampler.sample(time.time())

@@ -1,0 +1,27 @@
+"""The announcements component (Moonraker's "announcements"): server.announcements.list/
+update/dismiss/feeds/post_feed/delete_feed, answering with what is configured and
+fetching nothing from the network. Empty by default.
+
+Used from other components: `await Announcements.add_announcement(title, description,
+url, priority, feed)` and `await Announcements.remove_announcement(entry_id)`.
+
+Events: none consumed or emitted.
+
+Websocket notifications: notify_announcement_update, notify_announcement_dismissed,
+notify_announcement_wake.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .component import Announcements, AnnouncementsSection
+
+if TYPE_CHECKING:
+    from gateway.app import Server
+
+__all__ = ["Announcements", "AnnouncementsSection", "load_component"]
+
+
+def load_component(server: Server) -> Announcements:
+    return Announcements(server)

@@ -1,0 +1,263 @@
+"""server.history.*: every print recorded as it starts and updated as it ends."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from components.history import store
+from components.history.jobs import SERVER_EXIT, Job, clean_metadata, format_job_id, parse_job_id
+from gateway.component import BaseComponent
+from gateway.errors import BadRequest, NotFound, ServerError
+from gateway.request import Request
+
+if TYPE_CHECKING:
+    from gateway.app import Server
+
+log = logging.getLogger(__name__)
+
+HISTORY_CHANGED = "history:changed"
+# a job row is written at once; metadata still being extracted is fetched again at the end
+METADATA_WAIT = 2.0
+
+
+class _Files(Protocol):
+    def gcode_path(self, filename: str) -> Path: ...
+
+    async def get_metadata(self, filename: str) -> dict[str, Any] | None: ...
+
+
+class _Printer(Protocol):
+    def query_status(
+        self, objects: Mapping[str, Iterable[str] | None]
+    ) -> dict[str, dict[str, Any]]: ...
+
+
+class History(BaseComponent):
+    moonraker_names = ("history",)
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.db = server.database
+        self.totals, interrupted = self.db.run_sync(store.setup)
+        if interrupted:
+            names = ", ".join(format_job_id(n) for n in interrupted)
+            log.warning("history: jobs interrupted by an abrupt stop: %s", names)
+        self.current: Job | None = None
+        # job events and requests that change the tables run one at a time, in order
+        self._lock = asyncio.Lock()
+        self._closed = False
+        events = server.events
+        self._unsubscribe: list[Callable[[], None]] = [
+            events.subscribe("job:started", self._on_started),
+            events.subscribe("job:finished", self._on_finished),
+        ]
+        reg = server.register_endpoint
+        reg("server.history.list", self.list_jobs, http="GET /server/history/list")
+        reg("server.history.totals", self.get_totals, http="GET /server/history/totals")
+        reg(
+            "server.history.reset_totals",
+            self.reset_totals,
+            http="POST /server/history/reset_totals",
+        )
+        server.registry.register_rest(
+            "server.history.job",
+            "/server/history/job",
+            {"GET": self.get_job, "DELETE": self.delete_job},
+        )
+
+    async def stop(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        async with self._lock:
+            if self.current is not None:
+                stats = self._printer_stats()
+                if stats.get("filename") != self.current.filename:
+                    stats = {}  # the printer's numbers are not about this job
+                await self._finish(SERVER_EXIT, stats)
+            self._closed = True
+
+    # -- other components ------------------------------------------------------------
+
+    def _files(self) -> _Files | None:
+        files = self.server.components.get("files")
+        if files is None or not hasattr(files, "gcode_path") or not hasattr(
+            files, "get_metadata"
+        ):
+            return None
+        return files  # type: ignore[return-value]
+
+    def _printer_stats(self) -> dict[str, Any]:
+        printer = self.server.components.get("printer")
+        if printer is None or not hasattr(printer, "query_status"):
+            return {}
+        api: _Printer = printer  # type: ignore[assignment]
+        try:
+            return api.query_status({"print_stats": None}).get("print_stats", {})
+        except Exception:
+            log.exception("history: print_stats unavailable")
+            return {}
+
+    async def _metadata(self, filename: str, wait: float) -> dict[str, Any]:
+        files = self._files()
+        if files is None or filename.startswith("sd:"):
+            return {}
+        # shielded: a slow extraction goes on for the files component and its other callers
+        pending = asyncio.ensure_future(files.get_metadata(filename))
+        try:
+            metadata = await asyncio.wait_for(asyncio.shield(pending), wait)
+        except TimeoutError:
+            pending.add_done_callback(_consume)
+            return {}
+        except (ServerError, OSError) as exc:
+            log.info("history: no metadata for %s: %s", filename, exc)
+            return {}
+        return clean_metadata(metadata)
+
+    def _exists(self, job: Job) -> bool:
+        """The job's file is still there, unchanged (same modification time)."""
+        files = self._files()
+        if files is None or job.filename.startswith("sd:"):
+            return False
+        try:
+            path = files.gcode_path(job.filename)
+            mtime = path.stat().st_mtime
+        except (ServerError, OSError):
+            return False
+        modified = job.metadata.get("modified")
+        if not isinstance(modified, (int, float)):
+            return True
+        # Moonraker's isclose() default tolerance is ~2 s at today's timestamps, enough to
+        # miss a file replaced right after its print; metadata keeps the exact st_mtime
+        return math.isclose(mtime, float(modified), rel_tol=0.0, abs_tol=1e-6)
+
+    # -- job events ------------------------------------------------------------------
+
+    async def _on_started(self, filename: str, *_: Any) -> None:
+        async with self._lock:
+            if self._closed:
+                return
+            if self.current is not None:
+                # a new job without an end to the last one: as Moonraker, call it cancelled
+                await self._finish("cancelled", {})
+            job = Job(filename=filename)
+            job.metadata = await self._metadata(filename, METADATA_WAIT)
+            job.number = await self.db.run(lambda c: store.insert_job(c, job))
+            self.current = job
+            log.info("history: job %s started (%s)", job.job_id, filename)
+            self._announce("added", job)
+
+    async def _on_finished(
+        self, filename: str, status: str, stats: Mapping[str, Any] | None = None, *_: Any
+    ) -> None:
+        async with self._lock:
+            if self._closed:
+                return
+            if self.current is None:
+                log.info("history: %s ended (%s) but no job was recorded", filename, status)
+                return
+            await self._finish(status, dict(stats or {}))
+
+    async def _finish(self, status: str, stats: dict[str, Any]) -> None:
+        job = self.current
+        assert job is not None
+        job.finish(status, stats)
+        # the file may have been uploaded just before the print: its metadata is ready now
+        metadata = await self._metadata(job.filename, METADATA_WAIT)
+        if metadata:
+            job.metadata = metadata
+        totals = _add_to_totals(self.totals, job)
+        await self.db.run(lambda c: store.finish_job(c, job, totals))
+        self.totals = totals
+        self.current = None
+        log.info("history: job %s %s", job.job_id, status)
+        self._announce("finished", job)
+
+    def _announce(self, action: str, job: Job) -> None:
+        payload = {"action": action, "job": job.as_notified(self._exists(job))}
+        self.server.send_notification("notify_history_changed", [payload])
+        self.server.events.emit(HISTORY_CHANGED, payload)
+
+    # -- endpoints -------------------------------------------------------------------
+
+    async def list_jobs(self, request: Request) -> dict[str, Any]:
+        order = request.get_str("order", "desc").lower()
+        if order not in ("asc", "desc"):
+            raise BadRequest(f"Invalid `order` value: {order.upper()}")
+        query = store.ListQuery(
+            limit=request.get_int("limit", 50),
+            start=request.get_int("start", 0),
+            before=_optional_time(request.get_float("before", None)),
+            since=_optional_time(request.get_float("since", None)),
+            descending=order == "desc",
+        )
+        jobs = await self.db.run(lambda c: store.list_jobs(c, query))
+        listed = [job.as_listed(self._exists(job)) for job in jobs]
+        return {"count": len(listed), "jobs": listed}
+
+    async def get_job(self, request: Request) -> dict[str, Any]:
+        uid = request.get_str("uid")
+        number = parse_job_id(uid)
+        job = None if number is None else await self.db.run(lambda c: store.get_job(c, number))
+        if job is None:
+            raise NotFound(f"Invalid job uid: {uid}")
+        return {"job": job.as_listed(self._exists(job))}
+
+    async def delete_job(self, request: Request) -> dict[str, Any]:
+        async with self._lock:
+            if request.get_bool("all", False):
+                numbers = await self.db.run(store.delete_all)
+                deleted = [format_job_id(n) for n in numbers]
+            else:
+                uid = request.get_str("uid")
+                number = parse_job_id(uid)
+                found = number is not None and await self.db.run(
+                    lambda c: store.delete_job(c, number)
+                )
+                if not found:
+                    raise NotFound(f"Invalid job uid: {uid}")
+                deleted = [uid]
+        if deleted:
+            self.server.events.emit(
+                HISTORY_CHANGED, {"action": "deleted", "deleted_jobs": deleted}
+            )
+        return {"deleted_jobs": deleted}
+
+    def get_totals(self, request: Request) -> dict[str, Any]:
+        return {"job_totals": dict(self.totals), "auxiliary_totals": []}
+
+    async def reset_totals(self, request: Request) -> dict[str, Any]:
+        async with self._lock:
+            if self.current is not None:
+                raise BadRequest("Job in progress, cannot reset totals")
+            last = self.totals
+            fresh = store.empty_totals()
+            await self.db.run(lambda c: store.save_totals(c, fresh))
+            self.totals = fresh
+        return {"last_totals": last, "last_auxiliary_totals": []}
+
+
+def _add_to_totals(totals: dict[str, Any], job: Job) -> dict[str, Any]:
+    new = dict(totals)
+    new["total_jobs"] = int(new["total_jobs"]) + 1
+    new["total_time"] += job.total_duration
+    new["total_print_time"] += job.print_duration
+    new["total_filament_used"] += job.filament_used
+    new["longest_job"] = max(new["longest_job"], job.total_duration)
+    new["longest_print"] = max(new["longest_print"], job.print_duration)
+    return new
+
+
+def _optional_time(value: float | None) -> float | None:
+    # Moonraker's "not given" is -1
+    return None if value is None or value == -1 else value
+
+
+def _consume(task: asyncio.Future[Any]) -> None:
+    with contextlib.suppress(BaseException):
+        task.exception()

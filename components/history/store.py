@@ -1,0 +1,213 @@
+"""The history tables. Every function here runs on the database thread (`db.run`);
+each change is one transaction, committed (synchronous=FULL) before it returns."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from components.history.jobs import IN_PROGRESS, INTERRUPTED, Job
+
+JOBS = "history_jobs"
+TOTALS = "history_totals"
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS {JOBS} (
+    job_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user TEXT NOT NULL,
+    filename TEXT NOT NULL,
+    status TEXT NOT NULL,
+    start_time REAL NOT NULL,
+    end_time REAL,
+    print_duration REAL NOT NULL,
+    total_duration REAL NOT NULL,
+    filament_used REAL NOT NULL,
+    metadata BLOB NOT NULL,
+    auxiliary_data BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS {TOTALS} (
+    field TEXT PRIMARY KEY,
+    value REAL NOT NULL
+) WITHOUT ROWID;
+"""
+
+_COLUMNS = (
+    "job_id, user, filename, status, start_time, end_time, print_duration, "
+    "total_duration, filament_used, metadata, auxiliary_data"
+)
+
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder().decode
+
+TOTAL_FIELDS = (
+    "total_jobs",
+    "total_time",
+    "total_print_time",
+    "total_filament_used",
+    "longest_job",
+    "longest_print",
+)
+
+
+def empty_totals() -> dict[str, Any]:
+    return {"total_jobs": 0, **{name: 0.0 for name in TOTAL_FIELDS[1:]}}
+
+
+@dataclass(slots=True)
+class ListQuery:
+    limit: int = 50
+    start: int = 0
+    before: float | None = None
+    since: float | None = None
+    descending: bool = True
+
+
+@contextlib.contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """BEGIN ... COMMIT on the autocommit connection; ROLLBACK on any error."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _in_transaction(
+    conn: sqlite3.Connection, statements: list[tuple[str, tuple[Any, ...]]]
+) -> None:
+    with transaction(conn):
+        for sql, params in statements:
+            conn.execute(sql, params)
+
+
+def setup(conn: sqlite3.Connection) -> tuple[dict[str, Any], list[int]]:
+    """Create the tables, mark jobs left in progress by a crash as interrupted.
+    Returns the totals and the ids of the interrupted jobs."""
+    conn.executescript(SCHEMA)
+    rows = conn.execute(f"SELECT job_id FROM {JOBS} WHERE status = ?", (IN_PROGRESS,))
+    interrupted = [r[0] for r in rows]
+    if interrupted:
+        _in_transaction(
+            conn,
+            [(f"UPDATE {JOBS} SET status = ? WHERE status = ?", (INTERRUPTED, IN_PROGRESS))],
+        )
+    return load_totals(conn), interrupted
+
+
+def load_totals(conn: sqlite3.Connection) -> dict[str, Any]:
+    totals = empty_totals()
+    for name, value in conn.execute(f"SELECT field, value FROM {TOTALS}"):
+        if name in totals:
+            totals[name] = int(value) if name == "total_jobs" else float(value)
+    return totals
+
+
+def _totals_statements(totals: dict[str, Any]) -> list[tuple[str, tuple[Any, ...]]]:
+    sql = f"INSERT OR REPLACE INTO {TOTALS} (field, value) VALUES (?, ?)"
+    return [(sql, (name, totals[name])) for name in TOTAL_FIELDS]
+
+
+def insert_job(conn: sqlite3.Connection, job: Job) -> int:
+    cursor = conn.execute(
+        f"INSERT INTO {JOBS} ({_COLUMNS}) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            job.user,
+            job.filename,
+            job.status,
+            job.start_time,
+            job.end_time,
+            job.print_duration,
+            job.total_duration,
+            job.filament_used,
+            _encode(job.metadata),
+            _encode(job.auxiliary_data),
+        ),
+    )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+def finish_job(conn: sqlite3.Connection, job: Job, totals: dict[str, Any]) -> None:
+    """The finished job and the new totals, in one transaction."""
+    update = (
+        f"UPDATE {JOBS} SET user = ?, status = ?, end_time = ?, print_duration = ?, "
+        "total_duration = ?, filament_used = ?, metadata = ?, auxiliary_data = ? "
+        "WHERE job_id = ?",
+        (
+            job.user,
+            job.status,
+            job.end_time,
+            job.print_duration,
+            job.total_duration,
+            job.filament_used,
+            _encode(job.metadata),
+            _encode(job.auxiliary_data),
+            job.number,
+        ),
+    )
+    _in_transaction(conn, [update, *_totals_statements(totals)])
+
+
+def save_totals(conn: sqlite3.Connection, totals: dict[str, Any]) -> None:
+    _in_transaction(conn, _totals_statements(totals))
+
+
+def _row_to_job(row: tuple[Any, ...]) -> Job:
+    metadata = _decode(row[9])
+    aux = _decode(row[10])
+    return Job(
+        number=row[0],
+        user=row[1],
+        filename=row[2],
+        status=row[3],
+        start_time=row[4],
+        end_time=row[5],
+        print_duration=row[6],
+        total_duration=row[7],
+        filament_used=row[8],
+        metadata=metadata if isinstance(metadata, dict) else {},
+        auxiliary_data=aux if isinstance(aux, list) else [],
+    )
+
+
+def get_job(conn: sqlite3.Connection, number: int) -> Job | None:
+    row = conn.execute(f"SELECT {_COLUMNS} FROM {JOBS} WHERE job_id = ?", (number,)).fetchone()
+    return None if row is None else _row_to_job(row)
+
+
+def list_jobs(conn: sqlite3.Connection, query: ListQuery) -> list[Job]:
+    sql = f"SELECT {_COLUMNS} FROM {JOBS}"
+    where: list[str] = []
+    params: list[Any] = []
+    if query.before is not None:
+        where.append("end_time < ?")
+        params.append(query.before)
+    if query.since is not None:
+        where.append("start_time > ?")
+        params.append(query.since)
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY job_id " + ("DESC" if query.descending else "ASC")
+    sql += " LIMIT ? OFFSET ?"
+    params += [query.limit if query.limit > 0 else -1, max(0, query.start)]
+    return [_row_to_job(row) for row in conn.execute(sql, params)]
+
+
+def delete_job(conn: sqlite3.Connection, number: int) -> bool:
+    with transaction(conn):
+        cursor = conn.execute(f"DELETE FROM {JOBS} WHERE job_id = ?", (number,))
+    return cursor.rowcount > 0
+
+
+def delete_all(conn: sqlite3.Connection) -> list[int]:
+    with transaction(conn):
+        numbers = [r[0] for r in conn.execute(f"SELECT job_id FROM {JOBS} ORDER BY job_id")]
+        conn.execute(f"DELETE FROM {JOBS}")
+    return numbers
