@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -67,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
         level="DEBUG" if server_cfg.enable_debug_logging else server_cfg.log_level,
         max_bytes=server_cfg.log_max_size * 1024 * 1024,
         backup_count=server_cfg.log_backup_count,
+        # under systemd stderr goes to the journal: with a log file that would write
+        # every line to the SD card twice
+        console=options.log_file is None or "INVOCATION_ID" not in os.environ,
     )
     try:
         asyncio.run(serve(options, logs))

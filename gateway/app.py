@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -33,7 +34,15 @@ from gateway.transports.websocket import WebSocketUpgradeHandler
 
 log = logging.getLogger(__name__)
 
-TEST_CLIENT_DIR = Path(__file__).resolve().parent.parent / "test" / "client"
+def _test_client_dir() -> Path:
+    """The source tree's test/client, or the copy an installed package carries."""
+    source = Path(__file__).resolve().parent.parent / "test" / "client"
+    if source.is_dir():
+        return source
+    return Path(sys.prefix) / "share" / "skysail" / "test" / "client"
+
+
+TEST_CLIENT_DIR = _test_client_dir()
 
 
 @dataclass(slots=True)
