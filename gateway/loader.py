@@ -28,9 +28,10 @@ CORE_COMPONENTS: tuple[str, ...] = (
     "announcements",
     "queue",
     "bed_mesh",
+    "octoprint",
 )
 # loaded when their config section is present
-OPTIONAL_COMPONENTS: tuple[str, ...] = ()
+OPTIONAL_COMPONENTS: tuple[str, ...] = ("led",)
 
 
 def component_names(server: Server) -> list[str]:

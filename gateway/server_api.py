@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from gateway.errors import BadRequest
 from gateway.registry import Access
 from gateway.request import Request
-from gateway.version import API_VERSION, API_VERSION_STRING, VERSION
+from gateway.version import API_VERSION, API_VERSION_STRING, MOONRAKER_VERSION
 
 if TYPE_CHECKING:
     from gateway.app import Server
@@ -48,7 +48,7 @@ class _ServerApi:
             "registered_directories": s.registered_directories,
             "warnings": s.warnings,
             "websocket_count": len(s.connections),
-            "moonraker_version": VERSION,
+            "moonraker_version": MOONRAKER_VERSION,
             "missing_klippy_requirements": [],
             "api_version": list(API_VERSION),
             "api_version_string": API_VERSION_STRING,

@@ -21,7 +21,7 @@ from gateway.component import BaseComponent
 from gateway.errors import BadRequest, Conflict, Forbidden, NotFound, ServerError
 from gateway.request import Caller, Request
 from gateway.settings import FileManagerSection
-from gateway.transports.files_http import FileHandler, FileUploadHandler
+from gateway.transports.files_http import FileHandler, FileUploadHandler, LegacyLogHandler
 
 from . import ops
 from .jobs import ActiveJob, print_starter
@@ -89,6 +89,9 @@ class FileManager(BaseComponent):
              "DELETE": self.delete_directory},
         )
         self.server.add_http_route(r"/server/files/upload", FileUploadHandler, {"files": self})
+        self.server.add_http_route(
+            r"/server/files/(klippy|moonraker)(\.log)", LegacyLogHandler, {"files": self}
+        )
         self.server.add_http_route(
             r"/server/files/(?P<root>[^/]+)/(?P<path>.+)", FileHandler, {"files": self}
         )

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -47,7 +49,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# G-code state → model: quick for console moves; while printing, 4 Hz (as Klipper's
+# status updates) is plenty for a position display and spares tablets and Pis
 GCODE_SYNC_DELAY = 0.05
+GCODE_SYNC_DELAY_PRINTING = 0.25
+STATS_INTERVAL = 1.0
 _WEBHOOKS = {
     LinkState.READY: ("ready", "Printer is ready"),
     LinkState.CONNECTING: ("startup", "Printer is connecting"),
@@ -89,6 +95,8 @@ class Printer(BaseComponent):
         self._state_message = "Printer not connected"
         self._sync_handle: asyncio.TimerHandle | None = None
         self._have_temperatures = False
+        self._position_reports = False
+        self._stats_timer: asyncio.TimerHandle | None = None
         self._start_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._register_host_commands()
@@ -168,6 +176,18 @@ class Printer(BaseComponent):
     async def start(self) -> None:
         # the link connects in the background: the API answers (503 for printer.*) meanwhile
         self._start_task = asyncio.get_running_loop().create_task(self._connect())
+        self._tick_stats()
+
+    def _tick_stats(self) -> None:
+        """system_stats (Mainsail's and Fluidd's machine page) and idle_timeout's
+        printing_time, once a second."""
+        self._stats_timer = asyncio.get_running_loop().call_later(STATS_INTERVAL,
+                                                                  self._tick_stats)
+        self.update_object("system_stats", system_stats())
+        run = self.jobs.run
+        if run is not None and self.jobs.active:
+            self.update_object("idle_timeout", {
+                "printing_time": round(time.monotonic() - run.started, 1)})
 
     async def _connect(self) -> None:
         try:
@@ -183,8 +203,9 @@ class Printer(BaseComponent):
         self.jobs.close()
         self.sd.close()
         self.hub.close()
-        if self._sync_handle is not None:
-            self._sync_handle.cancel()
+        for handle in (self._sync_handle, self._stats_timer):
+            if handle is not None:
+                handle.cancel()
         await self.link.stop()
 
     # -- host commands ----------------------------------------------------------------
@@ -256,7 +277,8 @@ class Printer(BaseComponent):
             assert isinstance(event, PositionReport)
             axes = event.axes
             pos = [axes.get("X", 0.0), axes.get("Y", 0.0), axes.get("Z", 0.0), axes.get("E", 0.0)]
-            self.update_object("toolhead", {"position": pos})
+            # the firmware's own position: the head's actual one, behind what was sent
+            self._position_reports = True
             self.update_object("motion_report", {"live_position": pos})
         elif kind is StateChanged:
             assert isinstance(event, StateChanged)
@@ -314,8 +336,8 @@ class Printer(BaseComponent):
         if state is LinkState.READY and previous != "ready":
             self.server.send_notification("notify_klippy_ready")
         elif state is LinkState.SHUTDOWN and previous != "shutdown":
+            # the firmware's own Error: lines have already reached the console
             self.server.send_notification("notify_klippy_shutdown")
-            self.respond(f"!! {text}")
         elif state is LinkState.DISCONNECTED and previous != "disconnected":
             self.server.send_notification("notify_klippy_disconnected")
         self.server.events.emit("printer:state_changed", webhooks, text)
@@ -354,9 +376,8 @@ class Printer(BaseComponent):
 
     def _schedule_gcode_sync(self) -> None:
         if self._sync_handle is None:
-            self._sync_handle = asyncio.get_running_loop().call_later(
-                GCODE_SYNC_DELAY, self._sync_gcode
-            )
+            delay = GCODE_SYNC_DELAY_PRINTING if self.jobs.active else GCODE_SYNC_DELAY
+            self._sync_handle = asyncio.get_running_loop().call_later(delay, self._sync_gcode)
 
     def _sync_gcode(self) -> None:
         self._sync_handle = None
@@ -371,8 +392,18 @@ class Printer(BaseComponent):
             "absolute_extrude": g.absolute_extrude,
         })
         self.update_object("toolhead", {"homed_axes": g.homed_axes,
+                                        "position": list(g.position),
                                         "extruder": "extruder" if g.active_tool == 0
                                         else f"extruder{g.active_tool}"})
+        moving = self.jobs.active and self.model.get("print_stats", "state") == "printing"
+        velocity = g.feedrate / 60.0 * g.speed_factor if moving else 0.0
+        live: dict[str, Any] = {
+            "live_velocity": round(velocity, 3),
+            "live_extruder_velocity": round(velocity * g.last_e_ratio * g.extrude_factor, 4),
+        }
+        if not self._position_reports:
+            live["live_position"] = list(g.position)
+        self.update_object("motion_report", live)
         self.update_object("fan", {"speed": g.fan_speed})
         for name, target in g.targets.items():
             if self.model.has(name):
@@ -406,6 +437,17 @@ class Printer(BaseComponent):
             target = self.model.get(name, "target", 0.0)
             parts.append(f"{label}:{temp:.1f} /{target:.1f}")
         return "ok " + " ".join(parts)
+
+
+def system_stats() -> dict[str, Any]:
+    memavail = 0
+    with contextlib.suppress(OSError), open("/proc/meminfo", encoding="ascii") as meminfo:
+        for line in meminfo:
+            if line.startswith("MemAvailable:"):
+                memavail = int(line.split()[1])
+                break
+    return {"sysload": round(os.getloadavg()[0], 2), "cputime": round(time.process_time(), 3),
+            "memavail": memavail}
 
 
 def load_component(server: Server) -> Printer:

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from components.printer.api import CommandHandler
+from components.printer.marlin_help import MARLIN_COMMANDS
 from gateway.errors import BadRequest, ServerError
 from gateway.hostlink import GCodeError, HostLink, LinkError, LinkNotReady
 
@@ -76,7 +77,8 @@ class Console:
         self.commands[name.upper()] = HostCommand(handler, description)
 
     def help(self) -> dict[str, str]:
-        out = {name: cmd.description for name, cmd in sorted(self.commands.items())}
+        out = dict(MARLIN_COMMANDS)
+        out.update({name: cmd.description for name, cmd in sorted(self.commands.items())})
         out.update({name: "G-Code macro" for name in sorted(self.macros) if name not in out})
         return out
 

@@ -49,6 +49,8 @@ class GcodeState:
     active_tool: int = 0
     # mm of filament pushed (positive E moves) since the last reset, for print_stats
     filament_used: float = 0.0
+    # filament per mm of travel of the latest move, for motion_report's extruder velocity
+    last_e_ratio: float = 0.0
 
     def copy(self) -> GcodeState:
         return GcodeState(
@@ -79,17 +81,20 @@ class GcodeState:
     def _move(self, words: dict[str, float], _: str) -> None:
         if "F" in words and words["F"] > 0:
             self.feedrate = words["F"]
+        before = list(self.position)
         for index, axis in enumerate(AXES):
             if axis not in words:
                 continue
             relative = not self.absolute_coordinates if axis != "E" else not self.absolute_extrude
-            before = self.position[index]
             if relative:
                 self.position[index] += words[axis]
             else:
                 self.position[index] = words[axis]
-            if index == 3 and self.position[3] > before:
-                self.filament_used += self.position[3] - before
+            if index == 3 and self.position[3] > before[3]:
+                self.filament_used += self.position[3] - before[3]
+        travel = sum((self.position[i] - before[i]) ** 2 for i in range(3)) ** 0.5
+        if travel > 0:
+            self.last_e_ratio = (self.position[3] - before[3]) / travel
 
     def _set_position(self, words: dict[str, float], _: str) -> None:
         if not words:

@@ -396,3 +396,18 @@ class FileHandler(_FilesHandler):
             return
         finally:
             f.close()
+
+
+class LegacyLogHandler(FileHandler):
+    """`/server/files/moonraker.log` and `/server/files/klippy.log`, the paths Mainsail's
+    shutdown card and Fluidd's system page link to. Skysail has one log: the printer link
+    logs into it, so both names serve it. (The route's two groups fill root and path.)"""
+
+    async def get(self, root: str, path: str) -> None:
+        await self._serve("logs", "moonraker.log", body=True)
+
+    async def head(self, root: str, path: str) -> None:
+        await self._serve("logs", "moonraker.log", body=False)
+
+    async def delete(self, root: str, path: str) -> None:
+        self.send_error_json(405, "Method Not Allowed")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import RunningServer
+from tests.harness import RunningServer, running_server
 
 from .conftest import RawHttp, decode, upload
 
@@ -173,3 +173,12 @@ async def test_large_download_streams(srv: RunningServer) -> None:
     part = await srv.http.get("/server/files/gcodes/big.gcode",
                               headers={"Range": "bytes=1048570-2097160"})
     assert part.status == 206 and part.body == big[1048570:2097161]
+
+
+async def test_legacy_log_paths_serve_the_log(tmp_path: Path) -> None:
+    async with running_server(tmp_path) as srv:
+        log = srv.server.data_dir / "logs" / "moonraker.log"
+        log.write_text("a line of log\n")
+        for name in ("moonraker.log", "klippy.log"):
+            reply = await srv.http.get(f"/server/files/{name}")
+            assert reply.status == 200 and reply.body == b"a line of log\n"

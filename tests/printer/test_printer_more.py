@@ -98,3 +98,32 @@ async def test_emergency_stop_shuts_the_printer_down(live: RunningServer) -> Non
     assert query["status"]["webhooks"]["state"] == "shutdown"
     assert query["status"]["webhooks"]["state_message"]
     assert "M112" in virtual_of(live).executed[-1:]
+
+
+async def test_dashboards_see_motion_load_and_a_current_version(live: RunningServer) -> None:
+    ws = await live.websocket()
+    info = await ws.call("server.info")
+    assert info["moonraker_version"].startswith("v0.11.0-skysail")
+    write_gcode(live, "motion.gcode", square_print(layers=8))
+    await ws.call("printer.objects.subscribe", {"objects": {
+        "motion_report": None, "toolhead": ["position"], "system_stats": None,
+        "idle_timeout": ["printing_time"]}})
+    start = len(ws.notifications)
+    await ws.call("printer.print.start", {"filename": "motion.gcode"})
+
+    def seen(name: str, key: str, ok: Any) -> Any:
+        return lambda n: ok(n["params"][0].get(name, {}).get(key))
+
+    await ws.wait_notification("notify_status_update",
+                               seen("motion_report", "live_velocity", lambda v: v and v > 0),
+                               start=start)
+    await ws.wait_notification("notify_status_update",
+                               seen("toolhead", "position", lambda p: p and p[0] > 0),
+                               start=start)
+    await ws.wait_notification("notify_status_update",
+                               seen("system_stats", "memavail", lambda m: m and m > 0),
+                               start=start)
+    await ws.wait_notification("notify_status_update",
+                               seen("idle_timeout", "printing_time", lambda t: t and t > 0),
+                               start=start)
+    await ws.call("printer.print.cancel")
