@@ -1,0 +1,267 @@
+"""What every OctoPrint route shares: the printer and files components (through small
+protocols), the selected file, temperature offsets, the SD card's state, G-code
+submission and the events pushed to clients.
+
+The printer component stays the one source of truth: this keeps only what OctoPrint has
+and Skysail does not (a selected file, temperature offsets, the SD card's file list as
+the firmware last reported it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from components.octoprint.runner import GcodeRunner
+from components.octoprint.state import Snapshot, StateView, describe, take
+from components.octoprint.web import ApiError, quote_path
+from components.printer.api import PrinterApi
+from gateway.errors import ServerError
+from gateway.request import Caller, Request, Transport
+
+if TYPE_CHECKING:
+    from gateway.app import Server
+    from gateway.transports.files_http import UploadSession
+
+log = logging.getLogger(__name__)
+
+GCODE_SUFFIXES = (".gcode", ".gco", ".g")
+SD_LIST_TIMEOUT = 10.0
+
+
+@runtime_checkable
+class FilesApi(Protocol):
+    """What we use of the files component (its documented entry points)."""
+
+    @property
+    def max_upload_size(self) -> int: ...
+
+    def begin_upload(self, caller: Caller, content_length: int | None) -> UploadSession: ...
+
+    def gcode_path(self, filename: str) -> Path: ...
+
+    async def get_metadata(self, filename: str) -> dict[str, Any] | None: ...
+
+    async def delete_file(self, request_path: str) -> dict[str, Any]: ...
+
+
+@dataclass(slots=True)
+class Selection:
+    """OctoPrint's selected file: what `POST /api/job {"command": "start"}` prints."""
+
+    origin: str  # "local" | "sdcard"
+    path: str
+    size: int | None = None
+    date: int | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+    @property
+    def job_filename(self) -> str:
+        """The name the printer component gives this file's print (print_stats)."""
+        return f"sd:{self.path}" if self.origin == "sdcard" else self.path
+
+
+@dataclass(slots=True)
+class SdFile:
+    path: str  # the firmware's (8.3) name, used to select it
+    name: str  # the long name when reported
+    size: int
+
+
+class SdCard:
+    """The printer's SD card as the firmware's replies describe it."""
+
+    def __init__(self) -> None:
+        self.ready = False
+        self.files: list[SdFile] = []
+        self._listing: list[SdFile] | None = None
+        self._listed: asyncio.Event | None = None
+
+    def on_line(self, line: str) -> None:
+        text = line.removeprefix("echo:").strip()
+        if text in ("SD card ok", "SD card inserted"):
+            self.ready = True
+        elif text in ("SD card released", "SD card removed") or text.startswith(
+            ("SD init fail", "No SD card")
+        ):
+            self.ready = False
+            self.files = []
+        elif text == "Begin file list":
+            self._listing = []
+        elif text == "End file list" and self._listing is not None:
+            self.files, self._listing = self._listing, None
+            if self._listed is not None:
+                self._listed.set()
+        elif self._listing is not None and text:
+            parts = text.split(" ", 2)
+            size = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+            long_name = parts[2].strip() if len(parts) > 2 else parts[0]
+            self._listing.append(SdFile(parts[0], long_name or parts[0], size))
+
+    def expect_listing(self) -> asyncio.Event:
+        self._listed = asyncio.Event()
+        return self._listed
+
+    def find(self, path: str) -> SdFile | None:
+        wanted = path.lower()
+        for f in self.files:
+            if f.path.lower() == wanted or f.name.lower() == wanted:
+                return f
+        return None
+
+
+class Compat:
+    """The shared state and helpers of the OctoPrint routes."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.runner = GcodeRunner()
+        self.selection: Selection | None = None
+        self.offsets: dict[str, int] = {}
+        self.sd = SdCard()
+        # a job action of ours under way: "pausing" | "resuming" | "cancelling"
+        self.pending: str | None = None
+        # push channel: set by the component (event type, payload)
+        self.emit: Callable[[str, dict[str, Any]], None] = lambda _t, _p: None
+
+    # -- the other components --------------------------------------------------------
+
+    @property
+    def printer(self) -> PrinterApi | None:
+        printer = self.server.components.get("printer")
+        return printer if isinstance(printer, PrinterApi) else None
+
+    @property
+    def files(self) -> FilesApi:
+        files = self.server.components.get("files")
+        if not isinstance(files, FilesApi):
+            raise ApiError(404, "File management is not available")
+        return files
+
+    def snapshot(self, with_settings: bool = False) -> Snapshot:
+        return take(self.printer, with_settings)
+
+    def state(self, snap: Snapshot | None = None) -> StateView:
+        return describe(snap or self.snapshot(), self.pending, self.sd.ready)
+
+    def operational(self, message: str = "Printer is not operational") -> Snapshot:
+        snap = self.snapshot()
+        if not snap.operational:
+            raise ApiError(409, message)
+        return snap
+
+    async def call_method(self, name: str, args: dict[str, Any], caller: Caller) -> Any:
+        """A method of the one method table (files listings and operations), called as
+        the HTTP caller."""
+        endpoint = self.server.registry.methods.get(name)
+        if endpoint is None:
+            raise ApiError(404, "File management is not available")
+        request = Request(name, args, Caller(ip=caller.ip, transport=Transport.INTERNAL,
+                                             user=caller.user))
+        result = endpoint.handler(request)
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+
+    # -- G-code ----------------------------------------------------------------------
+
+    async def gcode(self, script: str, *, ordered: bool = True,
+                    grace: float | None = None) -> None:
+        printer = self.printer
+        if printer is None:
+            raise ApiError(409, "Printer is not operational")
+
+        async def run() -> None:
+            await printer.run_gcode(script)
+
+        try:
+            await self.runner.submit(run, ordered=ordered, grace=grace)
+        except ServerError as exc:
+            status = 409 if exc.status == 503 else 400
+            raise ApiError(status, exc.message) from None
+
+    async def job_action(self, pending: str, script: str, grace: float | None = None) -> None:
+        """PAUSE/RESUME/CANCEL_PRINT (M25/M24/M524 for SD prints): not queued behind
+        other commands; the state says Pausing/Resuming/Cancelling until done."""
+        printer = self.printer
+        if printer is None:
+            raise ApiError(409, "Printer is not operational")
+        self.pending = pending
+
+        async def run() -> None:
+            try:
+                await printer.run_gcode(script)
+            finally:
+                if self.pending == pending:
+                    self.pending = None
+
+        try:
+            await self.runner.submit(run, ordered=False, grace=grace)
+        except ServerError as exc:
+            raise ApiError(409 if exc.status in (409, 503) else 400, exc.message) from None
+
+    async def refresh_sd(self) -> None:
+        listed = self.sd.expect_listing()
+        await self.gcode("M20 L")
+        try:
+            await asyncio.wait_for(listed.wait(), SD_LIST_TIMEOUT)
+        except TimeoutError:
+            raise ApiError(500, "The printer did not list its SD card") from None
+
+    # -- selection ---------------------------------------------------------------------
+
+    async def select_local(self, path: str) -> Selection:
+        files = self.files
+        try:
+            disk = files.gcode_path(path)
+        except ServerError:
+            raise ApiError(404, "File not found") from None
+        st = await asyncio.to_thread(os.stat, disk)
+        meta = await files.get_metadata(path) or {}
+        self.selection = Selection("local", path, st.st_size, int(st.st_mtime), meta)
+        return self.selection
+
+    def select_sd(self, path: str) -> Selection:
+        found = self.sd.find(path)
+        self.selection = Selection("sdcard", found.path if found else path,
+                                   found.size if found else None)
+        return self.selection
+
+    async def print_selection(self) -> None:
+        sel = self.selection
+        printer = self.printer
+        if sel is None or printer is None:
+            raise ApiError(409, "No file selected")
+        if sel.origin == "sdcard":
+            await self.gcode(f"M23 {sel.path}\nM24")
+            return
+        try:
+            await printer.start_print(sel.path)
+        except ServerError as exc:
+            raise ApiError(409 if exc.status in (409, 503) else 400, exc.message) from None
+
+    async def on_job_started(self, filename: str) -> None:
+        """Any print started (here, from Mainsail, the queue...) is the selected file."""
+        if filename.startswith("sd:"):
+            self.select_sd(filename[3:])
+        elif self.selection is None or self.selection.job_filename != filename:
+            try:
+                await self.select_local(filename)
+            except ApiError:
+                self.selection = Selection("local", filename)
+
+    def file_refs(self, base_url: str, origin: str, path: str) -> dict[str, str]:
+        refs = {"resource": f"{base_url}/api/files/{origin}/{quote_path(path)}"}
+        if origin == "local":
+            refs["download"] = f"{base_url}/downloads/files/local/{quote_path(path)}"
+        return refs

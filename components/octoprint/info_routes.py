@@ -1,0 +1,183 @@
+"""Version, server, login and current user, connection, timelapse and system commands."""
+
+from __future__ import annotations
+
+import collections
+import platform
+import secrets
+from typing import Any
+
+from components.octoprint.core import Compat
+from components.octoprint.users import display_name
+from components.octoprint.web import NO_CONTENT, ApiError, Call, Reply, Route
+from gateway.errors import ServerError
+from gateway.hostlink import SerialConfig
+from gateway.version import VERSION
+
+# the OctoPrint version we answer as: Moonraker's choice, known to satisfy the slicers
+OCTOPRINT_VERSION = "1.5.0"
+API_VERSION = "0.1"
+BAUDRATES = [250000, 230400, 115200, 57600, 38400, 19200, 9600]
+MAX_SESSIONS = 256
+PERMISSIONS = ["ADMIN", "STATUS", "CONNECTION", "CONTROL", "FILES_LIST", "FILES_UPLOAD",
+               "FILES_DOWNLOAD", "FILES_DELETE", "FILES_SELECT", "PRINT", "GCODE_VIEWER",
+               "MONITOR_TERMINAL", "SETTINGS_READ", "SETTINGS", "WEBCAM", "TIMELAPSE_LIST"]
+
+
+class LoginSessions:
+    """Sessions handed out by `POST /api/login`: what a push client presents as
+    `{"auth": "name:session"}`. In memory, the newest MAX_SESSIONS."""
+
+    def __init__(self) -> None:
+        self._sessions: collections.OrderedDict[str, tuple[str, dict[str, Any]]] = (
+            collections.OrderedDict())
+
+    def open(self, user: dict[str, Any]) -> str:
+        session = secrets.token_hex(32)
+        self._sessions[session] = (display_name(user) or "", user)
+        while len(self._sessions) > MAX_SESSIONS:
+            self._sessions.popitem(last=False)
+        return session
+
+    def user(self, name: str, session: str) -> dict[str, Any] | None:
+        found = self._sessions.get(session)
+        if found is None or found[0] != name:
+            return None
+        return found[1]
+
+
+class InfoRoutes:
+    def __init__(self, app: Compat, sessions: LoginSessions) -> None:
+        self.app = app
+        self.sessions = sessions
+        self.serial_cfg = app.server.config.section("serial", SerialConfig)
+
+    def routes(self) -> dict[str, dict[str, Route]]:
+        return {
+            r"/api/version": {"GET": self.version},
+            r"/api/server": {"GET": self.server_info},
+            r"/api/currentuser": {"GET": self.current_user},
+            r"/api/logout": {"POST": self.logout},
+            r"/api/connection": {"GET": self.get_connection, "POST": self.post_connection},
+            r"/api/timelapse": {"GET": self.timelapse},
+            r"/api/system/commands": {"GET": self.system_commands},
+            r"/api/system/commands/(?P<source>[^/]+)": {"GET": self.system_source},
+            r"/api/system/commands/(?P<source>[^/]+)/(?P<action>[^/]+)": {
+                "POST": self.system_action},
+        }
+
+    def public_routes(self) -> dict[str, dict[str, Route]]:
+        """Answered without credentials (the route itself decides)."""
+        return {r"/api/login": {"POST": self.login}}
+
+    # -- identity ----------------------------------------------------------------------
+
+    async def version(self, call: Call) -> Any:
+        return {"api": API_VERSION, "server": OCTOPRINT_VERSION,
+                "text": f"OctoPrint (Skysail {VERSION})"}
+
+    async def server_info(self, call: Call) -> Any:
+        return {"version": OCTOPRINT_VERSION, "safemode": None}
+
+    async def current_user(self, call: Call) -> Any:
+        if call.user is None:
+            return {"name": None, "permissions": [], "groups": ["guests"]}
+        return {"name": display_name(call.user), "permissions": PERMISSIONS,
+                "groups": ["admins", "users"]}
+
+    async def login(self, call: Call) -> Any:
+        data = call.json()
+        user = call.user
+        if "user" in data and "pass" in data:
+            user = await self._password_login(call, data)
+        elif not data.get("passive"):
+            raise ApiError(400, "Neither user and pass attributes nor passive flag present")
+        if user is None:
+            raise ApiError(403, "User doesn't exist or account is disabled")
+        return self._record(user)
+
+    async def _password_login(self, call: Call, data: dict[str, Any]) -> dict[str, Any]:
+        """An active login: the access component checks the password (and throttles)."""
+        try:
+            result = await self.app.call_method(
+                "access.login", {"username": str(data["user"]), "password": str(data["pass"])},
+                call.caller)
+        except ServerError:
+            raise ApiError(403, "User doesn't exist or account is disabled") from None
+        return {"username": result["username"], "source": result.get("source", "moonraker"),
+                "auth": "password"}
+
+    def _record(self, user: dict[str, Any]) -> dict[str, Any]:
+        name = display_name(user)
+        return {"name": name, "active": True, "admin": True, "user": True, "apikey": None,
+                "groups": ["admins", "users"], "permissions": PERMISSIONS,
+                "roles": ["user", "admin"], "needs": {"group": ["admins", "users"],
+                                                      "role": ["admin", "user"]},
+                "settings": {}, "session": self.sessions.open(user),
+                "_is_external_client": False, "_login_mechanism": user.get("auth", "apikey")}
+
+    async def logout(self, call: Call) -> Any:
+        return {"name": None, "permissions": [], "groups": ["guests"]}
+
+    # -- connection --------------------------------------------------------------------
+
+    def _port(self) -> str:
+        return "VIRTUAL" if self.serial_cfg.port == "virtual" else self.serial_cfg.port
+
+    async def get_connection(self, call: Call) -> Any:
+        snap = self.app.snapshot()
+        connected = snap.link != "disconnected"
+        state = self.app.state(snap).text if connected else "Closed"
+        port = self._port()
+        return {
+            "current": {"state": state, "port": port if connected else None,
+                        "baudrate": self.serial_cfg.baud if connected else None,
+                        "printerProfile": "_default"},
+            "options": {"ports": [port], "baudrates": sorted({*BAUDRATES,
+                                                              self.serial_cfg.baud},
+                                                             reverse=True),
+                        "printerProfiles": [{"id": "_default", "name": "Default"}],
+                        "portPreference": port, "baudratePreference": self.serial_cfg.baud,
+                        "printerProfilePreference": "_default", "autoconnect": True},
+        }
+
+    async def post_connection(self, call: Call) -> Reply:
+        command, data = call.command(("connect", "disconnect", "fake_ack"))
+        if command == "fake_ack":
+            return NO_CONTENT
+        if command == "disconnect":
+            raise ApiError(400, "Disconnecting is not supported: Skysail keeps the printer "
+                                "connected; use connect to reconnect")
+        port = data.get("port")
+        if port is not None and port not in (self._port(), "AUTO", self.serial_cfg.port):
+            raise ApiError(400, "port is invalid")
+        baudrate = data.get("baudrate")
+        if baudrate is not None and baudrate not in (0, self.serial_cfg.baud):
+            raise ApiError(400, "baudrate is invalid")
+        profile = data.get("printerProfile")
+        if profile is not None and profile != "_default":
+            raise ApiError(400, "printerProfile is invalid")
+        if self.app.snapshot().link != "ready":
+            # RESTART drops the link and connects again (in the background)
+            await self.app.gcode("RESTART", ordered=False)
+        return NO_CONTENT
+
+    # -- nothing to offer ----------------------------------------------------------------
+
+    async def timelapse(self, call: Call) -> Any:
+        return {"config": {"type": "off"}, "enabled": False, "files": [], "unrendered": []}
+
+    async def system_commands(self, call: Call) -> Any:
+        return {"core": [], "custom": []}
+
+    async def system_source(self, call: Call) -> Any:
+        if call.path_args["source"] not in ("core", "custom"):
+            raise ApiError(404, "Unknown source")
+        return []
+
+    async def system_action(self, call: Call) -> Any:
+        raise ApiError(404, "Command not found")
+
+
+def python_version() -> str:
+    return platform.python_version()
