@@ -145,9 +145,15 @@ class InfoRoutes:
         command, data = call.command(("connect", "disconnect", "fake_ack"))
         if command == "fake_ack":
             return NO_CONTENT
+        printer = self.app.printer
+        if printer is None:
+            raise ApiError(409, "No printer")
         if command == "disconnect":
-            raise ApiError(400, "Disconnecting is not supported: Skysail keeps the printer "
-                                "connected; use connect to reconnect")
+            try:
+                await printer.disconnect()
+            except ServerError as exc:
+                raise ApiError(409, exc.message) from None
+            return NO_CONTENT
         port = data.get("port")
         if port is not None and port not in (self._port(), "AUTO", self.serial_cfg.port):
             raise ApiError(400, "port is invalid")
@@ -157,9 +163,7 @@ class InfoRoutes:
         profile = data.get("printerProfile")
         if profile is not None and profile != "_default":
             raise ApiError(400, "printerProfile is invalid")
-        if self.app.snapshot().link != "ready":
-            # RESTART drops the link and connects again (in the background)
-            await self.app.gcode("RESTART", ordered=False)
+        await printer.connect()
         return NO_CONTENT
 
     # -- nothing to offer ----------------------------------------------------------------

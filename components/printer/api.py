@@ -44,6 +44,21 @@ class PrinterApi(Protocol):
     async def start_print(self, filename: str) -> None:
         """Start printing a file from the gcodes root; Conflict (409) if busy."""
 
+    async def pause_print(self) -> None:
+        """PAUSE (a host print or the printer's SD print); Conflict if not printing."""
+
+    async def resume_print(self) -> None:
+        """RESUME; Conflict if not paused."""
+
+    async def cancel_print(self) -> None:
+        """CANCEL_PRINT; Conflict if nothing to cancel."""
+
+    async def connect(self) -> None:
+        """Open the serial link (after disconnect)."""
+
+    async def disconnect(self) -> None:
+        """Close the serial link; Conflict while printing."""
+
     def register_command(self, name: str, handler: CommandHandler, description: str) -> None:
         """Add a host-side command (upper-case name) to the console and macros."""
 

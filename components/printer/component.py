@@ -135,6 +135,28 @@ class Printer(BaseComponent):
         self.jobs.start(filename, path, layers if isinstance(layers, int) else None)
         self.hub.changed()
 
+    # a print from the host or from the printer's SD card: the same three verbs
+    async def pause_print(self) -> None:
+        await (self.sd.pause() if self.sd.active else self.jobs.pause())
+
+    async def resume_print(self) -> None:
+        await (self.sd.resume() if self.sd.active else self.jobs.resume())
+
+    async def cancel_print(self) -> None:
+        await (self.sd.cancel() if self.sd.active else self.jobs.cancel())
+
+    async def connect(self) -> None:
+        """Open the serial link again after disconnect() (or retry a failed one)."""
+        if self.link.state is LinkState.DISCONNECTED:
+            await self.link.stop()
+            await self._connect()
+
+    async def disconnect(self) -> None:
+        """Close the serial link (the port is free for other tools); prints stop."""
+        if self.jobs.active or self.sd.active:
+            raise Conflict("A print is in progress; cancel it before disconnecting")
+        await self.link.stop()
+
     def register_command(self, name: str, handler: CommandHandler, description: str) -> None:
         self.console.register(name, handler, description)
         self.update_object("gcode", {"commands": self._command_list()})
@@ -212,9 +234,9 @@ class Printer(BaseComponent):
 
     def _register_host_commands(self) -> None:
         reg = self.console.register
-        reg("PAUSE", lambda _n, _p: self.jobs.pause(), "Pause the current print")
-        reg("RESUME", lambda _n, _p: self.jobs.resume(), "Resume the paused print")
-        reg("CANCEL_PRINT", lambda _n, _p: self.jobs.cancel(), "Cancel the current print")
+        reg("PAUSE", lambda _n, _p: self.pause_print(), "Pause the current print")
+        reg("RESUME", lambda _n, _p: self.resume_print(), "Resume the paused print")
+        reg("CANCEL_PRINT", lambda _n, _p: self.cancel_print(), "Cancel the current print")
         reg("SDCARD_PRINT_FILE", self._sdcard_print_file, "Start printing a file from gcodes")
         reg("SET_PRINT_STATS_INFO", self._set_print_stats_info, "Set layer information")
         reg("FIRMWARE_RESTART", lambda _n, _p: self.firmware_restart(), "Reset the firmware")
@@ -344,10 +366,10 @@ class Printer(BaseComponent):
 
     def _on_action(self, event: ActionCommand) -> None:
         self.respond(f"// action:{event.name} {event.argument}".rstrip())
-        handlers = {"pause": self.jobs.pause, "resume": self.jobs.resume,
-                    "cancel": self.jobs.cancel}
+        handlers = {"pause": self.pause_print, "resume": self.resume_print,
+                    "cancel": self.cancel_print}
         start = handlers.get(event.name)
-        if start is not None and self.jobs.active:
+        if start is not None and (self.jobs.active or self.sd.active):
             self._spawn(start())
         elif event.name == "paused" and self.jobs.active:
             self.update_object("print_stats", {"message": "Paused by the printer"})

@@ -152,16 +152,13 @@ class _PrinterEndpoints:
         return "ok"
 
     async def print_pause(self, request: Request) -> str:
-        printer = self.printer
-        await (printer.sd.pause() if printer.sd.active else printer.jobs.pause())
+        await self.printer.pause_print()
         return "ok"
 
     async def print_resume(self, request: Request) -> str:
-        printer = self.printer
-        await (printer.sd.resume() if printer.sd.active else printer.jobs.resume())
+        await self.printer.resume_print()
         return "ok"
 
     async def print_cancel(self, request: Request) -> str:
-        printer = self.printer
-        await (printer.sd.cancel() if printer.sd.active else printer.jobs.cancel())
+        await self.printer.cancel_print()
         return "ok"

@@ -37,6 +37,7 @@ from .protocol import (
     MarlinProtocol,
     ProtocolFailure,
     ResendRequested,
+    TemperatureReport,
     clean_command,
     command_word,
     split_script,
@@ -56,6 +57,7 @@ _RESEND_OK_WAIT = 0.1  # how long a bare ok may lag behind "Resend:", s
 _RECOVERY_TIMEOUT = 0.3  # silence after a replay before sending it again, s
 _M110_RETRY = 1.0  # a booting board may swallow the first M110s, s
 _PORT_CHECK = 0.25  # how often the port path is checked, s
+_AUTOREPORT_GRACE = 3.0  # auto-reports silent this long are switched on again, s
 
 # Incident kinds, reported by callbacks to the supervisor.
 _RESET, _HALT, _ERROR, _LOST = "reset", "halt", "error", "lost"
@@ -89,6 +91,7 @@ class HostLink:
         self._pos_poll: Script | None = None
         self._next_temp_poll = 0.0
         self._next_pos_poll = 0.0
+        self._last_temp_report = 0.0
 
     def _new_protocol(self) -> MarlinProtocol:
         cfg = self.config
@@ -312,6 +315,9 @@ class HostLink:
     # -------------------------------------------------------- less hot paths
     def _on_event(self, event: Event) -> bool:
         """Handle a rare event; True if it shows the firmware is responding."""
+        if isinstance(event, TemperatureReport):
+            self._last_temp_report = self._now()
+            return False
         if isinstance(event, ResendRequested):
             self._resend_at = self._now()
             return True
@@ -534,6 +540,7 @@ class HostLink:
             await asyncio.wait_for(self._run(setup), max(0.1, deadline - loop.time()))
         now = loop.time()
         self._last_response = now
+        self._last_temp_report = now
         self._next_temp_poll = self._next_pos_poll = now
 
     async def _watchdog(self) -> None:
@@ -576,8 +583,20 @@ class HostLink:
             self._incident(_ERROR, f"printer not responding (nothing heard for {silent:.0f} s)")
 
     def _poll(self, now: float, cfg: SerialConfig) -> None:
-        """M105/M114 polling where the firmware cannot auto-report."""
+        """M105/M114 polling where the firmware cannot auto-report; and auto-reports
+        turned on again where they went quiet (a setup lost in a handshake whose
+        answers got out of step, or a firmware that forgot it)."""
         interval = cfg.temperature_report_interval
+        if (
+            interval
+            and self.firmware.has("AUTOREPORT_TEMP")
+            and now - self._last_temp_report > max(_AUTOREPORT_GRACE, 3 * interval)
+            and (self._temp_poll is None or self._temp_poll.acked)
+        ):
+            log.info("no temperature auto-report for %.0f s; enabling it again",
+                     now - self._last_temp_report)
+            self._last_temp_report = now
+            self._temp_poll = self._fire(f"M155 S{max(1, round(interval))}")
         if (
             interval
             and not self.firmware.has("AUTOREPORT_TEMP")

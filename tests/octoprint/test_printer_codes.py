@@ -171,7 +171,7 @@ async def test_409_while_printing(octo: Octo) -> None:
 async def test_409_when_not_operational_and_reconnect(octo: Octo) -> None:
     srv = octo.srv
     printer = printer_of(srv)
-    await printer.link.stop()
+    await expect(octo, "/api/connection", {"command": "disconnect"}, 204)
     await wait_until(lambda: printer.state == "disconnected", what="link down")
     assert (await octo.get("/api/printer")).status == 409
     assert (await octo.get("/api/printer/tool")).status == 409

@@ -73,6 +73,29 @@ class StandInPrinter:
     def add_object(self, name: str, fields: dict[str, Any]) -> None:
         return None
 
+    def respond(self, line: str) -> None:
+        pass
+
+    def add_config_section(
+        self, name: str, config: dict[str, str], settings: dict[str, Any]
+    ) -> None:
+        pass
+
+    async def pause_print(self) -> None:
+        pass
+
+    async def resume_print(self) -> None:
+        pass
+
+    async def cancel_print(self) -> None:
+        self.finish("cancelled")
+
+    async def connect(self) -> None:
+        pass
+
+    async def disconnect(self) -> None:
+        pass
+
     def update_object(self, name: str, fields: Mapping[str, Any]) -> None:
         return None
 
