@@ -51,13 +51,9 @@ _NULL_WORDS = {"none", "null", ""}
 
 
 def convert_option(section: str, option: str, raw: str, tp: Any) -> Any:
-    value: Any = raw
-    if _is_list_type(tp):
-        value = split_list(raw)
-    elif raw.strip().lower() in _NULL_WORDS and _accepts_none(tp):
+    if raw.strip().lower() in _NULL_WORDS and _accepts_none(tp):
         return None
-    else:
-        value = raw.strip()
+    value: Any = split_list(raw) if _is_list_type(tp) else raw.strip()
     try:
         return msgspec.convert(value, tp, strict=False)
     except msgspec.ValidationError:

@@ -94,3 +94,13 @@ def test_cli_creates_the_data_directory_layout(tmp_path: Path) -> None:
             assert (data / sub).is_dir()
     finally:
         assert proc.terminate() == 0
+
+
+def test_none_clears_an_optional_list_option() -> None:
+    import msgspec as m
+
+    class Section(m.Struct, kw_only=True):
+        bounds: tuple[float, float] | None = (1.0, 2.0)
+
+    assert Config.from_string("[s]\nbounds: none\n").section("s", Section).bounds is None
+    assert Config.from_string("[s]\nbounds: 3, 4\n").section("s", Section).bounds == (3.0, 4.0)

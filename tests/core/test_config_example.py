@@ -1,4 +1,4 @@
-"""moonraker.conf.example documents every option of every core section, and parses."""
+"""moonraker.conf.example documents every option of every section, and parses."""
 
 from __future__ import annotations
 
@@ -7,6 +7,11 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from components.announcements.component import AnnouncementsSection
+from components.bed_mesh.config import BedMeshSection
+from components.machine.services import MachineSection
+from components.printer.config import PauseResumeSection, PrinterSection
+from components.queue.config import JobQueueSection, QueueSection
 from gateway.config import Config
 from gateway.hostlink.config import SerialConfig
 from gateway.settings import (
@@ -25,6 +30,13 @@ SECTIONS: dict[str, type[msgspec.Struct]] = {
     "file_manager": FileManagerSection,
     "web": WebSection,
     "serial": SerialConfig,
+    "printer": PrinterSection,
+    "pause_resume": PauseResumeSection,
+    "job_queue": JobQueueSection,
+    "queue": QueueSection,
+    "bed_mesh": BedMeshSection,
+    "machine": MachineSection,
+    "announcements": AnnouncementsSection,
 }
 
 
