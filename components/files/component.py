@@ -65,7 +65,7 @@ class FileManager(BaseComponent):
         self.io_executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=2, thread_name_prefix="files-io"
         )
-        self.meta = MetadataStore(server.database, self.gcodes)
+        self.meta = MetadataStore(server.database, self.gcodes, self._metadata_updated)
         self.job = ActiveJob(server.events)
         self._background: set[asyncio.Task[Any]] = set()
         self._register()
@@ -142,6 +142,9 @@ class FileManager(BaseComponent):
     def _gcode_rel(self, filename: str) -> str:
         """A G-code name relative to gcodes, checked like every user path."""
         return self.roots.resolve(self.gcodes, filename).rel
+
+    def _metadata_updated(self, rel: str, data: dict[str, Any]) -> None:
+        self.server.send_notification("notify_metadata_update", [{**data, "filename": rel}])
 
     # -- metadata pickup: files that appeared without us ------------------------------
 

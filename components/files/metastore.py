@@ -16,7 +16,7 @@ import os
 import shutil
 import sqlite3
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ import msgspec
 
 from gateway.database import Database
 
-from .metadata import PARSER_VERSION, extract_metadata
+from .metadata import PARSER_VERSION, add_miniature, extract_metadata, needs_miniature
 from .roots import Root, is_gcode
 
 log = logging.getLogger(__name__)
@@ -78,9 +78,16 @@ def _move_thumbs(src_dir: Path, dst_dir: Path, data: dict[str, Any]) -> None:
 
 
 class MetadataStore:
-    def __init__(self, db: Database, gcodes: Root) -> None:
+    def __init__(
+        self,
+        db: Database,
+        gcodes: Root,
+        on_update: Callable[[str, dict[str, Any]], None] | None = None,
+    ) -> None:
         self.db = db
         self.gcodes = gcodes
+        # told when metadata changed after it was first answered (the miniature)
+        self.on_update = on_update
         self._entries: dict[str, Entry] = {}
         self._inflight: dict[str, asyncio.Future[dict[str, Any] | None]] = {}
         self._background: set[asyncio.Task[Any]] = set()
@@ -178,7 +185,8 @@ class MetadataStore:
         def work() -> tuple[os.stat_result, dict[str, Any]] | None:
             try:
                 before = os.stat(path)
-                data = extract_metadata(path, self.gcodes.path, rel)
+                # the miniature costs ~20x the rest: made right after, off the answer's path
+                data = extract_metadata(path, self.gcodes.path, rel, miniature=False)
             except OSError:
                 return None
             return before, data
@@ -193,12 +201,36 @@ class MetadataStore:
         data["job_id"] = None
         entry = Entry(st.st_size, st.st_mtime_ns, data)
         self._entries[rel] = entry
-        blob = _encode(data)
+        self._store(rel, entry)
+        thumbs = data.get("thumbnails")
+        if isinstance(thumbs, list) and needs_miniature(thumbs):
+            self._spawn(self._add_miniature(rel, entry))
+        return data
+
+    def _store(self, rel: str, entry: Entry) -> None:
+        blob = _encode(entry.data)
         self._spawn(self.db.run(lambda c: c.execute(
             f"INSERT OR REPLACE INTO {TABLE} VALUES (?, ?, ?, ?, ?)",
             (rel, entry.size, entry.mtime_ns, PARSER_VERSION, blob),
         )))
-        return data
+
+    async def _add_miniature(self, rel: str, entry: Entry) -> None:
+        path = self.gcodes.path / rel
+        thumbs = list(entry.data["thumbnails"])
+        mini = await asyncio.get_running_loop().run_in_executor(
+            self._executor, add_miniature, path, thumbs, entry.mtime_ns
+        )
+        if mini is None:
+            return
+        if self._entries.get(rel) is not entry:
+            # moved, deleted or rewritten meanwhile: the new entry gets its own miniature
+            if not path.exists():
+                (path.parent / mini["relative_path"]).unlink(missing_ok=True)
+            return
+        entry.data["thumbnails"] = [dict(mini), *thumbs]
+        self._store(rel, entry)
+        if self.on_update is not None:
+            self.on_update(rel, entry.data)
 
     def stale(self, rels: Iterable[tuple[str, os.stat_result]]) -> list[str]:
         return [rel for rel, st in rels if not self.is_current(rel, st)]

@@ -62,8 +62,9 @@ async def test_file_copied_in_is_picked_up(srv: RunningServer) -> None:
     listing = await ws.call("server.files.get_directory", {"path": "gcodes", "extended": True})
     entry = next(f for f in listing["files"] if f["filename"] == "listed.gcode")
     assert entry["slicer"] == "IdeaMaker"
-    note = await ws.wait_notification("notify_metadata_update")
-    assert note["params"][0]["filename"] == "listed.gcode"
+    note = await ws.wait_notification(
+        "notify_metadata_update", lambda n: n["params"][0]["filename"] == "listed.gcode")
+    assert note["params"][0]["slicer"] == "IdeaMaker"
     # a file changed behind our back is re-read (size+mtime_ns validation)
     shutil.copyfile(SAMPLES / "kisslicer.gcode", gcodes / "listed.gcode")
     md = await ws.call("server.files.metadata", {"filename": "listed.gcode"})
@@ -74,8 +75,12 @@ async def test_metadata_survives_a_restart_from_the_database(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with running_server(tmp_path) as srv:
-        await upload(srv, "keep.gcode", (SAMPLES / "prusaslicer.gcode").read_bytes())
         ws = await srv.websocket()
+        await upload(srv, "keep.gcode", (SAMPLES / "prusaslicer.gcode").read_bytes())
+        # complete once the miniature, made just after, is in
+        await ws.wait_notification(
+            "notify_metadata_update",
+            lambda n: any(t["width"] == 32 for t in n["params"][0].get("thumbnails", [])))
         first = await ws.call("server.files.metadata", {"filename": "keep.gcode"})
     calls: list[Path] = []
 
@@ -119,6 +124,9 @@ async def test_thumbnails_follow_their_gcode(srv: RunningServer) -> None:
     ws = await srv.websocket()
     gcodes = srv.server.data_dir / "gcodes"
     await upload(srv, "t.gcode", (SAMPLES / "prusaslicer.gcode").read_bytes(), path="a")
+    await ws.wait_notification(
+        "notify_metadata_update",
+        lambda n: any(t["width"] == 32 for t in n["params"][0].get("thumbnails", [])))
     thumbs = await ws.call("server.files.thumbnails", {"filename": "a/t.gcode"})
     assert thumbs and all(set(t) == {"width", "height", "size", "thumbnail_path"}
                           for t in thumbs)
@@ -173,3 +181,21 @@ async def test_upload_then_metadata_is_immediate(srv: RunningServer) -> None:
     md = await ws.call("server.files.metadata", {"filename": "fast.gcode"})
     assert md["slicer"] == "OrcaSlicer"
     assert md["size"] == len(data)
+
+
+async def test_miniature_follows_the_metadata_and_is_announced(srv: RunningServer) -> None:
+    ws = await srv.websocket()
+    await upload(srv, "mini.gcode", (SAMPLES / "prusaslicer.gcode").read_bytes())
+    first = await ws.call("server.files.metadata", {"filename": "mini.gcode"})
+    note = await ws.wait_notification(
+        "notify_metadata_update",
+        lambda n: n["params"][0]["filename"] == "mini.gcode"
+        and any(t["width"] == 32 for t in n["params"][0].get("thumbnails", [])))
+    thumbs = note["params"][0]["thumbnails"]
+    assert thumbs[0]["width"] == 32 and thumbs[0]["relative_path"].endswith("-32x32.png")
+    assert len(thumbs) == len(first["thumbnails"]) + (
+        0 if any(t["width"] == 32 for t in first["thumbnails"]) else 1)
+    again = await ws.call("server.files.metadata", {"filename": "mini.gcode"})
+    assert again["thumbnails"] == thumbs
+    png = await srv.http.get("/server/files/gcodes/" + thumbs[0]["relative_path"])
+    assert png.status == 200 and png.body[:8] == b"\x89PNG\r\n\x1a\n"

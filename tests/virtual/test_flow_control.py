@@ -48,8 +48,9 @@ def test_hundred_mm_move_takes_about_a_second_scaled(make_printer: PrinterFactor
     host.expect_ok()
     host.expect_ok()
     elapsed = (time.monotonic() - t0) * scale
-    # 100 mm at 100 mm/s plus accel/decel at 3000 mm/s^2 (~1.03 s) plus 0.1 s first-move delay
-    assert 1.0 < elapsed < 1.5, elapsed
+    # 100 mm at 100 mm/s plus accel/decel at 3000 mm/s^2 (~1.03 s) plus 0.1 s first-move
+    # delay; never faster than real time, and the upper bound leaves room for a loaded box
+    assert 1.0 < elapsed < 4.0, elapsed
     assert abs(vp.stats.motion_time - 1.033) < 0.01
 
 

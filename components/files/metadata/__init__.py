@@ -15,7 +15,7 @@ from .cache import PARSER_VERSION, CacheKey, cache_key, is_current
 from .extract import extract_metadata, parse_gcode
 from .layers import LayerMarker, parse_layer_marker
 from .reader import HEAD_SIZE, MAX_HEAD_SIZE, TAIL_SIZE, FileSlices, read_slices
-from .thumbnails import THUMB_DIR, ThumbnailInfo
+from .thumbnails import THUMB_DIR, ThumbnailInfo, add_miniature, needs_miniature
 
 __all__ = [
     "HEAD_SIZE",
@@ -27,9 +27,11 @@ __all__ = [
     "FileSlices",
     "LayerMarker",
     "ThumbnailInfo",
+    "add_miniature",
     "cache_key",
     "extract_metadata",
     "is_current",
+    "needs_miniature",
     "parse_gcode",
     "parse_layer_marker",
     "read_slices",

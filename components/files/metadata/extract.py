@@ -58,6 +58,7 @@ def extract_metadata(
     *,
     opener: Opener | None = None,
     thumbnails: bool = True,
+    miniature: bool = True,
     file_uuid: str | None = None,
 ) -> dict[str, object]:
     """Extract Moonraker-compatible metadata for the G-code file ``path``.
@@ -66,7 +67,9 @@ def extract_metadata(
     reported as ``filename``); when omitted it is derived from ``root_dir``
     or falls back to the file name.  Only the head and tail of the file are
     read.  Thumbnails are written to ``.thumbs/`` beside the file unless
-    ``thumbnails`` is False.  The result is JSON-serialisable.
+    ``thumbnails`` is False; the 32x32 miniature only when ``miniature`` (it costs
+    far more than everything else: callers on a hot path add it later with
+    ``add_miniature``).  The result is JSON-serialisable.
 
     Content problems (empty, binary, truncated, unknown slicer) never raise;
     ``OSError`` is raised only if the file cannot be stat'ed or read.
@@ -97,7 +100,7 @@ def extract_metadata(
             blocks = find_thumbnail_blocks(src.head_bytes)
             if not src.whole:
                 blocks += find_thumbnail_blocks(src.tail_bytes)
-            thumbs = write_thumbnails(blocks, path, st.st_mtime_ns)
+            thumbs = write_thumbnails(blocks, path, st.st_mtime_ns, make_miniature=miniature)
         except Exception:  # thumbnails are best effort
             log.exception("thumbnail extraction failed for %s", path)
             thumbs = []

@@ -232,7 +232,12 @@ def _miniature(
     ]
     if not candidates:
         return None  # JPEG-only: no decoder, no miniature
-    largest = max(candidates, key=lambda e: e["size"])
+    # the smallest image that is still at least 32x32: decoding in pure Python costs
+    # in proportion to the pixels
+    big_enough = [e for e in candidates
+                  if e["width"] >= MINIATURE and e["height"] >= MINIATURE]
+    source = (min(big_enough, key=lambda e: e["width"] * e["height"]) if big_enough
+              else max(candidates, key=lambda e: e["width"] * e["height"]))
     st = _is_fresh(dest, gcode_mtime_ns)
     try:
         if st is not None:
@@ -240,7 +245,7 @@ def _miniature(
                 dims = png_size(f.read(32))
             if dims is not None:
                 return _entry(dims[0], dims[1], st.st_size, name)
-        fmt, data = sources[largest["relative_path"].rpartition("/")[2]]
+        fmt, data = sources[source["relative_path"].rpartition("/")[2]]
         image = _decode_rgba(fmt, data)
         if image is None:
             return None
@@ -252,3 +257,31 @@ def _miniature(
         log.info("cannot write thumbnail %s: %s", dest, exc)
         return None
     return _entry(small[0], small[1], len(encoded), name)
+
+
+def needs_miniature(thumbnails: list[ThumbnailInfo]) -> bool:
+    return bool(thumbnails) and not any(
+        t["width"] == MINIATURE and t["height"] == MINIATURE for t in thumbnails
+    )
+
+
+def add_miniature(
+    gcode_path: Path, thumbnails: list[ThumbnailInfo], gcode_mtime_ns: int
+) -> ThumbnailInfo | None:
+    """Make the 32x32 miniature for thumbnails already written beside `gcode_path`
+    (PNG ones; a JPEG-only file gets none). Never raises for I/O or image errors."""
+    thumb_dir = gcode_path.parent / THUMB_DIR
+    sources: dict[str, tuple[str, bytes]] = {}
+    listed: list[ThumbnailInfo] = []
+    for thumb in thumbnails:
+        name = thumb["relative_path"].rpartition("/")[2]
+        if not name.endswith(".png"):
+            continue
+        try:
+            sources[name] = ("png", (thumb_dir / name).read_bytes())
+        except OSError:
+            continue
+        listed.append(thumb)
+    if not listed:
+        return None
+    return _miniature(listed, sources, thumb_dir, gcode_path.stem, gcode_mtime_ns)
