@@ -39,8 +39,10 @@ BOUNDARY = "----skysailBenchBoundary"
 BLOCK = 1024 * 1024
 
 
-def upload(host: str, port: int, path: Path, name: str) -> tuple[float, float, dict[str, object]]:
-    """(seconds to the reply, reply time, reply) of one multipart upload of `path`."""
+def upload(
+    host: str, port: int, path: Path, name: str
+) -> tuple[float, float, float, dict[str, object]]:
+    """(seconds to the reply, last byte sent, reply time, reply) of one multipart upload."""
     size = path.stat().st_size
     head_part = (
         f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="root"\r\n\r\ngcodes\r\n'
@@ -62,6 +64,7 @@ def upload(host: str, port: int, path: Path, name: str) -> tuple[float, float, d
         for pos in range(0, size, BLOCK):
             sock.sendall(view[pos:pos + BLOCK])
         sock.sendall(tail_part)
+        sent = time.perf_counter()
         reply = b""
         while b"\r\n\r\n" not in reply:
             reply += sock.recv(65536)
@@ -74,7 +77,7 @@ def upload(host: str, port: int, path: Path, name: str) -> tuple[float, float, d
     status = int(head.split()[1])
     if status != 201:
         raise RuntimeError(f"upload failed: {status} {body!r}")
-    return t1 - t0, t1, json.loads(body)
+    return t1 - t0, sent, t1, json.loads(body)
 
 
 def metadata_ready(conn: http.client.HTTPConnection, name: str) -> bool:
@@ -120,11 +123,15 @@ def run(
         cpus: list[float] = []
         users: list[float] = []
         after_upload: list[float] = []
+        after_sent: list[float] = []
         for i in range(runs):
             cpu0, split0 = cpu_seconds(pid), cpu_split(pid)
-            elapsed, replied, _ = upload(host, port, source, f"up{i}.gcode")
+            elapsed, sent, replied, _ = upload(host, port, source, f"up{i}.gcode")
             # metadata first: the clock runs from the reply (its CPU is a fraction of a ms)
             after_upload.append(wait_metadata(conn, f"up{i}.gcode", replied))
+            # the upload is complete when its last byte is sent: the reply waits for the
+            # server to check, rename and describe the file
+            after_sent.append(after_upload[-1] + replied - sent)
             cpu1, split1 = cpu_seconds(pid), cpu_split(pid)
             speeds.append(size / elapsed / 1e6)
             cpus.append(cpu1 - cpu0)
@@ -150,6 +157,8 @@ def run(
           f"{statistics.median(users):.3f})")
     print(f"metadata after upload reply ms: median {statistics.median(after_upload) * 1e3:.1f} "
           f"(max {max(after_upload) * 1e3:.1f})")
+    print(f"metadata after the last byte was sent ms: median "
+          f"{statistics.median(after_sent) * 1e3:.1f} (max {max(after_sent) * 1e3:.1f})")
     print(f"metadata after copy ms: median {statistics.median(after_copy) * 1e3:.1f} "
           f"(max {max(after_copy) * 1e3:.1f})")
 

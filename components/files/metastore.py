@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import concurrent.futures.process
 import logging
 import os
 import shutil
@@ -25,7 +26,8 @@ import msgspec
 
 from gateway.database import Database
 
-from .metadata import PARSER_VERSION, add_miniature, extract_metadata, needs_miniature
+from .metadata import PARSER_VERSION, extract_metadata, needs_miniature
+from .miniatures import MiniatureMaker
 from .roots import Root, is_gcode
 
 log = logging.getLogger(__name__)
@@ -88,6 +90,7 @@ class MetadataStore:
         self.gcodes = gcodes
         # told when metadata changed after it was first answered (the miniature)
         self.on_update = on_update
+        self.miniatures = MiniatureMaker()
         self._entries: dict[str, Entry] = {}
         self._inflight: dict[str, asyncio.Future[dict[str, Any] | None]] = {}
         self._background: set[asyncio.Task[Any]] = set()
@@ -114,6 +117,7 @@ class MetadataStore:
         if self._background:
             await asyncio.wait(list(self._background))
         self._executor.shutdown(wait=True)
+        self.miniatures.close()
 
     async def _prune(self) -> None:
         """Forget files deleted while the server was down."""
@@ -217,9 +221,11 @@ class MetadataStore:
     async def _add_miniature(self, rel: str, entry: Entry) -> None:
         path = self.gcodes.path / rel
         thumbs = list(entry.data["thumbnails"])
-        mini = await asyncio.get_running_loop().run_in_executor(
-            self._executor, add_miniature, path, thumbs, entry.mtime_ns
-        )
+        try:
+            mini = await self.miniatures.make(path, thumbs, entry.mtime_ns)
+        except (OSError, concurrent.futures.process.BrokenProcessPool) as exc:
+            log.warning("no miniature for %s: %s", rel, exc)
+            return
         if mini is None:
             return
         if self._entries.get(rel) is not entry:
