@@ -32,9 +32,16 @@ class VirtualPrinter:
         self._thread: threading.Thread | None = None
         self._port: Path | None = None
         self._error: BaseException | None = None
+        # start() runs on a worker thread (asyncio.to_thread) that cannot be cancelled: a
+        # stop() arriving meanwhile must wait for it rather than see half a printer
+        self._lifecycle = threading.Lock()
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> str:
+        with self._lifecycle:
+            return self._start()
+
+    def _start(self) -> str:
         if self._fw is not None:
             raise RuntimeError("virtual printer already started")
         self._tmp = Path(tempfile.mkdtemp(prefix="skysail-vp-"))
@@ -61,6 +68,10 @@ class VirtualPrinter:
             self._error = exc
 
     def stop(self) -> None:
+        with self._lifecycle:
+            self._stop()
+
+    def _stop(self) -> None:
         fw, thread = self._fw, self._thread
         if fw is None:
             return
