@@ -59,7 +59,7 @@ class InfoRoutes:
             r"/api/currentuser": {"GET": self.current_user},
             r"/api/logout": {"POST": self.logout},
             r"/api/connection": {"GET": self.get_connection, "POST": self.post_connection},
-            r"/api/timelapse": {"GET": self.timelapse},
+            r"/api/timelapse": {"GET": self.timelapse, "POST": self.timelapse},
             r"/api/system/commands": {"GET": self.system_commands},
             r"/api/system/commands/(?P<source>[^/]+)": {"GET": self.system_source},
             r"/api/system/commands/(?P<source>[^/]+)/(?P<action>[^/]+)": {
@@ -169,6 +169,12 @@ class InfoRoutes:
     # -- nothing to offer ----------------------------------------------------------------
 
     async def timelapse(self, call: Call) -> Any:
+        # the timelapse component (loaded with a [timelapse] section) answers when present
+        timelapse: Any = self.app.server.components.get("timelapse")
+        if call.verb == "POST" and hasattr(timelapse, "octoprint_configure"):
+            return await timelapse.octoprint_configure(call.json())
+        if hasattr(timelapse, "octoprint_listing"):
+            return await timelapse.octoprint_listing()
         return {"config": {"type": "off"}, "enabled": False, "files": [], "unrendered": []}
 
     async def system_commands(self, call: Call) -> Any:
