@@ -453,6 +453,16 @@ class FileManager(BaseComponent):
 
     # -- what other components may use ---------------------------------------------
 
+    def register_directory(self, name: str, path: Path, full_access: bool) -> None:
+        """Another component's folder as a root, listed, downloaded and deleted through
+        server.files.* (Moonraker's name for it; the timelapse videos use it)."""
+        if self.roots.get(name) is not None:
+            raise ValueError(f"file root {name} exists already")
+        path.mkdir(parents=True, exist_ok=True)
+        self.roots.add(name, path, full_access)
+        if name not in self.server.registered_directories:
+            self.server.registered_directories.append(name)
+
     def gcode_path(self, filename: str) -> Path:
         """Disk path of a G-code file (checked; raises NotFound if missing)."""
         target = self.roots.resolve(self.gcodes, filename)

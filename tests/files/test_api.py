@@ -230,3 +230,20 @@ async def test_file_being_printed_is_protected(srv: RunningServer) -> None:
     assert (srv.server.data_dir / "gcodes" / "jobs" / "part.gcode").read_bytes() == GCODE
     srv.server.events.emit("job:ended", "jobs/part.gcode")
     await ws.call("server.files.delete_file", {"path": "gcodes/jobs/part.gcode"})
+
+
+async def test_a_component_registers_its_folder_as_a_root(srv: RunningServer) -> None:
+    files = srv.server.components["files"]
+    videos = srv.server.data_dir / "timelapse"
+    files.register_directory("timelapse", videos, True)  # type: ignore[attr-defined]
+    (videos / "print.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42")
+    ws = await srv.websocket()
+    roots = await ws.call("server.files.roots")
+    assert "timelapse" in [r["name"] for r in roots]
+    assert "timelapse" in (await ws.call("server.info"))["registered_directories"]
+    listed = await ws.call("server.files.list", {"root": "timelapse"})
+    assert [f["path"] for f in listed] == ["print.mp4"]
+    download = await srv.http.get("/server/files/timelapse/print.mp4")
+    assert download.status == 200 and download.body.startswith(b"\x00\x00\x00\x18ftyp")
+    await ws.call("server.files.delete_file", {"path": "timelapse/print.mp4"})
+    assert not (videos / "print.mp4").exists()
