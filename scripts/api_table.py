@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gateway.app import Server, ServerOptions  # noqa: E402
+from gateway.app import Server, ServerOptions
 
 CONFIG = "[server]\nport: 0\n[led]\nbackend: virtual\n[timelapse]\nenabled: False\n"
 
