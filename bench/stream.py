@@ -32,9 +32,13 @@ from gateway.hostlink import HostLink, JobState, LinkState, SerialConfig  # noqa
 from gateway.hostlink.protocol import frame  # noqa: E402
 
 
-def generate(seconds: float, seed: int = 42) -> list[str]:
-    """Commands for roughly ``seconds`` of motion (estimated at full speed)."""
+def generate(seconds: float, seed: int = 42, segment_scale: float = 1.0) -> list[str]:
+    """Commands for roughly ``seconds`` of motion (estimated at full speed).
+
+    ``segment_scale`` < 1 makes every segment shorter: more lines per second of motion,
+    a harder test of the sender (0.5 gives 0.15-0.5 mm segments)."""
     rng = random.Random(seed)
+    k = segment_scale
     # M302 P1: the simulated hotend stays cold; allow extrusion anyway.
     out = ["M302 P1", "G21", "G90", "M83", "G28", "G1 Z0.2 F600", "G1 X60 Y60 F6000"]
     x, y = 60.0, 60.0
@@ -44,7 +48,7 @@ def generate(seconds: float, seed: int = 42) -> list[str]:
         if kind < 0.35:
             # Curved perimeter as short chords: 0.3-0.6 mm at 40-60 mm/s.
             speed = rng.uniform(40, 60)
-            seg = rng.uniform(0.3, 0.6)
+            seg = rng.uniform(0.3, 0.6) * k
             radius = rng.uniform(3, 15)
             cx, cy = x - radius, y
             a0 = 0.0
@@ -58,7 +62,7 @@ def generate(seconds: float, seed: int = 42) -> list[str]:
         elif kind < 0.6:
             # Infill-like zigzag: 0.6-1 mm segments at 100-150 mm/s.
             speed = rng.uniform(100, 150)
-            seg = rng.uniform(0.6, 1.0)
+            seg = rng.uniform(0.6, 1.0) * k
             out.append(f"G1 F{speed * 60:.0f}")
             heading = rng.uniform(0, 2 * math.pi)
             for _ in range(rng.randint(20, 60)):
@@ -75,7 +79,7 @@ def generate(seconds: float, seed: int = 42) -> list[str]:
             heading = rng.uniform(0, 2 * math.pi)
             for _ in range(rng.randint(10, 40)):
                 radius = rng.uniform(2, 20)
-                sweep = rng.uniform(0.5, 2.0) / radius
+                sweep = rng.uniform(0.5, 2.0) * k / radius
                 cw = rng.random() < 0.5
                 side = -1.0 if cw else 1.0
                 # Centre to the left (ccw) or right (cw) of the heading.
@@ -252,8 +256,10 @@ async def main() -> None:
     parser.add_argument("--baud", type=int, nargs="+", default=[115200, 250000])
     parser.add_argument("--seconds", type=float, default=20.0, help="motion to generate")
     parser.add_argument("--modes", nargs="+", default=["auto", "off"])
+    parser.add_argument("--segment-scale", type=float, default=1.0,
+                        help="shorter segments (< 1): more lines per second of motion")
     args = parser.parse_args()
-    commands = generate(args.seconds)
+    commands = generate(args.seconds, segment_scale=args.segment_scale)
     arcs = sum(1 for c in commands if c[:3] in ("G2 ", "G3 "))
     size = sum(len(c) + 1 for c in commands)
     print(f"{len(commands)} lines ({arcs} arcs), {size} bytes of G-code\n")

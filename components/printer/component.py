@@ -27,8 +27,15 @@ from components.printer.status import StatusModel
 from components.printer.subscriptions import SubscriptionHub
 from components.printer.temperatures import Reading, readings
 from gateway.component import BaseComponent
-from gateway.errors import BadRequest, Conflict
-from gateway.hostlink import HostLink, LinkError, LinkState, SerialConfig, StateChanged
+from gateway.errors import BadRequest, Conflict, ServerError
+from gateway.hostlink import (
+    HostLink,
+    LinkError,
+    LinkNotReady,
+    LinkState,
+    SerialConfig,
+    StateChanged,
+)
 from gateway.hostlink.protocol import (
     ActionCommand,
     CommandAcknowledged,
@@ -120,6 +127,16 @@ class Printer(BaseComponent):
     ) -> dict[str, dict[str, Any]]:
         self._sync_gcode()
         return self.model.query(objects)
+
+    async def send_firmware(self, script: str) -> list[str]:
+        """Firmware lines straight to the link, with the replies; link errors become
+        API errors (503 not connected, 400 refused by the firmware)."""
+        try:
+            return await self.link.send(script)
+        except LinkNotReady as exc:
+            raise ServerError(str(exc), 503) from None
+        except LinkError as exc:
+            raise ServerError(str(exc), 400) from None
 
     async def run_gcode(self, script: str) -> None:
         self.server.events.emit("printer:gcode_command", script)
@@ -278,7 +295,7 @@ class Printer(BaseComponent):
         elif self.link.virtual_printer is not None:
             await asyncio.to_thread(self.link.virtual_printer.firmware_reset)
         else:
-            await self.link.send("M999")
+            await self.send_firmware("M999")
 
     async def restart(self) -> None:
         await self.link.stop()

@@ -113,7 +113,7 @@ class _PrinterEndpoints:
         return {"eventtime": self.printer.hub.eventtime(), "status": status}
 
     async def endstops(self, request: Request) -> dict[str, str]:
-        replies = await self.printer.link.send("M119")
+        replies = await self.printer.send_firmware("M119")
         out: dict[str, str] = {}
         for line in replies:
             name, sep, value = line.partition(":")

@@ -8,27 +8,22 @@ message, in two framings.
   `c[code,"reason"]` before closing; the client sends `["<json>", ...]`.
 * `GET /sockjs/info` answers the SockJS client's probe.
 
-As websocket.py does, Tornado parses the upgrade request and the socket then moves to an
-asyncio Protocol running wsframes. This module knows nothing of what the messages mean:
+Framing, keep-alive and closing are wsconn's. This module knows nothing of what the
+messages mean:
 a `PushHub` (the component behind the route) is told of each connection, each decoded
 client message and each close.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import os
 import random
-import socket
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
 
-from gateway.transports import wsframes as wsf
 from gateway.transports.http import JSON_TYPE, BaseHandler
-from gateway.transports.websocket import accept_key
+from gateway.transports.wsconn import FramedConnection, take_over, upgrade_error
 
 if TYPE_CHECKING:
     from gateway.app import Server
@@ -37,11 +32,7 @@ log = logging.getLogger(__name__)
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder().decode
 
-PING_INTERVAL = 10.0
-IDLE_TIMEOUT = 30.0
 SOCKJS_HEARTBEAT = 25.0
-CLOSE_HANDSHAKE_TIMEOUT = 3.0
-MAX_WRITE_BUFFER = 16 * 1024 * 1024
 
 
 class PushHub(Protocol):
@@ -55,71 +46,31 @@ class PushHub(Protocol):
     def closed(self, conn: PushConnection) -> None: ...
 
 
-class PushConnection(asyncio.Protocol):
+class PushConnection(FramedConnection):
     """One push client. `user` is who the HTTP upgrade authenticated (None if nobody);
     the hub may set it later (an `auth` message). `state` is the hub's."""
 
     def __init__(self, hub: PushHub, ip: str, user: dict[str, Any] | None,
                  sockjs: bool, max_message_size: int) -> None:
+        super().__init__(ip, max_message_size)
         self.hub = hub
-        self.ip = ip
         self.user = user
         self.sockjs = sockjs
         self.state: dict[str, Any] = {}
-        self.parser = wsf.FrameParser(max_message_size)
-        self.transport: asyncio.Transport | None = None
-        self._closing = False
-        self._opened = False
-        self._last_seen = 0.0
-        self._ping_timer: asyncio.TimerHandle | None = None
-        self._close_timer: asyncio.TimerHandle | None = None
+        if sockjs:
+            self.ping_interval = SOCKJS_HEARTBEAT
 
     @property
     def open(self) -> bool:
-        return self.transport is not None and not self._closing
+        return self.is_open
 
-    # -- asyncio.Protocol ----------------------------------------------------------------
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        transport.set_write_buffer_limits(high=MAX_WRITE_BUFFER)
-        loop = asyncio.get_running_loop()
-        self._last_seen = loop.time()
-        interval = SOCKJS_HEARTBEAT if self.sockjs else PING_INTERVAL
-        self._ping_timer = loop.call_later(interval, self._keepalive)
-
-    def send_handshake(self, accept: str) -> None:
-        if self.transport is None or self.transport.is_closing():
-            return
-        self.transport.write(
-            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-            b"Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n" % accept.encode()
-        )
+    def on_open(self) -> bool:
         if self.sockjs:
-            self._write_text(b"o")
-        self._opened = True
+            self.write_text(b"o")
         self.hub.opened(self)
+        return True
 
-    def data_received(self, data: bytes) -> None:
-        self._last_seen = asyncio.get_running_loop().time()
-        try:
-            events = self.parser.feed(data)
-        except wsf.ProtocolError as exc:
-            self.close(exc.code, exc.reason)
-            return
-        for event in events:
-            if type(event) is wsf.Message:
-                if not self._closing and self._opened:
-                    self._on_message(event.data)
-            elif type(event) is wsf.Ping:
-                if self.transport is not None and not self.transport.is_closing():
-                    self.transport.write(wsf.encode_frame(wsf.OP_PONG, event.payload))
-            elif type(event) is wsf.Close:
-                self._on_close_frame(event)
-                break
-
-    def _on_message(self, data: str | bytes) -> None:
+    def on_message(self, data: str | bytes) -> None:
         try:
             value = _decode(data)
         except (msgspec.DecodeError, UnicodeDecodeError):
@@ -138,18 +89,17 @@ class PushConnection(asyncio.Protocol):
             except (msgspec.DecodeError, UnicodeDecodeError):
                 log.debug("push client %s sent a SockJS message that is not JSON", self.ip)
 
-    def pause_writing(self) -> None:
-        log.warning("push client %s stopped reading; closing", self.ip)
-        self.close(wsf.CLOSE_POLICY, "Client not reading")
+    def on_closed(self) -> None:
+        self.hub.closed(self)
 
-    def connection_lost(self, exc: Exception | None) -> None:
-        for timer in (self._ping_timer, self._close_timer):
-            if timer is not None:
-                timer.cancel()
-        self.transport = None
-        if self._opened:
-            self._opened = False
-            self.hub.closed(self)
+    def closing_message(self, code: int, reason: str) -> bytes | None:
+        return b"c" + _encode([code, reason]) if self.sockjs else None
+
+    def keepalive(self) -> None:
+        if self.sockjs:
+            self.write_text(b"h")  # SockJS's heartbeat frame
+        else:
+            super().keepalive()
 
     # -- sending ------------------------------------------------------------------------
 
@@ -158,64 +108,12 @@ class PushConnection(asyncio.Protocol):
         if not self.open:
             return
         if self.sockjs:
-            self._write_text(b"a" + _encode([payload.decode("utf-8")]))
+            self.write_text(b"a" + _encode([payload.decode("utf-8")]))
         else:
-            self._write_text(payload)
+            self.write_text(payload)
 
     def send(self, message: Any) -> None:
         self.send_message(_encode(message))
-
-    def _write_text(self, data: bytes) -> None:
-        if self.transport is not None:
-            self.transport.write(wsf.encode_frame(wsf.OP_TEXT, data))
-
-    def close(self, code: int = wsf.CLOSE_NORMAL, reason: str = "") -> None:
-        if self._closing or self.transport is None:
-            return
-        if self.sockjs:
-            self._write_text(b"c" + _encode([code, reason]))
-        self._closing = True
-        self.transport.write(wsf.encode_close(code, reason))
-        self._close_timer = asyncio.get_running_loop().call_later(
-            CLOSE_HANDSHAKE_TIMEOUT, self._abort
-        )
-
-    def _on_close_frame(self, event: wsf.Close) -> None:
-        if not self._closing:
-            self.close(event.code if event.code != 1005 else wsf.CLOSE_NORMAL, "")
-        if self.transport is not None:
-            self.transport.close()
-
-    def _abort(self) -> None:
-        if self.transport is not None:
-            self.transport.abort()
-
-    def _keepalive(self) -> None:
-        if self.transport is None or self._closing:
-            return
-        loop = asyncio.get_running_loop()
-        if self.sockjs:
-            self._write_text(b"h")
-            self._ping_timer = loop.call_later(SOCKJS_HEARTBEAT, self._keepalive)
-            return
-        if loop.time() - self._last_seen > IDLE_TIMEOUT:
-            self.close(wsf.CLOSE_GOING_AWAY, "Ping timeout")
-            return
-        self.transport.write(wsf.encode_frame(wsf.OP_PING, b""))
-        self._ping_timer = loop.call_later(PING_INTERVAL, self._keepalive)
-
-
-def upgrade_error(headers: Mapping[str, str]) -> tuple[int, str] | None:
-    """Why this request cannot become a websocket, or None."""
-    if headers.get("Upgrade", "").lower() != "websocket":
-        return 400, 'Can "Upgrade" only to "WebSocket".'
-    if "upgrade" not in headers.get("Connection", "").lower():
-        return 400, '"Connection" must be "Upgrade".'
-    if headers.get("Sec-WebSocket-Version") not in ("13", "8", "7"):
-        return 426, "Unsupported websocket version, expected 13"
-    if not headers.get("Sec-WebSocket-Key"):
-        return 400, "Missing Sec-WebSocket-Key"
-    return None
 
 
 class PushUpgradeHandler(BaseHandler):
@@ -246,16 +144,10 @@ class PushUpgradeHandler(BaseHandler):
         ):
             self.send_error_json(403, "Cross origin websockets not allowed")
             return
-        key = headers["Sec-WebSocket-Key"]
-        ip = self.request.remote_ip or ""
-        user = self.user
-        stream = self.detach()
-        sock = socket.socket(fileno=os.dup(stream.socket.fileno()))
-        stream.close()
         limit = self.server.server_config.max_websocket_message_size * 1024
-        protocol = PushConnection(self.hub, ip, user, self.sockjs, limit)
-        await asyncio.get_running_loop().connect_accepted_socket(lambda: protocol, sock=sock)
-        protocol.send_handshake(accept_key(key))
+        protocol = PushConnection(self.hub, self.request.remote_ip or "", self.user,
+                                  self.sockjs, limit)
+        await take_over(self, protocol)
 
 
 class SockJsInfoHandler(BaseHandler):
