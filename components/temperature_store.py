@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 from gateway.component import BaseComponent
 from gateway.request import Request
@@ -66,6 +66,8 @@ class TemperatureStore(BaseComponent):
     def __init__(self, server: Server) -> None:
         self.server = server
         self.series: dict[str, _Series] = {}
+        self._checked: object = None
+        self._source_ok = False
         self._timer: asyncio.TimerHandle | None = None
         server.register_endpoint(
             "server.temperature_store", self.get_store, http="GET /server/temperature_store"
@@ -84,9 +86,13 @@ class TemperatureStore(BaseComponent):
 
     def sample(self) -> None:
         source = self.server.components.get("printer")
-        if not isinstance(source, TemperatureSource):
+        # isinstance against a runtime Protocol costs about a millisecond: check once
+        if source is not self._checked:
+            self._checked = source
+            self._source_ok = isinstance(source, TemperatureSource)
+        if not self._source_ok:
             return
-        readings = source.temperature_sensors()
+        readings = cast(TemperatureSource, source).temperature_sensors()
         if not readings:
             return
         for name, reading in readings.items():
