@@ -33,7 +33,10 @@ async def test_virtual_strip_goes_through_heating_printing_and_complete(
             if not seen or seen[-1] != state:
                 seen.append(state)
             if state == "printing":
-                printing_frames.append((await ws.call("led.frame"))["frame"])
+                frame = (await ws.call("led.frame"))["frame"]
+                # state and frame are two calls: keep frames that printing brackets
+                if (await ws.call("led.state"))["state"] == "printing":
+                    printing_frames.append(frame)
             await asyncio.sleep(0.01)
         # the order a person watching the strip sees (the print starts an instant before
         # its first heater target is set, so a first "printing" may come before)
