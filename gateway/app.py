@@ -6,9 +6,8 @@ import asyncio
 import contextlib
 import logging
 import sys
-import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,10 +49,6 @@ class ServerOptions:
     data_dir: Path
     config_path: Path | None = None
     log_file: Path | None = None
-    # test runs set this to print nothing to stderr
-    console_log: bool = True
-    # components loaded on top of the defaults, for tests and tools
-    extra_components: list[str] = field(default_factory=list)
 
     @property
     def resolved_config_path(self) -> Path:
@@ -90,7 +85,6 @@ class Server:
         # Tornado routes added by components before start (streaming uploads, downloads)
         self._extra_routes: list[tuple[str, type[tornado.web.RequestHandler], dict[str, Any]]] = []
         self.database = Database(self.data_dir / "database" / "skysail.sqlite")
-        self.start_time = time.time()
         self.restart_requested = False
         self._stopping = asyncio.Event()
         self._all_closed = asyncio.Event()
@@ -102,8 +96,6 @@ class Server:
 
         server_api.register(self)
         loader.load_components(self)
-        for name in options.extra_components:
-            loader.load_one(self, name)
 
     # -- endpoints and notifications --------------------------------------------------
 

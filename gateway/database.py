@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import sqlite3
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -50,7 +49,6 @@ class Database:
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="database"
         )
-        self._local = threading.local()
         self._conn: sqlite3.Connection | None = None
         self._executor.submit(self._open).result()
 

@@ -57,7 +57,3 @@ def load_components(server: Server) -> dict[str, Component]:
         server.components[name] = loaded[name]
     return loaded
 
-
-def load_one(server: Server, name: str) -> None:
-    module = importlib.import_module(f"components.{name}")
-    server.components[name] = module.load_component(server)

@@ -23,7 +23,7 @@ async def main() -> None:
         data = Path(tmp)
         (data / "config").mkdir()
         (data / "config" / "moonraker.conf").write_text(CONFIG)
-        server = Server(ServerOptions(data_dir=data, console_log=False))
+        server = Server(ServerOptions(data_dir=data))
         endpoints = {e.name: e for e in server.registry.methods.values()}
         names = sorted(server.components)
         server.database.close()

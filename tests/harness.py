@@ -217,7 +217,7 @@ async def running_server(
     data_dir: Path, config: str = DEFAULT_CONFIG, **options: Any
 ) -> AsyncIterator[RunningServer]:
     write_config(data_dir, config)
-    server = Server(ServerOptions(data_dir=data_dir, console_log=False, **options))
+    server = Server(ServerOptions(data_dir=data_dir, **options))
     listener = Listener.bind("127.0.0.1", 0)
     await server.start(listener)
     running = RunningServer(server)

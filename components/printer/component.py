@@ -104,6 +104,7 @@ class Printer(BaseComponent):
         self._have_temperatures = False
         self._position_reports = False
         self._stats_timer: asyncio.TimerHandle | None = None
+        self._meminfo = Meminfo()
         self._start_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._register_host_commands()
@@ -222,7 +223,7 @@ class Printer(BaseComponent):
         printing_time, once a second."""
         self._stats_timer = asyncio.get_running_loop().call_later(STATS_INTERVAL,
                                                                   self._tick_stats)
-        self.update_object("system_stats", system_stats())
+        self.update_object("system_stats", system_stats(self._meminfo))
         run = self.jobs.run
         if run is not None and self.jobs.active:
             self.update_object("idle_timeout", {
@@ -245,6 +246,7 @@ class Printer(BaseComponent):
         for handle in (self._sync_handle, self._stats_timer):
             if handle is not None:
                 handle.cancel()
+        self._meminfo.close()
         await self.link.stop()
 
     # -- host commands ----------------------------------------------------------------
@@ -478,12 +480,17 @@ class Printer(BaseComponent):
         return "ok " + " ".join(parts)
 
 
-class _Meminfo:
+class Meminfo:
     """/proc/meminfo kept open and re-read from the start: opening it costs more than
     reading it, and system_stats asks every second."""
 
     def __init__(self) -> None:
         self._file: Any = None
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
     def available_kb(self) -> int:
         try:
@@ -499,12 +506,9 @@ class _Meminfo:
         return int(data[start + 13 : data.index(b"kB", start)].strip() or 0)
 
 
-_meminfo = _Meminfo()
-
-
-def system_stats() -> dict[str, Any]:
+def system_stats(meminfo: Meminfo) -> dict[str, Any]:
     return {"sysload": round(os.getloadavg()[0], 2), "cputime": round(time.process_time(), 3),
-            "memavail": _meminfo.available_kb()}
+            "memavail": meminfo.available_kb()}
 
 
 def load_component(server: Server) -> Printer:

@@ -101,7 +101,7 @@ async def test_halt_as_shutdown_action(tmp_path: Path) -> None:
 def test_bad_machine_section_stops_start_up(tmp_path: Path) -> None:
     write_config(tmp_path, CONFIG + "\n[machine]\nshutdown_action: sleep\n")
     with pytest.raises(ConfigError) as err:
-        Server(ServerOptions(data_dir=tmp_path, console_log=False))
+        Server(ServerOptions(data_dir=tmp_path))
     assert str(err.value) == (
         "[machine] option 'shutdown_action': expected poweroff or halt, got sleep")
 

@@ -165,5 +165,5 @@ async def test_errors(srv: RunningServer) -> None:
 def test_bad_webcam_section_stops_start_up(tmp_path: Path, options: str, message: str) -> None:
     write_config(tmp_path, BASE + "\n[webcam c]\n" + options + "\n")
     with pytest.raises(ConfigError) as err:
-        Server(ServerOptions(data_dir=tmp_path, console_log=False))
+        Server(ServerOptions(data_dir=tmp_path))
     assert str(err.value).startswith(message)
