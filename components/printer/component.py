@@ -104,7 +104,6 @@ class Printer(BaseComponent):
         self._have_temperatures = False
         self._position_reports = False
         self._stats_timer: asyncio.TimerHandle | None = None
-        self._meminfo = Meminfo()
         self._start_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._register_host_commands()
@@ -223,7 +222,7 @@ class Printer(BaseComponent):
         printing_time, once a second."""
         self._stats_timer = asyncio.get_running_loop().call_later(STATS_INTERVAL,
                                                                   self._tick_stats)
-        self.update_object("system_stats", system_stats(self._meminfo))
+        self.update_object("system_stats", system_stats())
         run = self.jobs.run
         if run is not None and self.jobs.active:
             self.update_object("idle_timeout", {
@@ -246,7 +245,6 @@ class Printer(BaseComponent):
         for handle in (self._sync_handle, self._stats_timer):
             if handle is not None:
                 handle.cancel()
-        self._meminfo.close()
         await self.link.stop()
 
     # -- host commands ----------------------------------------------------------------
@@ -480,35 +478,26 @@ class Printer(BaseComponent):
         return "ok " + " ".join(parts)
 
 
-class Meminfo:
-    """/proc/meminfo kept open and re-read from the start: opening it costs more than
-    reading it, and system_stats asks every second."""
-
-    def __init__(self) -> None:
-        self._file: Any = None
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-
-    def available_kb(self) -> int:
+def available_memory_kb() -> int:
+    """MemAvailable from /proc/meminfo, read with bare syscalls (no file object: it is
+    read every second, and nothing is left open to leak)."""
+    try:
+        fd = os.open("/proc/meminfo", os.O_RDONLY)
         try:
-            if self._file is None:
-                self._file = open("/proc/meminfo", "rb", buffering=0)  # noqa: SIM115
-            self._file.seek(0)
-            data: bytes = self._file.read(4096)
-        except OSError:
-            return 0
-        start = data.find(b"MemAvailable:")
-        if start < 0:
-            return 0
-        return int(data[start + 13 : data.index(b"kB", start)].strip() or 0)
+            data = os.read(fd, 4096)
+        finally:
+            os.close(fd)
+    except OSError:
+        return 0
+    start = data.find(b"MemAvailable:")
+    if start < 0:
+        return 0
+    return int(data[start + 13 : data.index(b"kB", start)].strip() or 0)
 
 
-def system_stats(meminfo: Meminfo) -> dict[str, Any]:
+def system_stats() -> dict[str, Any]:
     return {"sysload": round(os.getloadavg()[0], 2), "cputime": round(time.process_time(), 3),
-            "memavail": meminfo.available_kb()}
+            "memavail": available_memory_kb()}
 
 
 def load_component(server: Server) -> Printer:
