@@ -194,6 +194,11 @@ class Server:
                 self.failed_components.append(name)
                 self.warnings.append(f"Component {name} failed to start: {exc}")
                 del self.components[name]
+                # undo what its start() had begun (timers, threads, open files)
+                try:
+                    await component.stop()
+                except Exception:
+                    log.exception("component %s failed to stop after a failed start", name)
         if listener is None:
             listener = Listener.bind(self.server_config.host, self.server_config.port)
             self._owns_listener = True
