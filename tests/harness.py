@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,22 @@ DEFAULT_CONFIG = """
 host: 127.0.0.1
 port: 0
 """
+
+
+async def wait_for(
+    condition: Callable[[], bool | Awaitable[bool]], timeout: float = 20, what: str = ""
+) -> None:
+    """Poll `condition` until it holds (never a guessed sleep)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if not isinstance(result, bool):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or condition}")
+        await asyncio.sleep(0.01)
 
 
 @dataclass

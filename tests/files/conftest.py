@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -56,22 +55,6 @@ async def upload(
     body, headers = multipart(fields, filename, data)
     reply = await srv.http.post("/server/files/upload", body=body, headers=headers)
     return reply.status, reply.json()
-
-
-async def wait_for(
-    condition: Callable[[], bool | Awaitable[bool]], timeout: float = 20, what: str = ""
-) -> None:
-    """Poll `condition` until it holds (never a guessed sleep)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if not isinstance(result, bool):
-            result = await result
-        if result:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or condition}")
-        await asyncio.sleep(0.01)
 
 
 def leftovers(root: Path) -> list[str]:

@@ -12,9 +12,9 @@ import pytest
 
 import components.files.metastore as metastore
 from components.files.metadata import extract_metadata as original
-from tests.harness import RpcError, RunningServer, running_server
+from tests.harness import RpcError, RunningServer, running_server, wait_for
 
-from .conftest import SAMPLES, upload, wait_for
+from .conftest import SAMPLES, upload
 
 
 async def test_missing_file_is_404_and_minus_32601(srv: RunningServer) -> None:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.harness import DEFAULT_CONFIG, RunningServer, Websocket, running_server
+from tests.harness import DEFAULT_CONFIG, RunningServer, Websocket, running_server, wait_for
 
 # these components need no printer: a port that never appears keeps the link idle
 CONFIG = DEFAULT_CONFIG + """
@@ -25,22 +23,6 @@ BOUNDARY = "----skysailServicesBoundary"
 async def srv(tmp_path: Path) -> AsyncIterator[RunningServer]:
     async with running_server(tmp_path, CONFIG) as running:
         yield running
-
-
-async def wait_for(
-    condition: Callable[[], bool | Awaitable[bool]], timeout: float = 20, what: str = ""
-) -> None:
-    """Poll `condition` until it holds (never a guessed sleep)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if not isinstance(result, bool):
-            result = await result
-        if result:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or condition}")
-        await asyncio.sleep(0.01)
 
 
 async def upload(srv: RunningServer, name: str, sample: str = "prusaslicer.gcode") -> None:
