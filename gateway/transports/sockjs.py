@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import msgspec
 
 from gateway.transports.http import JSON_TYPE, BaseHandler
-from gateway.transports.wsconn import FramedConnection, take_over, upgrade_error
+from gateway.transports.wsconn import FramedConnection, refuse_upgrade, take_over
 
 if TYPE_CHECKING:
     from gateway.app import Server
@@ -131,18 +131,7 @@ class PushUpgradeHandler(BaseHandler):
         self.sockjs = sockjs
 
     async def get(self, *args: str, **kwargs: str) -> None:
-        headers = self.request.headers
-        problem = upgrade_error(headers)
-        if problem is not None:
-            if problem[0] == 426:
-                self.set_header("Sec-WebSocket-Version", "13")
-            self.send_error_json(*problem)
-            return
-        origin = headers.get("Origin")
-        if origin is not None and not self.server.check_websocket_origin(
-            origin, self.request.host
-        ):
-            self.send_error_json(403, "Cross origin websockets not allowed")
+        if refuse_upgrade(self):
             return
         limit = self.server.server_config.max_websocket_message_size * 1024
         protocol = PushConnection(self.hub, self.request.remote_ip or "", self.user,

@@ -10,7 +10,7 @@ from gateway.request import Caller, Transport
 from gateway.transports import wsframes as wsf
 from gateway.transports.connection import Connection
 from gateway.transports.http import BaseHandler
-from gateway.transports.wsconn import FramedConnection, take_over, upgrade_error
+from gateway.transports.wsconn import FramedConnection, refuse_upgrade, take_over
 
 if TYPE_CHECKING:
     from gateway.app import Server
@@ -23,19 +23,9 @@ class WebSocketUpgradeHandler(BaseHandler):
     public = True
 
     async def get(self) -> None:
+        if refuse_upgrade(self):
+            return
         headers = self.request.headers
-        problem = upgrade_error(headers)
-        if problem is not None:
-            if problem[0] == 426:
-                self.set_header("Sec-WebSocket-Version", "13")
-            self.send_error_json(*problem)
-            return
-        origin = headers.get("Origin")
-        if origin is not None and not self.server.check_websocket_origin(
-            origin, self.request.host
-        ):
-            self.send_error_json(403, "Cross origin websockets not allowed")
-            return
         protocol = WebsocketProtocol(self.server, self.caller().ip, dict(headers.get_all()))
         if self.server.access is not None:
             query = {k: [v.decode(errors="replace") for v in vs]

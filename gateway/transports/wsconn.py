@@ -20,6 +20,7 @@ from collections.abc import Mapping
 import tornado.web
 
 from gateway.transports import wsframes as wsf
+from gateway.transports.http import BaseHandler
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,25 @@ def upgrade_error(headers: Mapping[str, str]) -> tuple[int, str] | None:
     if not headers.get("Sec-WebSocket-Key"):
         return 400, "Missing Sec-WebSocket-Key"
     return None
+
+
+def refuse_upgrade(handler: BaseHandler) -> bool:
+    """Answer (and return True) when this request may not become a websocket: not a
+    valid upgrade, or a browser page from an origin the access rules do not allow."""
+    headers = handler.request.headers
+    problem = upgrade_error(headers)
+    if problem is not None:
+        if problem[0] == 426:
+            handler.set_header("Sec-WebSocket-Version", "13")
+        handler.send_error_json(*problem)
+        return True
+    origin = headers.get("Origin")
+    if origin is not None and not handler.server.check_websocket_origin(
+        origin, handler.request.host
+    ):
+        handler.send_error_json(403, "Cross origin websockets not allowed")
+        return True
+    return False
 
 
 async def take_over(handler: tornado.web.RequestHandler, protocol: FramedConnection) -> None:
