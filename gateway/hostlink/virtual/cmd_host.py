@@ -219,6 +219,8 @@ TABLE = {
     ("M", 118): m118,
     ("M", 73): m73,
     ("M", 300): silent,
+    # a NeoPixel on the board (NEOPIXEL_LED): the colour has nothing to simulate
+    ("M", 150): silent,
     ("M", 75): silent,
     ("M", 76): silent,
     ("M", 77): silent,

@@ -502,7 +502,8 @@ class Firmware:
             handlers.sd_write_line(self, cmd)
             return
         gc = parse_gcode(cmd.line)
-        self.record(gc.text)
+        if handlers.known(self, gc):
+            self.record(gc.text)
         self.busy = BUSY_PROCESSING
         try:
             if self.cfg.command_delay > 0:

@@ -38,6 +38,12 @@ def build_table(cfg: VirtualPrinterConfig) -> dict[tuple[str, int], Handler]:
     return table
 
 
+def known(fw: Firmware, gc: Gcode) -> bool:
+    """Whether the firmware has a handler: an unknown command (often the tail of a line
+    torn by an RX flush) is answered, but nothing is executed."""
+    return gc.letter == "T" or (bool(gc.letter) and (gc.letter, gc.code) in fw.table)
+
+
 def run(fw: Firmware, gc: Gcode) -> bool:
     """Execute ``gc``; True when the handler sent its own ``ok`` (or none is due)."""
     if gc.letter == "T":
