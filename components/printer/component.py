@@ -20,54 +20,24 @@ from components.printer.config import (
 )
 from components.printer.console import Console
 from components.printer.gcode_state import GcodeState, split_command
+from components.printer.gcode_sync import GcodeSync
+from components.printer.link_events import LinkEvents
 from components.printer.objects import initial_objects
 from components.printer.printjob import PrintManager
 from components.printer.sdprint import SdPrint
 from components.printer.status import StatusModel
 from components.printer.subscriptions import SubscriptionHub
-from components.printer.temperatures import Reading, readings
+from components.printer.temperatures import Reading
 from gateway.component import BaseComponent
 from gateway.errors import BadRequest, Conflict, ServerError
-from gateway.hostlink import (
-    HostLink,
-    LinkError,
-    LinkNotReady,
-    LinkState,
-    SerialConfig,
-    StateChanged,
-)
-from gateway.hostlink.protocol import (
-    ActionCommand,
-    CommandAcknowledged,
-    EchoMessage,
-    Event,
-    FirmwareError,
-    FirmwareStarted,
-    LineReceived,
-    PositionReport,
-    PromptClosed,
-    PromptShown,
-    TemperatureReport,
-)
-from gateway.hostlink.protocol.events import ErrorKind, SdStatus
+from gateway.hostlink import HostLink, LinkError, LinkNotReady, LinkState, SerialConfig
 
 if TYPE_CHECKING:
     from gateway.app import Server
 
 log = logging.getLogger(__name__)
 
-# G-code state → model: quick for console moves; while printing, 4 Hz (as Klipper's
-# status updates) is plenty for a position display and spares tablets and Pis
-GCODE_SYNC_DELAY = 0.05
-GCODE_SYNC_DELAY_PRINTING = 0.25
 STATS_INTERVAL = 1.0
-_WEBHOOKS = {
-    LinkState.READY: ("ready", "Printer is ready"),
-    LinkState.CONNECTING: ("startup", "Printer is connecting"),
-    LinkState.ERROR: ("error", ""),
-    LinkState.SHUTDOWN: ("shutdown", ""),
-    LinkState.DISCONNECTED: ("disconnected", ""),
-}
 
 
 class FileSource(Protocol):
@@ -100,14 +70,14 @@ class Printer(BaseComponent):
         self.sd = SdPrint(self.link, self.update_object, server.events)
         self._state = "disconnected"
         self._state_message = "Printer not connected"
-        self._sync_handle: asyncio.TimerHandle | None = None
-        self._have_temperatures = False
-        self._position_reports = False
+        self.sync = GcodeSync(self.gcode, self.model, self.update_object,
+                              lambda: self.jobs.active)
+        self.link_events = LinkEvents(self)
         self._stats_timer: asyncio.TimerHandle | None = None
         self._start_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._register_host_commands()
-        self.link.add_listener(self._on_link_event)
+        self.link.add_listener(self.link_events.handle)
         server.events.subscribe("websocket:disconnected", self.hub.unsubscribe)
         server.set_printer_state(False, "disconnected", self._state_message)
         endpoints.register(server, self)
@@ -122,10 +92,19 @@ class Printer(BaseComponent):
     def state_message(self) -> str:
         return self._state_message
 
+    @property
+    def have_temperatures(self) -> bool:
+        return self.link_events.have_temperatures
+
+    def set_state(self, state: str, message: str) -> None:
+        """webhooks.state as the link events decided it; the server reports it too."""
+        self._state, self._state_message = state, message
+        self.server.set_printer_state(state != "disconnected", state, message)
+
     def query_status(
         self, objects: Mapping[str, Iterable[str] | None]
     ) -> dict[str, dict[str, Any]]:
-        self._sync_gcode()
+        self.sync.sync()
         return self.model.query(objects)
 
     async def send_firmware(self, script: str) -> list[str]:
@@ -198,7 +177,7 @@ class Printer(BaseComponent):
     # -- temperature_store's source --------------------------------------------------
 
     def temperature_sensors(self) -> dict[str, Reading] | None:
-        if self._state == "disconnected" or not self._have_temperatures:
+        if self._state == "disconnected" or not self.have_temperatures:
             return None
         out: dict[str, Reading] = {}
         for name in self.model.get("heaters", "available_sensors", []):
@@ -242,9 +221,9 @@ class Printer(BaseComponent):
         self.jobs.close()
         self.sd.close()
         self.hub.close()
-        for handle in (self._sync_handle, self._stats_timer):
-            if handle is not None:
-                handle.cancel()
+        self.sync.close()
+        if self._stats_timer is not None:
+            self._stats_timer.cancel()
         await self.link.stop()
 
     # -- host commands ----------------------------------------------------------------
@@ -301,107 +280,7 @@ class Printer(BaseComponent):
         await self.link.stop()
         self._start_task = asyncio.get_running_loop().create_task(self._connect())
 
-    # -- link events --------------------------------------------------------------------
-
-    def _on_link_event(self, event: Event) -> None:
-        kind = type(event)
-        if kind is CommandAcknowledged:
-            assert isinstance(event, CommandAcknowledged)
-            self.gcode.apply(event.command)
-            self._schedule_gcode_sync()
-        elif kind is TemperatureReport:
-            assert isinstance(event, TemperatureReport)
-            self._on_temperatures(event)
-        elif kind is PositionReport:
-            assert isinstance(event, PositionReport)
-            axes = event.axes
-            pos = [axes.get("X", 0.0), axes.get("Y", 0.0), axes.get("Z", 0.0), axes.get("E", 0.0)]
-            # the firmware's own position: the head's actual one, behind what was sent
-            self._position_reports = True
-            self.update_object("motion_report", {"live_position": pos})
-        elif kind is StateChanged:
-            assert isinstance(event, StateChanged)
-            self._on_state(event.state, event.message)
-        elif kind is EchoMessage:
-            assert isinstance(event, EchoMessage)
-            self.respond(f"echo:{event.text}")
-        elif kind is FirmwareError:
-            assert isinstance(event, FirmwareError)
-            if event.kind is not ErrorKind.LINE:
-                self.respond(f"!! {event.message}")
-        elif kind is ActionCommand:
-            assert isinstance(event, ActionCommand)
-            self._on_action(event)
-        elif kind is PromptShown:
-            assert isinstance(event, PromptShown)
-            self._on_prompt(event)
-        elif kind is PromptClosed:
-            self.respond("// action:prompt_end")
-        elif kind is FirmwareStarted:
-            self.respond("// Firmware restarted")
-        elif kind is SdStatus or kind is LineReceived:
-            self.sd.on_event(event)
-
-    def _on_temperatures(self, event: TemperatureReport) -> None:
-        self._have_temperatures = True
-        min_extrude = self.printer_cfg.min_extrude_temp
-        for name, reading in readings(event.sensors, self.gcode.active_tool).items():
-            if not self.model.has(name):
-                continue
-            fields: dict[str, Any] = {"temperature": round(reading.temperature, 2)}
-            if reading.target is not None:
-                fields["target"] = reading.target
-            if reading.power is not None:
-                fields["power"] = round(reading.power, 3)
-            if name.startswith("extruder"):
-                fields["can_extrude"] = reading.temperature >= min_extrude
-            self.update_object(name, fields)
-
-    def _on_state(self, state: LinkState, message: str) -> None:
-        webhooks, default = _WEBHOOKS[state]
-        text = message if state is not LinkState.READY else default
-        text = text or default
-        previous = self._state
-        self._state, self._state_message = webhooks, text
-        connected = state is not LinkState.DISCONNECTED
-        self.server.set_printer_state(connected, webhooks, text)
-        if webhooks != "disconnected":
-            self.update_object("webhooks", {"state": webhooks, "state_message": text})
-        if state in (LinkState.SHUTDOWN, LinkState.ERROR, LinkState.DISCONNECTED):
-            # the firmware lost its targets (or we cannot know them): do not show stale ones
-            for name in self.model.get("heaters", "available_heaters", []):
-                self.update_object(name, {"target": 0.0, "power": 0.0})
-            self.gcode.targets.clear()
-        if state is LinkState.READY and previous != "ready":
-            self.server.send_notification("notify_klippy_ready")
-        elif state is LinkState.SHUTDOWN and previous != "shutdown":
-            # the firmware's own Error: lines have already reached the console
-            self.server.send_notification("notify_klippy_shutdown")
-        elif state is LinkState.DISCONNECTED and previous != "disconnected":
-            self.server.send_notification("notify_klippy_disconnected")
-        self.server.events.emit("printer:state_changed", webhooks, text)
-
-    def _on_action(self, event: ActionCommand) -> None:
-        self.respond(f"// action:{event.name} {event.argument}".rstrip())
-        handlers = {"pause": self.pause_print, "resume": self.resume_print,
-                    "cancel": self.cancel_print}
-        start = handlers.get(event.name)
-        if start is not None and (self.jobs.active or self.sd.active):
-            self._spawn(start())
-        elif event.name == "paused" and self.jobs.active:
-            self.update_object("print_stats", {"message": "Paused by the printer"})
-        elif event.name == "resumed":
-            self.update_object("print_stats", {"message": ""})
-
-    def _on_prompt(self, event: PromptShown) -> None:
-        # Mainsail and Fluidd show Klipper's "// action:prompt_*" dialogs: each button
-        # answers Marlin's prompt with M876 S<index>
-        self.respond(f"// action:prompt_begin {event.message}")
-        for index, choice in enumerate(event.choices):
-            self.respond(f"// action:prompt_button {choice}|M876 S{index}|primary")
-        self.respond("// action:prompt_show")
-
-    def _spawn(self, coro: Any) -> None:
+    def spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
@@ -410,48 +289,6 @@ class Printer(BaseComponent):
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.warning("printer action failed: %s", task.exception())
-
-    # -- G-code state → model ----------------------------------------------------------
-
-    def _schedule_gcode_sync(self) -> None:
-        if self._sync_handle is None:
-            delay = GCODE_SYNC_DELAY_PRINTING if self.jobs.active else GCODE_SYNC_DELAY
-            self._sync_handle = asyncio.get_running_loop().call_later(delay, self._sync_gcode)
-
-    def _sync_gcode(self) -> None:
-        self._sync_handle = None
-        g = self.gcode
-        self.update_object("gcode_move", {
-            "gcode_position": list(g.position),
-            "position": list(g.position),
-            "speed": g.feedrate,
-            "speed_factor": g.speed_factor,
-            "extrude_factor": g.extrude_factor,
-            "absolute_coordinates": g.absolute_coordinates,
-            "absolute_extrude": g.absolute_extrude,
-        })
-        self.update_object("toolhead", {"homed_axes": g.homed_axes,
-                                        "position": list(g.position),
-                                        "extruder": "extruder" if g.active_tool == 0
-                                        else f"extruder{g.active_tool}"})
-        moving = self.jobs.active and self.model.get("print_stats", "state") == "printing"
-        velocity = g.feedrate / 60.0 * g.speed_factor if moving else 0.0
-        live: dict[str, Any] = {
-            "live_velocity": round(velocity, 3),
-            "live_extruder_velocity": round(velocity * g.last_e_ratio * g.extrude_factor, 4),
-        }
-        if not self._position_reports:
-            live["live_position"] = list(g.position)
-        self.update_object("motion_report", live)
-        self.update_object("fan", {"speed": g.fan_speed})
-        for name, target in g.targets.items():
-            if self.model.has(name):
-                self.update_object(name, {"target": target})
-        message = g.display_message
-        status: dict[str, Any] = {"message": message}
-        if g.display_progress is not None:
-            status["progress"] = g.display_progress
-        self.update_object("display_status", status)
 
     # -- console -----------------------------------------------------------------------
 

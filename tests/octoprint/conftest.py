@@ -97,12 +97,12 @@ async def live(tmp_path: Path) -> AsyncIterator[RunningServer]:
         printer = printer_of(srv)
         await wait_until(lambda: printer.state == "ready", what="printer ready")
         try:
-            await wait_until(lambda: printer._have_temperatures, timeout=5.0)
+            await wait_until(lambda: printer.have_temperatures, timeout=5.0)
         except TimeoutError:
             # a hostlink race on a loaded machine can lose the handshake's M155 (reported
             # to the lead): ask for the reports again rather than fail an unrelated test
             await printer.run_gcode("M155 S1")
-            await wait_until(lambda: printer._have_temperatures, what="temperature report")
+            await wait_until(lambda: printer.have_temperatures, what="temperature report")
         yield srv
 
 

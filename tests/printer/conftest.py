@@ -49,7 +49,7 @@ async def live(tmp_path: Path) -> AsyncIterator[RunningServer]:
     async with running_server(tmp_path, FAST_PRINTER) as srv:
         printer = printer_of(srv)
         await wait_until(lambda: printer.state == "ready", what="printer ready")
-        await wait_until(lambda: printer._have_temperatures, what="first temperature report")
+        await wait_until(lambda: printer.have_temperatures, what="first temperature report")
         yield srv
 
 

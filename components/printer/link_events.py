@@ -1,0 +1,140 @@
+"""Host-link events → the printer model: the one place where what the firmware says
+becomes Klipper-shaped state, console lines and notifications."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from components.printer.temperatures import readings
+from gateway.hostlink import LinkState, StateChanged
+from gateway.hostlink.protocol import (
+    ActionCommand,
+    CommandAcknowledged,
+    EchoMessage,
+    Event,
+    FirmwareError,
+    FirmwareStarted,
+    LineReceived,
+    PositionReport,
+    PromptClosed,
+    PromptShown,
+    TemperatureReport,
+)
+from gateway.hostlink.protocol.events import ErrorKind, SdStatus
+
+if TYPE_CHECKING:
+    from components.printer.component import Printer
+
+log = logging.getLogger(__name__)
+
+_WEBHOOKS = {
+    LinkState.READY: ("ready", "Printer is ready"),
+    LinkState.CONNECTING: ("startup", "Printer is connecting"),
+    LinkState.ERROR: ("error", ""),
+    LinkState.SHUTDOWN: ("shutdown", ""),
+    LinkState.DISCONNECTED: ("disconnected", ""),
+}
+
+
+class LinkEvents:
+    """Listens to the host link; every event is routed in `handle`."""
+
+    def __init__(self, printer: Printer) -> None:
+        self.printer = printer
+        self.have_temperatures = False
+
+    def handle(self, event: Event) -> None:
+        p = self.printer
+        match event:
+            case CommandAcknowledged(command=command):
+                p.gcode.apply(command)
+                p.sync.schedule()
+            case TemperatureReport():
+                self._temperatures(event)
+            case PositionReport(axes=axes):
+                pos = [axes.get("X", 0.0), axes.get("Y", 0.0), axes.get("Z", 0.0),
+                       axes.get("E", 0.0)]
+                # the firmware's own position: the head's actual one, behind what was sent
+                p.sync.position_reports = True
+                p.update_object("motion_report", {"live_position": pos})
+            case StateChanged(state=state, message=message):
+                self._state(state, message)
+            case EchoMessage(text=text):
+                p.respond(f"echo:{text}")
+            case FirmwareError(kind=kind, message=message) if kind is not ErrorKind.LINE:
+                p.respond(f"!! {message}")
+            case ActionCommand():
+                self._action(event)
+            case PromptShown():
+                self._prompt(event)
+            case PromptClosed():
+                p.respond("// action:prompt_end")
+            case FirmwareStarted():
+                p.respond("// Firmware restarted")
+            case SdStatus() | LineReceived():
+                p.sd.on_event(event)
+            case _:
+                pass
+
+    def _temperatures(self, event: TemperatureReport) -> None:
+        p = self.printer
+        self.have_temperatures = True
+        min_extrude = p.printer_cfg.min_extrude_temp
+        for name, reading in readings(event.sensors, p.gcode.active_tool).items():
+            if not p.model.has(name):
+                continue
+            fields: dict[str, Any] = {"temperature": round(reading.temperature, 2)}
+            if reading.target is not None:
+                fields["target"] = reading.target
+            if reading.power is not None:
+                fields["power"] = round(reading.power, 3)
+            if name.startswith("extruder"):
+                fields["can_extrude"] = reading.temperature >= min_extrude
+            p.update_object(name, fields)
+
+    def _state(self, state: LinkState, message: str) -> None:
+        p = self.printer
+        webhooks, default = _WEBHOOKS[state]
+        text = message if state is not LinkState.READY else default
+        text = text or default
+        previous = p.state
+        p.set_state(webhooks, text)
+        if webhooks != "disconnected":
+            p.update_object("webhooks", {"state": webhooks, "state_message": text})
+        if state in (LinkState.SHUTDOWN, LinkState.ERROR, LinkState.DISCONNECTED):
+            # the firmware lost its targets (or we cannot know them): do not show stale ones
+            for name in p.model.get("heaters", "available_heaters", []):
+                p.update_object(name, {"target": 0.0, "power": 0.0})
+            p.gcode.targets.clear()
+        server = p.server
+        if state is LinkState.READY and previous != "ready":
+            server.send_notification("notify_klippy_ready")
+        elif state is LinkState.SHUTDOWN and previous != "shutdown":
+            # the firmware's own Error: lines have already reached the console
+            server.send_notification("notify_klippy_shutdown")
+        elif state is LinkState.DISCONNECTED and previous != "disconnected":
+            server.send_notification("notify_klippy_disconnected")
+        server.events.emit("printer:state_changed", webhooks, text)
+
+    def _action(self, event: ActionCommand) -> None:
+        p = self.printer
+        p.respond(f"// action:{event.name} {event.argument}".rstrip())
+        handlers = {"pause": p.pause_print, "resume": p.resume_print,
+                    "cancel": p.cancel_print}
+        start = handlers.get(event.name)
+        if start is not None and (p.jobs.active or p.sd.active):
+            p.spawn(start())
+        elif event.name == "paused" and p.jobs.active:
+            p.update_object("print_stats", {"message": "Paused by the printer"})
+        elif event.name == "resumed":
+            p.update_object("print_stats", {"message": ""})
+
+    def _prompt(self, event: PromptShown) -> None:
+        # Mainsail and Fluidd show Klipper's "// action:prompt_*" dialogs: each button
+        # answers Marlin's prompt with M876 S<index>
+        p = self.printer
+        p.respond(f"// action:prompt_begin {event.message}")
+        for index, choice in enumerate(event.choices):
+            p.respond(f"// action:prompt_button {choice}|M876 S{index}|primary")
+        p.respond("// action:prompt_show")
