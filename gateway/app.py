@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,11 +22,11 @@ from gateway.database import Database
 from gateway.errors import PrinterNotReady
 from gateway.events import EventBus
 from gateway.logs import LogManager
-from gateway.registry import Endpoint, Registry
+from gateway.registry import DuplicateRoute, Endpoint, Registry
 from gateway.request import Request
 from gateway.settings import ServerSection, WebSection
 from gateway.transports.connection import Connection, ConnectionManager
-from gateway.transports.http import JsonRpcHttpHandler, NotFoundHandler, ServerDelegate
+from gateway.transports.http import NotFoundHandler, ServerDelegate
 from gateway.transports.jsonrpc import JsonRpcDispatcher, notification_frame
 from gateway.transports.listener import Listener
 from gateway.transports.static import FRONTEND_ROUTE, FrontendHandler
@@ -70,6 +71,9 @@ class Server:
         self.logs = logs or LogManager()
         self.events = EventBus()
         self.registry = Registry()
+        self.registry.guard = self.check_access
+        # the registry's: server.register_endpoint(name, handler, params=..., http=...)
+        self.register_endpoint = self.registry.register
         self.connections = ConnectionManager()
         self.dispatcher = JsonRpcDispatcher(self)
         self.components: dict[str, Component] = {}
@@ -84,6 +88,8 @@ class Server:
         self.access: AccessProvider | None = None
         # Tornado routes added by components before start (streaming uploads, downloads)
         self._extra_routes: list[tuple[str, type[tornado.web.RequestHandler], dict[str, Any]]] = []
+        # the paths of those that stream their request body (uploads)
+        self._streaming: list[re.Pattern[str]] = []
         self.database = Database(self.data_dir / "database" / "skysail.sqlite")
         self.restart_requested = False
         self._stopping = asyncio.Event()
@@ -99,9 +105,6 @@ class Server:
 
     # -- endpoints and notifications --------------------------------------------------
 
-    def register_endpoint(self, name: str, handler: Any, **kwargs: Any) -> Endpoint:
-        return self.registry.register(name, handler, **kwargs)
-
     def send_notification(self, method: str, params: list[Any] | None = None) -> None:
         self.connections.broadcast(notification_frame(method, params))
 
@@ -112,9 +115,18 @@ class Server:
         init_kwargs: dict[str, Any] | None = None,
     ) -> None:
         """A Tornado route for what the method table cannot carry (streaming bodies,
-        file downloads). Handlers should derive from transports.http.BaseHandler, which
-        applies access checks and CORS. Registry routes take precedence."""
+        file downloads), with a handler of gateway.transports (BaseHandler applies access
+        checks and CORS). Registry routes take precedence. The same pattern twice is
+        refused at start-up."""
+        if any(p == pattern for p, _, _ in self._extra_routes):
+            raise DuplicateRoute(f"HTTP route {pattern} is already registered")
         self._extra_routes.append((pattern, handler, {"server": self, **(init_kwargs or {})}))
+        if getattr(handler, "_stream_request_body", False):
+            self._streaming.append(re.compile(pattern + "$"))
+
+    def streams_at(self, path: str) -> bool:
+        """Is `path` served by a route that streams its request body (an upload)?"""
+        return any(p.match(path) for p in self._streaming)
 
     def check_access(self, endpoint: Endpoint, request: Request) -> None:
         if self.access is not None:
@@ -160,7 +172,6 @@ class Server:
     def make_app(self) -> tornado.web.Application:
         routes: list[Any] = [
             (r"/websocket", WebSocketUpgradeHandler, {"server": self}),
-            (r"/server/jsonrpc", JsonRpcHttpHandler, {"server": self}),
             (
                 r"/test/client/(.*)",
                 tornado.web.StaticFileHandler,

@@ -85,7 +85,7 @@ class FileRoutes:
     def routes(self) -> dict[str, dict[str, Route]]:
         return {
             r"/api/files": {"GET": self.list_all},
-            r"/api/files/(?P<origin>local|sdcard)": {"GET": self.list_origin},
+            # GET /api/files/{origin} is served by the upload route (list_origin)
             r"/api/files/(?P<origin>local|sdcard)/(?P<path>.+)": {
                 "GET": self.info, "POST": self.file_command, "DELETE": self.delete},
         }

@@ -6,9 +6,12 @@ import os
 import socket
 import sys
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from gateway.errors import BadRequest, NotFound
+from msgspec import Meta
+
+from gateway.errors import BadRequest, InvalidParams, NotFound
+from gateway.registry import Params
 from gateway.request import Request, Transport
 from gateway.version import VERSION
 
@@ -22,49 +25,68 @@ UNLISTED = frozenset({"gcode"})
 SOFTWARE_VERSION = f"v0.12.0-skysail-{VERSION}"
 
 
+class ObjectsArgs(Params):
+    """`{"objects": {name: [fields] | null}}`; over HTTP each object may instead be a
+    query argument of its own with comma separated fields (empty: all)."""
+
+    objects: dict[str, list[str] | None] | None = None
+
+
+class SubscribeArgs(ObjectsArgs):
+    # HTTP: the websocket that receives the updates
+    connection_id: int | None = None
+
+
+class ScriptArgs(Params):
+    script: str
+
+
+class PrintArgs(Params):
+    filename: Annotated[str, Meta(min_length=1)]
+
+
 def register(server: Server, printer: Printer) -> None:
     api = _PrinterEndpoints(server, printer)
     reg = server.register_endpoint
-    req = {"requires_printer": True}
-    reg("printer.info", api.info, http="GET /printer/info", **req)
-    reg("printer.objects.list", api.objects_list, http="GET /printer/objects/list", **req)
-    reg("printer.objects.query", api.objects_query,
-        http=[("GET", "/printer/objects/query"), ("POST", "/printer/objects/query")], **req)
-    reg("printer.objects.subscribe", api.objects_subscribe,
-        http=[("GET", "/printer/objects/subscribe"), ("POST", "/printer/objects/subscribe")],
-        **req)
+    both = ("GET", "POST")
+    reg("printer.info", api.info, http="GET /printer/info", requires_printer=True)
+    reg("printer.objects.list", api.objects_list, http="GET /printer/objects/list",
+        requires_printer=True)
+    reg("printer.objects.query", api.objects_query, params=ObjectsArgs,
+        http=[(v, "/printer/objects/query") for v in both], requires_printer=True)
+    reg("printer.objects.subscribe", api.objects_subscribe, params=SubscribeArgs,
+        http=[(v, "/printer/objects/subscribe") for v in both], requires_printer=True)
     reg("printer.query_endstops.status", api.endstops,
-        http="GET /printer/query_endstops/status", **req)
-    reg("printer.gcode.script", api.gcode_script, http="POST /printer/gcode/script", **req)
-    reg("printer.gcode.help", api.gcode_help, http="GET /printer/gcode/help", **req)
+        http="GET /printer/query_endstops/status", requires_printer=True)
+    reg("printer.gcode.script", api.gcode_script, params=ScriptArgs,
+        http="POST /printer/gcode/script", requires_printer=True)
+    reg("printer.gcode.help", api.gcode_help, http="GET /printer/gcode/help",
+        requires_printer=True)
     reg("printer.emergency_stop", api.emergency_stop, http="POST /printer/emergency_stop",
-        **req)
-    reg("printer.restart", api.restart, http="POST /printer/restart", **req)
+        requires_printer=True)
+    reg("printer.restart", api.restart, http="POST /printer/restart", requires_printer=True)
     reg("printer.firmware_restart", api.firmware_restart,
-        http="POST /printer/firmware_restart", **req)
-    reg("printer.print.start", api.print_start, http="POST /printer/print/start", **req)
-    reg("printer.print.pause", api.print_pause, http="POST /printer/print/pause", **req)
-    reg("printer.print.resume", api.print_resume, http="POST /printer/print/resume", **req)
-    reg("printer.print.cancel", api.print_cancel, http="POST /printer/print/cancel", **req)
+        http="POST /printer/firmware_restart", requires_printer=True)
+    reg("printer.print.start", api.print_start, params=PrintArgs,
+        http="POST /printer/print/start", requires_printer=True)
+    reg("printer.print.pause", api.print_pause, http="POST /printer/print/pause",
+        requires_printer=True)
+    reg("printer.print.resume", api.print_resume, http="POST /printer/print/resume",
+        requires_printer=True)
+    reg("printer.print.cancel", api.print_cancel, http="POST /printer/print/cancel",
+        requires_printer=True)
 
 
-def _objects_argument(request: Request) -> dict[str, Iterable[str] | None]:
-    """{"objects": {name: [fields] | null}} from JSON; over HTTP GET each object is a query
-    argument with comma separated fields (empty: all)."""
-    if request.has("objects"):
-        objects = request.get_dict("objects")
-        out: dict[str, Iterable[str] | None] = {}
-        for name, fields in objects.items():
-            if fields is not None and not isinstance(fields, list):
-                raise BadRequest(f"Invalid fields for object '{name}': expected a list or null")
-            out[str(name)] = fields
-        return out
-    out = {}
+def _objects_argument(args: ObjectsArgs, request: Request) -> dict[str, Iterable[str] | None]:
+    if args.objects is not None:
+        return dict(args.objects)
+    out: dict[str, Iterable[str] | None] = {}
     for name, value in request.args.items():
         if name == "connection_id":
             continue
-        text = value if isinstance(value, str) else ""
-        out[name] = [f for f in text.split(",") if f] or None
+        if value is not None and not isinstance(value, str):
+            raise InvalidParams(f"Invalid argument [{name}]: expected comma separated fields")
+        out[name] = [f for f in (value or "").split(",") if f] or None
     return out
 
 
@@ -96,18 +118,19 @@ class _PrinterEndpoints:
     def objects_list(self, request: Request) -> dict[str, Any]:
         return {"objects": [n for n in self.printer.model.names() if n not in UNLISTED]}
 
-    def objects_query(self, request: Request) -> dict[str, Any]:
-        status = self.printer.query_status(_objects_argument(request))
+    def objects_query(self, args: ObjectsArgs, request: Request) -> dict[str, Any]:
+        status = self.printer.query_status(_objects_argument(args, request))
         return {"eventtime": self.printer.hub.eventtime(), "status": status}
 
-    def objects_subscribe(self, request: Request) -> dict[str, Any]:
+    def objects_subscribe(self, args: SubscribeArgs, request: Request) -> dict[str, Any]:
         conn = request.caller.connection
         if request.transport is Transport.HTTP or conn is None:
-            conn_id = request.get_int("connection_id")
-            conn = self.server.connections.get(conn_id)
+            if args.connection_id is None:
+                raise InvalidParams("No data for argument: connection_id")
+            conn = self.server.connections.get(args.connection_id)
             if conn is None:
-                raise NotFound(f"No websocket connection with id {conn_id}")
-        objects = _objects_argument(request)
+                raise NotFound(f"No websocket connection with id {args.connection_id}")
+        objects = _objects_argument(args, request)
         self.printer.hub.subscribe(conn, objects)
         status = self.printer.query_status(objects)
         return {"eventtime": self.printer.hub.eventtime(), "status": status}
@@ -123,9 +146,8 @@ class _PrinterEndpoints:
             out[axis if axis not in out else name.strip().lower()] = value.strip()
         return out
 
-    async def gcode_script(self, request: Request) -> str:
-        script = request.get_str("script")
-        await self.printer.run_gcode(script)
+    async def gcode_script(self, args: ScriptArgs, request: Request) -> str:
+        await self.printer.run_gcode(args.script)
         return "ok"
 
     def gcode_help(self, request: Request) -> dict[str, str]:
@@ -143,10 +165,9 @@ class _PrinterEndpoints:
         await self.printer.firmware_restart()
         return "ok"
 
-    async def print_start(self, request: Request) -> str:
-        filename = request.get_str("filename")
+    async def print_start(self, args: PrintArgs, request: Request) -> str:
         try:
-            await self.printer.start_print(filename)
+            await self.printer.start_print(args.filename)
         except NotFound as exc:
             raise BadRequest(exc.message) from None
         return "ok"

@@ -17,7 +17,6 @@ OctoPrint (bare JSON):
 
 from __future__ import annotations
 
-import urllib.parse
 from typing import TYPE_CHECKING, Any
 
 from components.timelapse.library import DownloadHandler, LibraryFiles
@@ -49,7 +48,7 @@ def register(server: Server, tl: Timelapse) -> None:
                           DownloadHandler, files)
 
     async def octoprint_delete(request: Request) -> dict[str, Any]:
-        await tl.delete_file(urllib.parse.unquote(request.path_args["filename"]))
+        await tl.delete_file(request.path_args["filename"])
         return await tl.octoprint_listing()
 
     async def octolapse_status(request: Request) -> dict[str, Any]:

@@ -1,18 +1,14 @@
-"""HTTP adapter. Registry routes are answered by a lean message delegate plugged into
-Tornado's HTTPServer (no RequestHandler, no router); every other path (websocket upgrade,
-static files, streaming uploads) goes on to the Tornado Application.
+"""HTTP adapter. Registry routes and JSON-RPC over HTTP are answered by lean message
+delegates plugged into Tornado's HTTPServer (http_door: no RequestHandler, no router);
+every other path (websocket upgrades, static roots, streaming uploads and downloads) goes
+on to the Tornado Application, whose handlers derive from BaseHandler.
 """
 
 from __future__ import annotations
 
-import asyncio
-import http.client
 import logging
-import urllib.parse
 from typing import TYPE_CHECKING, Any
 
-import msgspec
-import tornado.httputil
 import tornado.web
 from tornado.httputil import (
     HTTPConnection,
@@ -23,60 +19,36 @@ from tornado.httputil import (
     ResponseStartLine,
 )
 
-from gateway.errors import BadRequest, ServerError
-from gateway.request import Caller, Request, Transport
+from gateway.errors import ServerError
+from gateway.params import decode_query_values
+from gateway.request import Caller, Transport
+from gateway.transports.http_door import (
+    JSON_TYPE,
+    Door,
+    JsonRpcDoor,
+    RegistryDoor,
+    announced_length,
+    error_body,
+)
 
 if TYPE_CHECKING:
     from gateway.app import Server
-    from gateway.registry import Endpoint
+
+__all__ = ["JSON_TYPE", "BaseHandler", "NotFoundHandler", "ServerDelegate", "error_body"]
+JSONRPC_PATH = "/server/jsonrpc"
 
 log = logging.getLogger(__name__)
 
-_encode = msgspec.json.Encoder().encode
-_decode = msgspec.json.Decoder().decode
-JSON_TYPE = "application/json; charset=UTF-8"
-_BOOL_WORDS = {"true": True, "false": False, "1": True, "0": False}
-_REASONS = http.client.responses
-_tasks: set[asyncio.Task[None]] = set()
+# bytes a request to a non-streaming Tornado route (websocket upgrade, download, static
+# file) may carry: none of them reads a body, so a few KiB are plenty
+PLAIN_BODY_LIMIT = 64 * 1024
 
-
-def _hinted(name: str, value: str) -> tuple[str, Any]:
-    """Moonraker's query-string type hints: `count:int=5`, `flag:bool=true`, `x:json=[1]`."""
-    base, _, hint = name.partition(":")
-    if not hint:
-        return name, value
-    try:
-        if hint == "int":
-            return base, int(value)
-        if hint == "float":
-            return base, float(value)
-        if hint == "bool":
-            return base, _BOOL_WORDS[value.strip().lower()]
-        if hint == "json":
-            return base, _decode(value)
-    except (ValueError, KeyError, msgspec.DecodeError):  # UnicodeDecodeError is a ValueError
-        raise BadRequest(
-            f"Unable to convert argument [{base}] to {hint}: value received: {value}"
-        ) from None
-    raise BadRequest(f"Unknown type hint '{hint}' for argument [{base}]")
-
-
-def decode_values(values: dict[str, list[bytes]] | dict[str, list[str]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, raw in values.items():
-        last = raw[-1] if raw else ""
-        text = last.decode("utf-8", errors="replace") if isinstance(last, bytes) else last
-        key, value = _hinted(name, text)
-        out[key] = value
-    return out
-
-
-def error_body(status: int, message: str) -> bytes:
-    return _encode({"error": {"code": status, "message": message}})
+# kept for callers of the old name
+decode_values = decode_query_values
 
 
 class ServerDelegate(HTTPServerConnectionDelegate):
-    """What Tornado's HTTPServer talks to: picks the fast path or the Application."""
+    """What Tornado's HTTPServer talks to: picks the door for each request."""
 
     def __init__(self, server: Server, app: tornado.web.Application) -> None:
         self.server = server
@@ -92,20 +64,21 @@ class ServerDelegate(HTTPServerConnectionDelegate):
 
 
 class _RequestDelegate(HTTPMessageDelegate):
-    __slots__ = ("body", "conn", "endpoint", "inner", "outer", "path_args", "server_conn",
-                 "start", "too_large", "verb_headers")
+    """Chooses, from the request line, the registry door, JSON-RPC's, or the Tornado
+    Application (streaming uploads, downloads, websocket upgrades, static roots)."""
+
+    __slots__ = ("conn", "headers", "limit", "outer", "server_conn", "size", "start", "target")
 
     def __init__(self, outer: ServerDelegate, server_conn: object, conn: HTTPConnection) -> None:
         self.outer = outer
         self.server_conn = server_conn
         self.conn = conn
-        self.inner: HTTPMessageDelegate | None = None
-        self.endpoint: Endpoint | None = None
-        self.path_args: dict[str, str] = {}
-        self.body: list[bytes] = []
+        self.target: HTTPMessageDelegate | None = None
+        # bytes allowed to pass to a Tornado route that does not stream (None: no cap)
+        self.limit: int | None = None
+        self.size = 0
         self.start: RequestStartLine | None = None
-        self.verb_headers: HTTPHeaders | None = None
-        self.too_large = False
+        self.headers: HTTPHeaders | None = None
 
     def headers_received(
         self,
@@ -113,143 +86,56 @@ class _RequestDelegate(HTTPMessageDelegate):
         headers: HTTPHeaders,
     ) -> Any:
         assert isinstance(start_line, RequestStartLine)
-        path = start_line.path.split("?", 1)[0]
-        found = self.outer.server.registry.lookup_http(path)
-        if found is None:
-            inner = self.outer.app.start_request(self.server_conn, self.conn)
-            self.inner = inner
-            return inner.headers_received(start_line, headers)
-        self.start = start_line
-        self.verb_headers = headers
-        verbs, self.path_args = found
-        self.endpoint = verbs.get(start_line.method)
-        # API bodies are buffered, so they get the JSON message limit, not the upload one
-        limit = self.outer.server.server_config.max_websocket_message_size * 1024
-        length = headers.get("Content-Length", "0")
-        if length.isdigit() and int(length) > limit:
-            self.too_large = True
-            self._respond(413, error_body(413, f"Request body larger than {limit} bytes"))
-        return None
-
-    def _preflight(self) -> None:
-        """CORS preflight: the access component's headers decide what is allowed."""
-        assert self.verb_headers is not None
-        headers = HTTPHeaders({"Content-Length": "0"})
-        for name, value in self.outer.server.http_response_headers(self.verb_headers).items():
-            headers[name] = value
-        self.conn.write_headers(ResponseStartLine("HTTP/1.1", 204, "No Content"), headers, b"")
-        self.conn.finish()
+        server = self.outer.server
+        path = start_line.path.partition("?")[0]
+        found = server.registry.lookup_http(path)
+        door: Door | None = None
+        if found is not None and (start_line.method in found[0]
+                                  or not server.streams_at(path)):
+            door = RegistryDoor(server, self.conn, start_line, headers, *found)
+        elif path == JSONRPC_PATH:
+            door = JsonRpcDoor(server, self.conn, start_line, headers)
+        if door is not None:
+            self.target = door
+            door.begin()
+            return None
+        if not server.streams_at(path):
+            length = announced_length(headers)
+            if length is not None and length > PLAIN_BODY_LIMIT:
+                refusal = Door(server, self.conn, start_line, headers)
+                self.target = refusal
+                refusal.refuse(413, "This route takes no request body")
+                return None
+            self.limit = PLAIN_BODY_LIMIT
+            self.start, self.headers = start_line, headers
+        inner = self.outer.app.start_request(self.server_conn, self.conn)
+        self.target = inner
+        return inner.headers_received(start_line, headers)
 
     def data_received(self, chunk: bytes) -> Any:
-        if self.inner is not None:
-            return self.inner.data_received(chunk)
-        if not self.too_large:
-            self.body.append(chunk)
-        return None
+        target = self.target
+        if target is None:
+            return None
+        if self.limit is not None:
+            self.size += len(chunk)
+            if self.size > self.limit:
+                # a chunked body too large for a route that reads none: its handler has
+                # not started (it runs once the body is in), so it is dropped unstarted
+                target.on_connection_close()
+                assert self.start is not None and self.headers is not None
+                refusal = Door(self.outer.server, self.conn, self.start, self.headers)
+                self.target = refusal
+                refusal.refuse(413, "This route takes no request body")
+                return None
+        return target.data_received(chunk)
 
     def on_connection_close(self) -> None:
-        if self.inner is not None:
-            self.inner.on_connection_close()
+        if self.target is not None:
+            self.target.on_connection_close()
 
     def finish(self) -> None:
-        if self.inner is not None:
-            self.inner.finish()
-            return
-        if self.too_large:
-            return
-        assert self.start is not None and self.verb_headers is not None
-        endpoint = self.endpoint
-        if endpoint is None and self.start.method == "OPTIONS":
-            self._preflight()
-            return
-        if endpoint is None:
-            self._respond(405, error_body(405, "Method Not Allowed"))
-            return
-        try:
-            request = self._request(endpoint)
-            self.outer.server.check_access(endpoint, request)
-            result = endpoint.handler(request)
-        except ServerError as exc:
-            self._respond(exc.status, error_body(exc.status, exc.message))
-            return
-        except Exception:
-            log.exception("HTTP %s %s failed", self.start.method, self.start.path)
-            self._respond(500, error_body(500, "Internal Server Error"))
-            return
-        if endpoint.is_async:
-            task = asyncio.ensure_future(self._finish_async(result, endpoint.raw_http))
-            _tasks.add(task)
-            task.add_done_callback(_tasks.discard)
-            return
-        self._respond(200, _encode(result) if endpoint.raw_http
-                      else b'{"result":%s}' % _encode(result))
-
-    async def _finish_async(self, pending: Any, raw: bool) -> None:
-        assert self.start is not None
-        try:
-            result = await pending
-        except ServerError as exc:
-            self._respond(exc.status, error_body(exc.status, exc.message))
-            return
-        except Exception:
-            log.exception("HTTP %s %s failed", self.start.method, self.start.path)
-            self._respond(500, error_body(500, "Internal Server Error"))
-            return
-        self._respond(200, _encode(result) if raw else b'{"result":%s}' % _encode(result))
-
-    def _request(self, endpoint: Endpoint) -> Request:
-        assert self.start is not None and self.verb_headers is not None
-        headers = self.verb_headers
-        _, _, query = self.start.path.partition("?")
-        args = (
-            decode_values(urllib.parse.parse_qs(query, keep_blank_values=True))
-            if query
-            else {}
-        )
-        body = b"".join(self.body)
-        if body:
-            content_type = headers.get("Content-Type", "")
-            if content_type.startswith("application/json") or not content_type:
-                try:
-                    decoded = _decode(body)
-                except (msgspec.DecodeError, UnicodeDecodeError):
-                    # msgspec raises UnicodeDecodeError for bad UTF-8 inside a string
-                    raise BadRequest("Error parsing JSON body: invalid JSON") from None
-                if not isinstance(decoded, dict):
-                    raise BadRequest("Error parsing JSON body: expected a JSON object")
-                args.update(decoded)
-            else:
-                form: dict[str, list[bytes]] = {}
-                files: dict[str, list[tornado.httputil.HTTPFile]] = {}
-                tornado.httputil.parse_body_arguments(content_type, body, form, files, headers)
-                args.update(decode_values(form))
-        ip = getattr(self.conn, "context", None)
-        remote_ip = getattr(ip, "remote_ip", "") or ""
-        return Request(
-            endpoint.name,
-            args,
-            Caller(ip=remote_ip, transport=Transport.HTTP),
-            http_method=self.start.method,
-            path_args=self.path_args,
-            headers=headers,
-        )
-
-    def _respond(self, status: int, body: bytes) -> None:
-        headers = HTTPHeaders()
-        headers["Content-Type"] = JSON_TYPE
-        headers["Content-Length"] = str(len(body))
-        headers["Cache-Control"] = "no-store"
-        if self.outer.server.access is not None and self.verb_headers is not None:
-            for name, value in self.outer.server.http_response_headers(self.verb_headers).items():
-                headers[name] = value
-        self.conn.write_headers(
-            ResponseStartLine("HTTP/1.1", status, _REASONS.get(status, "Unknown")),
-            headers,
-            body,
-        )
-        self.conn.finish()
-        if status >= 500:
-            log.warning("%d %s", status, self.start.path if self.start else "")
+        if self.target is not None:
+            self.target.finish()
 
 
 class BaseHandler(tornado.web.RequestHandler):
@@ -309,16 +195,3 @@ class BaseHandler(tornado.web.RequestHandler):
 class NotFoundHandler(BaseHandler):
     def prepare(self) -> None:
         self.send_error_json(404, "Not Found")
-
-
-class JsonRpcHttpHandler(BaseHandler):
-    """POST /server/jsonrpc: a JSON-RPC request (or batch) in the body, the answer back."""
-
-    async def post(self) -> None:
-        answer = await self.server.dispatcher.handle_async(self.request.body, self.caller())
-        self.set_header("Content-Type", JSON_TYPE)
-        if answer is None:
-            self.set_status(204)
-            self.finish()
-            return
-        self.finish(answer)

@@ -16,11 +16,12 @@ import msgspec
 
 from gateway import jsonrpc_lib as rpc
 from gateway.errors import InvalidParams, ServerError
+from gateway.params import MAX_DEPTH, too_deep
+from gateway.registry import Endpoint, Response
 from gateway.request import Caller, Request
 
 if TYPE_CHECKING:
     from gateway.app import Server
-    from gateway.registry import Endpoint
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,8 @@ _decode = msgspec.json.Decoder().decode
 _encode = msgspec.json.Encoder().encode
 
 Reply = Callable[[bytes], None]
+# a batch may hold this many requests; a larger one is answered with one -32600
+MAX_BATCH = 256
 
 
 def error_frame(code: int, message: str, req_id: Any) -> bytes:
@@ -61,6 +64,7 @@ class JsonRpcDispatcher:
     def __init__(self, server: Server) -> None:
         self._server = server
         self._methods = server.registry.methods
+        self._guard = server.registry.guard
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def handle(self, data: bytes | str, caller: Caller, reply: Reply) -> asyncio.Task[Any] | None:
@@ -72,7 +76,19 @@ class JsonRpcDispatcher:
         except (msgspec.DecodeError, UnicodeDecodeError):
             reply(error_frame(rpc.PARSE_ERROR, "Parse error", None))
             return None
+        except RecursionError:
+            reply(error_frame(rpc.INVALID_REQUEST,
+                              f"Invalid Request: nested deeper than {MAX_DEPTH} levels", None))
+            return None
+        if _may_be_deep(data) and too_deep(message, MAX_DEPTH):
+            reply(error_frame(rpc.INVALID_REQUEST,
+                              f"Invalid Request: nested deeper than {MAX_DEPTH} levels", None))
+            return None
         if isinstance(message, list):
+            if len(message) > MAX_BATCH:
+                reply(error_frame(rpc.INVALID_REQUEST, f"Invalid Request: a batch may hold "
+                                  f"at most {MAX_BATCH} requests, got {len(message)}", None))
+                return None
             return self._spawn(self._batch(message, caller, reply))
         try:
             outcome = self._start(message, caller)
@@ -143,10 +159,13 @@ class JsonRpcDispatcher:
         try:
             args = self._arguments(endpoint, params)
             request = Request(method, args, caller)
-            self._server.check_access(endpoint, request)
+            self._guard(endpoint, request)
             if endpoint.is_async:
-                return (endpoint.handler(request), req_id)
-            result = endpoint.handler(request)
+                return (endpoint.run(request), req_id)
+            result = endpoint.run(request)
+            if req_id is _NO_ID:
+                return None
+            return _result_frame(result, req_id)
         except ServerError as exc:
             if req_id is _NO_ID:
                 return None
@@ -156,9 +175,6 @@ class JsonRpcDispatcher:
             if req_id is _NO_ID:
                 return None
             return error_frame(rpc.INTERNAL_ERROR, "Internal error", req_id)
-        if req_id is _NO_ID:
-            return None
-        return result_frame(result, req_id)
 
     async def _await_call(self, coro: Any, req_id: Any) -> bytes | None:
         try:
@@ -171,7 +187,13 @@ class JsonRpcDispatcher:
             log.exception("JSON-RPC call failed")
             frame = error_frame(rpc.INTERNAL_ERROR, "Internal error", req_id)
         else:
-            frame = result_frame(result, req_id)
+            if req_id is _NO_ID:
+                return None
+            try:
+                frame = _result_frame(result, req_id)
+            except Exception:
+                log.exception("JSON-RPC result could not be encoded")
+                frame = error_frame(rpc.INTERNAL_ERROR, "Internal error", req_id)
         return None if req_id is _NO_ID else frame
 
     @staticmethod
@@ -208,6 +230,19 @@ class JsonRpcDispatcher:
                 f"positional parameter(s), got {len(params)}"
             )
         return dict(zip(names, params, strict=False))
+
+
+def _may_be_deep(data: bytes | str) -> bool:
+    """Counting brackets is cheap; walking the value is for frames that might be deep."""
+    if isinstance(data, str):
+        return data.count("[") > MAX_DEPTH // 2 or data.count("{") > MAX_DEPTH // 2
+    return data.count(b"[") > MAX_DEPTH // 2 or data.count(b"{") > MAX_DEPTH // 2
+
+
+def _result_frame(result: Any, req_id: Any) -> bytes:
+    if type(result) is Response:
+        result = result.body
+    return result_frame(result, req_id)
 
 
 def _is_id(value: Any) -> bool:

@@ -1,0 +1,220 @@
+"""Typed parameters, declared once per endpoint and converted once at the door.
+
+An endpoint declares its parameters as a msgspec Struct (derive from `Params`): names,
+types, defaults and constraints (`Annotated[int, Meta(ge=1)]`). Every door builds one
+dict of raw arguments - an HTTP query string with Moonraker's type hints, form fields, a
+JSON body, JSON-RPC params by name or by position - and `ParamSpec.convert` turns it into
+the typed value the handler receives. A value that does not fit is the caller's error:
+`InvalidParams` (JSON-RPC -32602, HTTP 400) with a message naming the argument.
+
+Conversion is lenient where HTTP forces strings on the client: "5" → 5, "true"/"yes" →
+True, "a,b" → ["a", "b"] for list fields, a JSON text for object fields. Floats must be
+finite. Unknown arguments are ignored, as Moonraker does.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+import msgspec.inspect as mi
+
+from gateway.errors import BadRequest, InvalidParams
+
+__all__ = [
+    "MAX_DEPTH",
+    "BodyError",
+    "ParamSpec",
+    "Params",
+    "decode_query_values",
+    "hinted",
+    "too_deep",
+]
+
+_decode = msgspec.json.Decoder().decode
+_BOOL_WORDS = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False,
+               "on": True, "off": False}
+# JSON values may nest this deep (JSON-RPC frames, HTTP JSON bodies); deeper is refused
+MAX_DEPTH = 64
+_AT = re.compile(r"^(.*) - at `\$(.*)`$")
+_MISSING_FIELD = re.compile(r"^Object missing required field `(.+)`$")
+
+
+class Params(msgspec.Struct, kw_only=True):
+    """Base of parameter declarations: keyword-only fields, unknown names ignored."""
+
+
+class BodyError(BadRequest):
+    """A request body that cannot be read as arguments (400, or 415 for its type)."""
+
+
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Does a decoded JSON value nest deeper than `limit` arrays/objects?"""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children
+                     if isinstance(child, (dict, list)))
+    return False
+
+
+def hinted(name: str, value: str) -> tuple[str, Any]:
+    """Moonraker's query-string type hints: `count:int=5`, `flag:bool=true`, `x:json=[1]`."""
+    base, _, hint = name.partition(":")
+    if not hint:
+        return name, value
+    try:
+        if hint == "int":
+            return base, int(value)
+        if hint == "float":
+            number = float(value)
+            if not math.isfinite(number):
+                raise ValueError(value)
+            return base, number
+        if hint == "bool":
+            return base, _BOOL_WORDS[value.strip().lower()]
+        if hint == "json":
+            return base, _decode(value)
+    except (ValueError, KeyError, RecursionError, msgspec.DecodeError):
+        # UnicodeDecodeError is a ValueError
+        raise InvalidParams(
+            f"Unable to convert argument [{base}] to {hint}: value received: {value[:80]}"
+        ) from None
+    raise InvalidParams(f"Unknown type hint '{hint}' for argument [{base}]")
+
+
+def decode_query_values(
+    values: Mapping[str, list[bytes]] | Mapping[str, list[str]],
+) -> dict[str, Any]:
+    """Query or form values (the last of repeated names wins), type hints applied."""
+    out: dict[str, Any] = {}
+    for name, raw in values.items():
+        last = raw[-1] if raw else ""
+        text = last.decode("utf-8", errors="replace") if isinstance(last, bytes) else last
+        key, value = hinted(name, text)
+        out[key] = value
+    return out
+
+
+# -- declarations ----------------------------------------------------------------------
+
+
+def _kinds(tp: mi.Type) -> set[str]:
+    """What a field accepts, coarsely: 'list', 'bool', 'dict', 'float' (through unions)."""
+    if isinstance(tp, mi.UnionType):
+        out: set[str] = set()
+        for member in tp.types:
+            out |= _kinds(member)
+        return out
+    if isinstance(tp, mi.Metadata):
+        return _kinds(tp.type)
+    if isinstance(tp, (mi.ListType, mi.SetType, mi.FrozenSetType, mi.VarTupleType,
+                       mi.TupleType)):
+        return {"list"}
+    if isinstance(tp, mi.BoolType):
+        return {"bool"}
+    if isinstance(tp, (mi.DictType, mi.StructType, mi.TypedDictType, mi.DataclassType)):
+        return {"dict"}
+    if isinstance(tp, mi.FloatType):
+        return {"float"}
+    return set()
+
+
+class ParamSpec:
+    """One endpoint's declaration, read once at registration."""
+
+    __slots__ = ("bools", "dicts", "floats", "lists", "names", "type")
+
+    def __init__(self, tp: type[msgspec.Struct]) -> None:
+        info = mi.type_info(tp)
+        if not isinstance(info, mi.StructType):
+            raise TypeError(f"params must be a msgspec Struct, not {tp!r}")
+        self.type = tp
+        lists, bools, dicts, floats, names = [], [], [], [], []
+        for field in info.fields:
+            kinds = _kinds(field.type)
+            name = field.encode_name
+            names.append(name)
+            # strings that stand for lists/objects/booleans: HTTP cannot send anything else
+            if "list" in kinds:
+                lists.append(name)
+            if "dict" in kinds:
+                dicts.append(name)
+            if "bool" in kinds:
+                bools.append(name)
+            if "float" in kinds:
+                floats.append(field.name)
+        self.names: tuple[str, ...] = tuple(names)
+        self.lists = tuple(lists)
+        self.bools = tuple(bools)
+        self.dicts = tuple(dicts)
+        self.floats = tuple(floats)
+
+    def convert(self, args: dict[str, Any]) -> Any:
+        """The typed value for `args` (plain JSON values or HTTP strings)."""
+        if self.lists or self.bools or self.dicts:
+            args = self._loosen(args)
+        try:
+            value = msgspec.convert(args, self.type, strict=False)
+        except msgspec.ValidationError as exc:
+            raise InvalidParams(describe_error(str(exc))) from None
+        for name in self.floats:
+            number = getattr(value, name)
+            if isinstance(number, float) and not math.isfinite(number):
+                raise InvalidParams(f"Invalid argument [{name}]: expected a finite number")
+        return value
+
+    def _loosen(self, args: dict[str, Any]) -> dict[str, Any]:
+        copied = False
+        for name in self.lists:
+            value = args.get(name)
+            if isinstance(value, str):
+                if not copied:
+                    args, copied = dict(args), True
+                args[name] = [v.strip() for v in value.split(",") if v.strip()]
+        for name in self.dicts:
+            value = args.get(name)
+            if isinstance(value, str) and name not in self.lists:
+                try:
+                    decoded = _decode(value)
+                except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+                    continue  # left as is: conversion names the argument
+                if not copied:
+                    args, copied = dict(args), True
+                args[name] = decoded
+        for name in self.bools:
+            value = args.get(name)
+            if isinstance(value, str):
+                word = _BOOL_WORDS.get(value.strip().lower())
+                if word is not None:
+                    if not copied:
+                        args, copied = dict(args), True
+                    args[name] = word
+        return args
+
+
+def describe_error(message: str) -> str:
+    """msgspec's validation message, reworded to name the argument."""
+    missing = _MISSING_FIELD.match(message)
+    if missing is not None:
+        return f"No data for argument: {missing.group(1)}"
+    at = _AT.match(message)
+    if at is None:
+        return f"Invalid params: {message}"
+    detail, where = at.groups()
+    path = where.lstrip(".")
+    if not path:
+        return f"Invalid params: {detail}"
+    detail = detail[:1].lower() + detail[1:]
+    return f"Invalid argument [{path}]: {detail}"
