@@ -92,6 +92,9 @@ class Server:
         self._streaming: list[re.Pattern[str]] = []
         self.database = Database(self.data_dir / "database" / "skysail.sqlite")
         self.restart_requested = False
+        # set by request_exec: the program the process becomes after stopping (a new
+        # installed version), keeping the listening sockets
+        self.exec_argv: list[str] | None = None
         self._stopping = asyncio.Event()
         self._all_closed = asyncio.Event()
         self._listener: Listener | None = None
@@ -228,6 +231,13 @@ class Server:
     def request_stop(self, restart: bool = False) -> None:
         self.restart_requested = self.restart_requested or restart
         self._stopping.set()
+
+    def request_exec(self, argv: list[str]) -> None:
+        """Stop, then replace this process with `argv` (same pid, so a systemd service
+        stays up); the listening sockets are handed over, so clients wait instead of
+        being refused. If the exec fails, the server restarts in-process."""
+        self.exec_argv = list(argv)
+        self.request_stop(restart=True)
 
     async def stop(self) -> None:
         for conn in list(self.connections.connections.values()):

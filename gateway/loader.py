@@ -31,7 +31,7 @@ CORE_COMPONENTS: tuple[str, ...] = (
     "octoprint",
 )
 # loaded when their config section is present
-OPTIONAL_COMPONENTS: tuple[str, ...] = ("led", "timelapse")
+OPTIONAL_COMPONENTS: tuple[str, ...] = ("led", "timelapse", "update_manager", "spoolman")
 
 
 def component_names(server: Server) -> list[str]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import sys
 
 from gateway.app import Server, ServerOptions
 from gateway.logs import LogManager
@@ -21,7 +23,7 @@ async def serve(options: ServerOptions, logs: LogManager) -> None:
         server = Server(options, logs)
         if listener is None:
             cfg = server.server_config
-            listener = Listener.bind(cfg.host, cfg.port)
+            listener = Listener.inherited() or Listener.bind(cfg.host, cfg.port)
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, server.request_stop)
         try:
@@ -30,8 +32,27 @@ async def serve(options: ServerOptions, logs: LogManager) -> None:
         finally:
             log.info("Skysail stopping")
             await server.stop()
+        if server.exec_argv is not None:
+            exec_new_version(server.exec_argv, listener)
         if not server.restart_requested:
             break
         log.info("Skysail restarting")
     if listener is not None:
         listener.close()
+
+
+def exec_new_version(argv: list[str], listener: Listener) -> None:
+    """Become `argv` (an upgraded or rolled back Skysail) with the listening sockets;
+    returns only if the exec failed (the caller then restarts in-process)."""
+    log.info("Skysail starting %s", argv[0])
+    env = dict(os.environ, **listener.hand_over())
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.execve(argv[0], argv, env)
+    except OSError as exc:
+        log.error("could not start %s (%s); restarting this version", argv[0], exc)
+        for sock in listener.sockets:
+            sock.set_inheritable(False)

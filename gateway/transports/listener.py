@@ -3,6 +3,7 @@ that `server.restart` swaps the server behind them without closing the port."""
 
 from __future__ import annotations
 
+import os
 import socket
 
 import tornado.httpserver
@@ -16,6 +17,8 @@ from tornado.httputil import (
 )
 
 from gateway.transports.http import JSON_TYPE, error_body
+
+INHERIT_ENV = "SKYSAIL_LISTEN_FDS"
 
 
 class _Unavailable(HTTPServerConnectionDelegate):
@@ -46,6 +49,32 @@ class Listener:
     @classmethod
     def bind(cls, host: str, port: int) -> Listener:
         return cls(tornado.netutil.bind_sockets(port, address=host))
+
+    @classmethod
+    def inherited(cls) -> Listener | None:
+        """The listening sockets a previous Skysail handed over when it exec'd a new
+        version (SKYSAIL_LISTEN_FDS=3,4), or None."""
+        value = os.environ.pop(INHERIT_ENV, "")
+        sockets: list[socket.socket] = []
+        for part in value.split(","):
+            if not part.strip().isdigit():
+                continue
+            try:
+                sock = socket.socket(fileno=int(part))
+            except OSError:
+                continue
+            sock.set_inheritable(False)
+            sock.setblocking(False)
+            sockets.append(sock)
+        return cls(sockets) if sockets else None
+
+    def hand_over(self) -> dict[str, str]:
+        """Make the sockets survive exec; the environment entry that names them."""
+        fds = []
+        for sock in self.sockets:
+            sock.set_inheritable(True)
+            fds.append(str(sock.fileno()))
+        return {INHERIT_ENV: ",".join(fds)}
 
     @property
     def port(self) -> int:

@@ -1,0 +1,350 @@
+"""machine.update.*: Moonraker's update manager for Skysail itself (git checkout, one
+virtual environment per version), web clients (release zips) and system packages (apt).
+
+Notifications: notify_update_response {application, proc_id, message, complete} for
+every progress line of an operation; notify_update_refreshed with the whole status after
+a refresh. One operation runs at a time (`busy`); none while the printer prints.
+Long work (git, pip, apt, downloads) runs in subprocesses and threads: the event loop
+that feeds the printer never waits on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from components.update_manager.base import Report, UpdateError, Updater
+from components.update_manager.config import (
+    SELF_NAMES,
+    SelfSection,
+    UpdateManagerSection,
+    WebSection,
+)
+from components.update_manager.selfupdate import SkysailUpdater
+from components.update_manager.system import SystemUpdater, privilege_prefix
+from components.update_manager.webclient import WebUpdater
+from gateway.component import BaseComponent
+from gateway.config import ConfigError
+from gateway.errors import BadRequest, NotFound, ServerError
+from gateway.request import Request
+
+if TYPE_CHECKING:
+    from gateway.app import Server
+
+log = logging.getLogger(__name__)
+
+AUTO_REFRESH_CHECK = 3600.0
+# status?refresh=true is ignored when the last refresh is more recent than this (s)
+REFRESH_SPAM_GUARD = 60.0
+SELF = "skysail"
+
+
+class UpdateManager(BaseComponent):
+    moonraker_names = ("update_manager",)
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.config = server.config.section("update_manager", UpdateManagerSection)
+        self.updaters: dict[str, Updater] = {}
+        self._lock = asyncio.Lock()
+        self._busy: str | None = None
+        self._proc_ids = itertools.count(1)
+        self._proc_id = 0
+        self._full = False
+        self._tasks: set[asyncio.Task[Any]] = set()
+        # set once every updater has read its local state (quick: no network)
+        self._initialized = asyncio.Event()
+        self._load_updaters()
+        reg = server.register_endpoint
+        reg("machine.update.status", self.get_status, http="GET /machine/update/status")
+        reg("machine.update.refresh", self.post_refresh, http="POST /machine/update/refresh")
+        reg("machine.update.upgrade", self.post_upgrade, http="POST /machine/update/upgrade")
+        reg("machine.update.client", self.post_upgrade, http="POST /machine/update/client")
+        reg("machine.update.full", self.post_full, http="POST /machine/update/full")
+        reg("machine.update.moonraker", self.post_self, http="POST /machine/update/moonraker")
+        reg("machine.update.klipper", self.post_klipper, http="POST /machine/update/klipper")
+        reg("machine.update.system", self.post_system, http="POST /machine/update/system")
+        reg("machine.update.recover", self.post_recover, http="POST /machine/update/recover")
+        reg("machine.update.rollback", self.post_rollback,
+            http="POST /machine/update/rollback")
+
+    def _load_updaters(self) -> None:
+        cfg = self.server.config
+        db = self.server.database
+        names = cfg.prefixed_sections("update_manager")
+        self_name = next((n for n in names if n in SELF_NAMES), None)
+        self_section = (cfg.section(f"update_manager {self_name}", SelfSection)
+                        if self_name else SelfSection())
+        self.updaters[SELF] = SkysailUpdater(SELF, self_section, db)
+        for name in names:
+            if name in SELF_NAMES:
+                continue
+            kind = cfg.raw(f"update_manager {name}").get("type", "").strip()
+            if kind != "web":
+                self.server.warnings.append(
+                    f"[update_manager {name}]: type '{kind}' is not supported by Skysail "
+                    "(web clients and Skysail itself are)")
+                continue
+            if name in self.updaters or name == "system":
+                raise ConfigError(f"[update_manager {name}]: the name is taken")
+            section = cfg.section(f"update_manager {name}", WebSection)
+            self.updaters[name] = WebUpdater(name, section, db)
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self.config.enable_system_updates:
+            prefix = await privilege_prefix()
+            if prefix is None:
+                log.info("system package updates off: this user may not run apt-get")
+            else:
+                updaters: dict[str, Updater] = {"system": SystemUpdater(prefix)}
+                updaters.update(self.updaters)
+                self.updaters = updaters  # system first, as Moonraker lists it
+        self._spawn(self._initialize())
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(BaseException):
+                await task
+
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _initialize(self) -> None:
+        async with self._lock:
+            for name, updater in list(self.updaters.items()):
+                try:
+                    await updater.initialize()
+                except Exception:
+                    log.exception("update manager: initializing %s failed", name)
+        self._initialized.set()
+        await self._auto_refresh(startup=True)
+        self._spawn(self._refresh_timer())
+
+    async def _refresh_timer(self) -> None:
+        while True:
+            await asyncio.sleep(AUTO_REFRESH_CHECK)
+            if self.config.enable_auto_refresh and self._in_window() and not self._printing():
+                await self._auto_refresh(startup=False)
+
+    def _in_window(self) -> bool:
+        start, end = self.config.window()
+        hour = time.localtime().tm_hour
+        if start < end:
+            return start <= hour < end
+        return hour >= start or hour < end
+
+    def _due(self, updater: Updater) -> bool:
+        hours = getattr(getattr(updater, "section", None), "refresh_interval", None)
+        interval = (hours or self.config.refresh_interval) * 3600.0
+        return time.time() - updater.last_refresh > interval
+
+    async def _auto_refresh(self, startup: bool) -> None:
+        refreshed = False
+        async with self._lock:
+            for name, updater in list(self.updaters.items()):
+                if not self._due(updater) or (startup and self._printing()):
+                    continue
+                try:
+                    await updater.refresh()
+                except UpdateError as exc:
+                    log.info("update manager: %s", exc)
+                except Exception:
+                    log.exception("update manager: refreshing %s failed", name)
+                refreshed = True
+        if refreshed:
+            self._notify_refreshed()
+
+    # -- state -------------------------------------------------------------------------
+
+    def _printing(self) -> bool:
+        printer = self.server.components.get("printer")
+        query = getattr(printer, "query_status", None)
+        if query is None:
+            return False
+        try:
+            state = query({"print_stats": ["state"]}).get("print_stats", {}).get("state")
+        except Exception:
+            return False
+        return state in ("printing", "paused")
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "busy": self._busy is not None,
+            "github_rate_limit": None,
+            "github_requests_remaining": None,
+            "github_limit_reset_time": None,
+            "version_info": {name: u.status() for name, u in self.updaters.items()},
+        }
+
+    def _notify_refreshed(self) -> None:
+        self.server.send_notification("notify_update_refreshed", [self.status()])
+
+    def _report(self, message: str, complete: bool = False) -> None:
+        if self._busy is None:
+            return
+        log.info("update %s: %s", self._busy, message)
+        self.server.send_notification("notify_update_response", [{
+            "application": self._busy, "proc_id": self._proc_id,
+            "message": message.strip(), "complete": complete}])
+
+    def _updater(self, name: str) -> Updater:
+        if name in SELF_NAMES:
+            name = SELF
+        updater = self.updaters.get(name)
+        if updater is None:
+            raise NotFound(f"Updater {name} not available")
+        return updater
+
+    def _check_idle(self, what: str) -> None:
+        if self._printing():
+            raise ServerError(f"{what} Refused: the printer is printing", 503)
+        if self._busy is not None:
+            raise ServerError(f"{what} Refused: {self._busy} is being updated", 503)
+
+    # -- endpoints ---------------------------------------------------------------------
+
+    async def get_status(self, request: Request) -> dict[str, Any]:
+        await self._initialized.wait()
+        if request.get_bool("refresh", False) and self._busy is None and not self._printing():
+            latest = max((u.last_refresh for u in self.updaters.values()), default=0.0)
+            if time.time() - latest > REFRESH_SPAM_GUARD:
+                await self._refresh(None)
+        return self.status()
+
+    async def post_refresh(self, request: Request) -> dict[str, Any]:
+        name = request.get_str("name", None)
+        if name is not None:
+            self._updater(name)
+        await self._initialized.wait()
+        if self._busy is not None or self._printing():
+            raise ServerError("Server is busy, cannot perform refresh", 503)
+        await self._refresh(name)
+        return self.status()
+
+    async def _refresh(self, name: str | None) -> None:
+        target = None if name is None else self._updater(name)
+        async with self._lock:
+            for updater in list(self.updaters.values()):
+                if target is not None and updater is not target:
+                    continue
+                try:
+                    await updater.refresh()
+                except UpdateError as exc:
+                    log.info("update manager: %s", exc)
+        asyncio.get_running_loop().call_later(0.2, self._notify_refreshed)
+
+    async def post_upgrade(self, request: Request) -> str:
+        name = request.get_str("name", None)
+        if name is None:
+            return await self.post_full(request)
+        return await self._operate(name, "upgrade", "Update")
+
+    async def post_self(self, request: Request) -> str:
+        return await self._operate(SELF, "upgrade", "Update")
+
+    async def post_klipper(self, request: Request) -> str:
+        raise NotFound("Updater klipper not available")
+
+    async def post_system(self, request: Request) -> str:
+        return await self._operate("system", "upgrade", "Update")
+
+    async def post_rollback(self, request: Request) -> str:
+        return await self._operate(request.get_str("name"), "rollback", "Rollback")
+
+    async def post_recover(self, request: Request) -> str:
+        name = request.get_str("name")
+        hard = request.get_bool("hard", False)
+        updater = self._updater(name)
+        if not isinstance(updater, SkysailUpdater):
+            raise BadRequest(f"Updater {name} is not a Git Repo Type")
+        return await self._operate(name, "recover", "Recovery", hard=hard)
+
+    async def _operate(self, name: str, action: str, what: str, **kwargs: Any) -> str:
+        updater = self._updater(name)
+        self._check_idle(what)
+        async with self._lock:
+            self._begin(updater.name if action == "upgrade" else f"{action}_{updater.name}")
+            try:
+                await self._run(updater, action, **kwargs)
+                self._report(self._done_message(updater, action), complete=True)
+            except UpdateError as exc:
+                self._report(f"Error {what.lower()} {updater.name}: {exc}", complete=True)
+                raise ServerError(str(exc), 500) from None
+            finally:
+                self._end()
+        self._after(updater)
+        return "ok"
+
+    async def post_full(self, request: Request) -> str:
+        self._check_idle("Update")
+        async with self._lock:
+            self._begin("full")
+            self._full = True
+            self._report("Preparing full software update...")
+            current = ""
+            try:
+                # system first, Skysail last: its restart ends the run
+                order = sorted(self.updaters.values(),
+                               key=lambda u: (u.name != "system", u.name == SELF))
+                for updater in order:
+                    current = updater.name
+                    await self._run(updater, "upgrade")
+                self._full = False
+                self._report("Full Update Complete", complete=True)
+            except UpdateError as exc:
+                self._full = False
+                self._report(f"Error updating {current}: {exc}", complete=True)
+                raise ServerError(str(exc), 500) from None
+            finally:
+                self._full = False
+                self._end()
+        self._after(self.updaters[SELF])
+        return "ok"
+
+    async def _run(self, updater: Updater, action: str, **kwargs: Any) -> None:
+        report: Report = self._report
+        try:
+            await getattr(updater, action)(report, **kwargs)
+        except UpdateError:
+            raise
+        except Exception as exc:
+            log.exception("update manager: %s %s failed", action, updater.name)
+            raise UpdateError(f"{action} of {updater.name} failed: {exc}") from None
+
+    def _done_message(self, updater: Updater, action: str) -> str:
+        if updater.restart_argv is not None:
+            return f"Restarting {updater.name}"
+        return {"upgrade": "Update", "rollback": "Rollback",
+                "recover": "Recovery"}[action] + f" of {updater.name} complete"
+
+    def _begin(self, application: str) -> None:
+        self._busy = application
+        self._proc_id = next(self._proc_ids)
+
+    def _end(self) -> None:
+        self._busy = None
+        self._notify_refreshed()
+
+    def _after(self, updater: Updater) -> None:
+        """A new Skysail version takes over once the answer has gone out."""
+        argv = updater.restart_argv
+        if argv is None:
+            return
+        updater.restart_argv = None
+        log.info("update manager: restarting into %s", argv[0])
+        asyncio.get_running_loop().call_later(0.2, self.server.request_exec, argv)
+
+
+def load_component(server: Server) -> UpdateManager:
+    return UpdateManager(server)
