@@ -30,7 +30,7 @@ def test_stable_skips_prereleases_and_drafts_beta_takes_the_newest() -> None:
     assert (stable.tag, stable.asset_url, stable.digest) == ("v2.8.0", "u28", "sha256:ab")
     beta = pick(FEED, "beta", "mainsail.zip")
     assert (beta.tag, beta.prerelease, beta.size) == ("v3.0.0-rc1", True, 3)
-    with pytest.raises(FeedError, match="no stable release with an asset named fluidd.zip"):
+    with pytest.raises(FeedError, match=r"no stable release with an asset named fluidd\.zip"):
         pick(FEED, "stable", "fluidd.zip")
     with pytest.raises(FeedError):
         pick({"message": "rate limited"}, "stable", "mainsail.zip")
@@ -61,7 +61,7 @@ def test_symlinks_in_the_zip_are_refused(tmp_path: Path) -> None:
 
 
 def test_a_zip_without_index_html_or_not_a_zip_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(webarchive.ArchiveError, match="no index.html"):
+    with pytest.raises(webarchive.ArchiveError, match=r"no index\.html"):
         webarchive.check(write(tmp_path, zip_bytes({"readme.txt": "hi"})))
     with pytest.raises(webarchive.ArchiveError, match="not a valid zip"):
         webarchive.check(write(tmp_path, b"<html>404 page from a proxy</html>"))

@@ -6,6 +6,7 @@ and rollback brings the previous one back."""
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ import pytest
 from components.update_manager.config import WebSection
 from components.update_manager.releases import pick
 from components.update_manager.webclient import install
-from tests.harness import RpcError, running_server
+from tests.harness import RpcError, running_server, wait_for
 from tests.update_manager.releaseserver import Asset, ReleaseServer, client_zip
 
 
@@ -88,8 +89,7 @@ async def test_web_client_upgrade_switches_atomically_refuses_corrupt_zip_and_ro
             try:
                 assert await ws.call("machine.update.upgrade", {"name": "mainsail"}) == "ok"
                 polled = len(seen)
-                while len(seen) < polled + 6:
-                    await asyncio.sleep(0.01)
+                await wait_for(lambda: len(seen) >= polled + 6, what="pages after the switch")
             finally:
                 stop.set()
                 await browser
@@ -147,6 +147,6 @@ async def test_a_release_whose_checksum_differs_from_the_feed_is_refused(tmp_pat
         with pytest.raises(UpdateError, match="checksum mismatch"):
             await install(section, "mainsail", release, lambda _: None)
         assert not (tmp_path / "mainsail").exists()
-        assert list(tmp_path.iterdir()) == []
+        assert os.listdir(tmp_path) == []
     finally:
         await releases.stop()
