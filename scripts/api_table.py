@@ -15,7 +15,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gateway.app import Server, ServerOptions
 
-CONFIG = "[server]\nport: 0\n[led]\nbackend: virtual\n[timelapse]\nenabled: False\n"
+CONFIG = (
+    "[server]\nport: 0\n[led]\nbackend: virtual\n[timelapse]\nenabled: False\n"
+    "[update_manager]\nenable_system_updates: False\n"
+)
 
 
 async def main() -> None:

@@ -30,6 +30,7 @@ from components.update_manager.webclient import WebUpdater
 from gateway.component import BaseComponent
 from gateway.config import ConfigError
 from gateway.errors import BadRequest, NotFound, ServerError
+from gateway.registry import Params
 from gateway.request import Request
 
 if TYPE_CHECKING:
@@ -41,6 +42,25 @@ AUTO_REFRESH_CHECK = 3600.0
 # status?refresh=true is ignored when the last refresh is more recent than this (s)
 REFRESH_SPAM_GUARD = 60.0
 SELF = "skysail"
+
+
+class StatusArgs(Params):
+    # deprecated in Moonraker: refresh first (ignored when busy, printing or recent)
+    refresh: bool = False
+
+
+class NameArgs(Params):
+    # absent: every updater
+    name: str | None = None
+
+
+class RequiredNameArgs(Params):
+    name: str
+
+
+class RecoverArgs(Params):
+    name: str
+    hard: bool = False
 
 
 class UpdateManager(BaseComponent):
@@ -60,16 +80,21 @@ class UpdateManager(BaseComponent):
         self._initialized = asyncio.Event()
         self._load_updaters()
         reg = server.register_endpoint
-        reg("machine.update.status", self.get_status, http="GET /machine/update/status")
-        reg("machine.update.refresh", self.post_refresh, http="POST /machine/update/refresh")
-        reg("machine.update.upgrade", self.post_upgrade, http="POST /machine/update/upgrade")
-        reg("machine.update.client", self.post_upgrade, http="POST /machine/update/client")
+        reg("machine.update.status", self.get_status, params=StatusArgs,
+            http="GET /machine/update/status")
+        reg("machine.update.refresh", self.post_refresh, params=NameArgs,
+            http="POST /machine/update/refresh")
+        reg("machine.update.upgrade", self.post_upgrade, params=NameArgs,
+            http="POST /machine/update/upgrade")
+        reg("machine.update.client", self.post_upgrade, params=NameArgs,
+            http="POST /machine/update/client")
         reg("machine.update.full", self.post_full, http="POST /machine/update/full")
         reg("machine.update.moonraker", self.post_self, http="POST /machine/update/moonraker")
         reg("machine.update.klipper", self.post_klipper, http="POST /machine/update/klipper")
         reg("machine.update.system", self.post_system, http="POST /machine/update/system")
-        reg("machine.update.recover", self.post_recover, http="POST /machine/update/recover")
-        reg("machine.update.rollback", self.post_rollback,
+        reg("machine.update.recover", self.post_recover, params=RecoverArgs,
+            http="POST /machine/update/recover")
+        reg("machine.update.rollback", self.post_rollback, params=RequiredNameArgs,
             http="POST /machine/update/rollback")
 
     def _load_updaters(self) -> None:
@@ -214,16 +239,16 @@ class UpdateManager(BaseComponent):
 
     # -- endpoints ---------------------------------------------------------------------
 
-    async def get_status(self, request: Request) -> dict[str, Any]:
+    async def get_status(self, args: StatusArgs, request: Request) -> dict[str, Any]:
         await self._initialized.wait()
-        if request.get_bool("refresh", False) and self._busy is None and not self._printing():
+        if args.refresh and self._busy is None and not self._printing():
             latest = max((u.last_refresh for u in self.updaters.values()), default=0.0)
             if time.time() - latest > REFRESH_SPAM_GUARD:
                 await self._refresh(None)
         return self.status()
 
-    async def post_refresh(self, request: Request) -> dict[str, Any]:
-        name = request.get_str("name", None)
+    async def post_refresh(self, args: NameArgs, request: Request) -> dict[str, Any]:
+        name = args.name
         if name is not None:
             self._updater(name)
         await self._initialized.wait()
@@ -244,11 +269,10 @@ class UpdateManager(BaseComponent):
                     log.info("update manager: %s", exc)
         asyncio.get_running_loop().call_later(0.2, self._notify_refreshed)
 
-    async def post_upgrade(self, request: Request) -> str:
-        name = request.get_str("name", None)
-        if name is None:
+    async def post_upgrade(self, args: NameArgs, request: Request) -> str:
+        if args.name is None:
             return await self.post_full(request)
-        return await self._operate(name, "upgrade", "Update")
+        return await self._operate(args.name, "upgrade", "Update")
 
     async def post_self(self, request: Request) -> str:
         return await self._operate(SELF, "upgrade", "Update")
@@ -259,16 +283,14 @@ class UpdateManager(BaseComponent):
     async def post_system(self, request: Request) -> str:
         return await self._operate("system", "upgrade", "Update")
 
-    async def post_rollback(self, request: Request) -> str:
-        return await self._operate(request.get_str("name"), "rollback", "Rollback")
+    async def post_rollback(self, args: RequiredNameArgs, request: Request) -> str:
+        return await self._operate(args.name, "rollback", "Rollback")
 
-    async def post_recover(self, request: Request) -> str:
-        name = request.get_str("name")
-        hard = request.get_bool("hard", False)
-        updater = self._updater(name)
+    async def post_recover(self, args: RecoverArgs, request: Request) -> str:
+        updater = self._updater(args.name)
         if not isinstance(updater, SkysailUpdater):
-            raise BadRequest(f"Updater {name} is not a Git Repo Type")
-        return await self._operate(name, "recover", "Recovery", hard=hard)
+            raise BadRequest(f"Updater {args.name} is not a Git Repo Type")
+        return await self._operate(args.name, "recover", "Recovery", hard=args.hard)
 
     async def _operate(self, name: str, action: str, what: str, **kwargs: Any) -> str:
         updater = self._updater(name)
