@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from gateway.component import BaseComponent
+from gateway.component import BaseComponent, ComponentSpec
 from gateway.request import Request
 
 if TYPE_CHECKING:
-    from gateway.app import Server
+    from gateway.api import ServerApi
 
 
 class DatabaseApi(BaseComponent):
     moonraker_names = ("database",)
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: ServerApi) -> None:
         self.db = server.database
         server.register_endpoint(
             "server.database.list", self.list, http="GET /server/database/list"
@@ -48,5 +48,8 @@ class DatabaseApi(BaseComponent):
         return {"namespace": namespace, "key": key, "value": value}
 
 
-def load_component(server: Server) -> DatabaseApi:
+def load_component(server: ServerApi) -> DatabaseApi:
     return DatabaseApi(server)
+
+
+COMPONENT = ComponentSpec(load_component, always=True)

@@ -1,7 +1,6 @@
 """server.gcode_store: the console's recent history (commands sent and firmware replies).
 
-Fed by the printer component's events `printer:gcode_command(script)` and
-`printer:gcode_response(line)`.
+Fed by the printer component's events GcodeCommand and GcodeResponse.
 """
 
 from __future__ import annotations
@@ -10,12 +9,13 @@ import collections
 import time
 from typing import TYPE_CHECKING, Any
 
-from gateway.component import BaseComponent
+from components.printer.api import GcodeCommand, GcodeResponse
+from gateway.component import BaseComponent, ComponentSpec
 from gateway.errors import BadRequest
 from gateway.request import Request
 
 if TYPE_CHECKING:
-    from gateway.app import Server
+    from gateway.api import ServerApi
 
 STORE_SIZE = 1000
 
@@ -23,19 +23,19 @@ STORE_SIZE = 1000
 class GcodeStore(BaseComponent):
     moonraker_names = ("data_store",)
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: ServerApi) -> None:
         self.entries: collections.deque[dict[str, Any]] = collections.deque(maxlen=STORE_SIZE)
-        server.events.subscribe("printer:gcode_command", self._command)
-        server.events.subscribe("printer:gcode_response", self._response)
+        server.events.subscribe(GcodeCommand, self._command)
+        server.events.subscribe(GcodeResponse, self._response)
         server.register_endpoint(
             "server.gcode_store", self.get_store, http="GET /server/gcode_store"
         )
 
-    def _command(self, script: str) -> None:
-        self.entries.append({"message": script, "time": time.time(), "type": "command"})
+    def _command(self, event: GcodeCommand) -> None:
+        self.entries.append({"message": event.script, "time": time.time(), "type": "command"})
 
-    def _response(self, line: str) -> None:
-        self.entries.append({"message": line, "time": time.time(), "type": "response"})
+    def _response(self, event: GcodeResponse) -> None:
+        self.entries.append({"message": event.line, "time": time.time(), "type": "response"})
 
     def get_store(self, request: Request) -> dict[str, Any]:
         count = request.get_int("count", STORE_SIZE)
@@ -45,5 +45,8 @@ class GcodeStore(BaseComponent):
         return {"gcode_store": entries[len(entries) - count :] if count else []}
 
 
-def load_component(server: Server) -> GcodeStore:
+def load_component(server: ServerApi) -> GcodeStore:
     return GcodeStore(server)
+
+
+COMPONENT = ComponentSpec(load_component, always=True)

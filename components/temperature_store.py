@@ -1,35 +1,24 @@
 """server.temperature_store: one sample a second per sensor, 1200 kept (20 minutes).
 
-Samples come from the printer component through `TemperatureSource`; while the printer
-is disconnected no samples are taken and the cached ones stay available.
+Samples come from the printer component (PrinterApi.temperature_sensors); while the
+printer is disconnected no samples are taken and the cached ones stay available.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
-from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
+from typing import TYPE_CHECKING, Any
 
-from gateway.component import BaseComponent
+from components.printer.api import PrinterApi, SensorReading
+from gateway.component import BaseComponent, ComponentSpec
 from gateway.request import Request
 
 if TYPE_CHECKING:
-    from gateway.app import Server
+    from gateway.api import ServerApi
 
 STORE_SIZE = 1200
 SAMPLE_INTERVAL = 1.0
-
-
-class SensorReading(Protocol):
-    temperature: float
-    target: float | None
-    power: float | None
-
-
-@runtime_checkable
-class TemperatureSource(Protocol):
-    def temperature_sensors(self) -> dict[str, SensorReading] | None:
-        """Current readings by Klipper object name, or None while disconnected."""
 
 
 class _Series:
@@ -63,11 +52,9 @@ class _Series:
 class TemperatureStore(BaseComponent):
     moonraker_names = ("data_store",)
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: ServerApi) -> None:
         self.server = server
         self.series: dict[str, _Series] = {}
-        self._checked: object = None
-        self._source_ok = False
         self._timer: asyncio.TimerHandle | None = None
         server.register_endpoint(
             "server.temperature_store", self.get_store, http="GET /server/temperature_store"
@@ -85,14 +72,8 @@ class TemperatureStore(BaseComponent):
         self.sample()
 
     def sample(self) -> None:
-        source = self.server.components.get("printer")
-        # isinstance against a runtime Protocol costs about a millisecond: check once
-        if source is not self._checked:
-            self._checked = source
-            self._source_ok = isinstance(source, TemperatureSource)
-        if not self._source_ok:
-            return
-        readings = cast(TemperatureSource, source).temperature_sensors()
+        printer = self.server.find(PrinterApi)
+        readings = printer.temperature_sensors() if printer is not None else None
         if not readings:
             return
         for name, reading in readings.items():
@@ -106,5 +87,8 @@ class TemperatureStore(BaseComponent):
         return {name: series.as_dict() for name, series in self.series.items()}
 
 
-def load_component(server: Server) -> TemperatureStore:
+def load_component(server: ServerApi) -> TemperatureStore:
     return TemperatureStore(server)
+
+
+COMPONENT = ComponentSpec(load_component, always=True, wants=(PrinterApi,))

@@ -8,23 +8,28 @@ import logging
 import re
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import tornado.web
 
 from gateway import loader
 from gateway.access_hooks import AccessProvider
+from gateway.api import Providers
 from gateway.component import Component
 from gateway.config import Config
 from gateway.database import Database
 from gateway.errors import PrinterNotReady
-from gateway.events import EventBus
+from gateway.events import (
+    EventBus,
+    ServerStarted,
+    WebsocketConnected,
+    WebsocketDisconnected,
+)
 from gateway.logs import LogManager
 from gateway.registry import DuplicateRoute, Endpoint, Registry
 from gateway.request import Request
-from gateway.settings import ServerSection, WebSection
+from gateway.settings import ServerOptions, ServerSection, WebSection
 from gateway.transports.connection import Connection, ConnectionManager
 from gateway.transports.http import NotFoundHandler, ServerDelegate
 from gateway.transports.jsonrpc import JsonRpcDispatcher, notification_frame
@@ -33,6 +38,7 @@ from gateway.transports.static import FRONTEND_ROUTE, FrontendHandler
 from gateway.transports.websocket import WebSocketUpgradeHandler
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 def _test_client_dir() -> Path:
     """The source tree's test/client, or the copy an installed package carries."""
@@ -45,15 +51,7 @@ def _test_client_dir() -> Path:
 TEST_CLIENT_DIR = _test_client_dir()
 
 
-@dataclass(slots=True)
-class ServerOptions:
-    data_dir: Path
-    config_path: Path | None = None
-    log_file: Path | None = None
-
-    @property
-    def resolved_config_path(self) -> Path:
-        return self.config_path or self.data_dir / "config" / "moonraker.conf"
+__all__ = ["Server", "ServerOptions", "make_data_dirs"]
 
 
 def make_data_dirs(data_dir: Path) -> None:
@@ -62,6 +60,8 @@ def make_data_dirs(data_dir: Path) -> None:
 
 
 class Server:
+    """The server (components see it as gateway.api.ServerApi)."""
+
     def __init__(self, options: ServerOptions, logs: LogManager | None = None) -> None:
         self.options = options
         self.data_dir = options.data_dir
@@ -77,6 +77,7 @@ class Server:
         self.connections = ConnectionManager()
         self.dispatcher = JsonRpcDispatcher(self)
         self.components: dict[str, Component] = {}
+        self._providers = Providers()
         self.failed_components: list[str] = []
         self.warnings: list[str] = []
         self.registered_directories: list[str] = []
@@ -104,7 +105,26 @@ class Server:
         from gateway import server_api
 
         server_api.register(self)
-        loader.load_components(self)
+        loader.load_components(self, self.components)
+
+    @property
+    def config_file(self) -> Path:
+        return self.options.resolved_config_path
+
+    # -- other components (gateway.api) ------------------------------------------------
+
+    def provide(self, api: type[T], provider: T) -> None:
+        self._providers.provide(api, provider)
+
+    def lookup(self, api: type[T]) -> T:
+        return self._providers.lookup(api)
+
+    def find(self, api: type[T]) -> T | None:
+        return self._providers.find(api)
+
+    def withdraw(self, api: type) -> None:
+        """No provider of `api` from now on (tests: a component gone)."""
+        self._providers.withdraw(api)
 
     # -- endpoints and notifications --------------------------------------------------
 
@@ -149,13 +169,13 @@ class Server:
 
     def connection_opened(self, conn: Connection, headers: Mapping[str, str]) -> None:
         self.connections.add(conn)
-        self.events.emit("websocket:connected", conn, headers)
+        self.events.emit(WebsocketConnected(conn, headers))
 
     def connection_closed(self, conn: Connection) -> None:
         self.connections.remove(conn)
         if not len(self.connections):
             self._all_closed.set()
-        self.events.emit("websocket:disconnected", conn)
+        self.events.emit(WebsocketDisconnected(conn))
 
     def set_printer_state(self, connected: bool, state: str, message: str) -> None:
         self.klippy_connected = connected
@@ -223,7 +243,7 @@ class Server:
         )
         self.port = listener.port
         log.info("Skysail listening on %s:%d", self.server_config.host, self.port)
-        self.events.emit("server:started")
+        self.events.emit(ServerStarted())
 
     async def wait_stopped(self) -> None:
         await self._stopping.wait()

@@ -3,18 +3,36 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
+from gateway.api import ServerApi
+from gateway.component import Component
 from gateway.errors import BadRequest
+from gateway.events import WebsocketIdentified
+from gateway.logs import LogManager
 from gateway.registry import Access
 from gateway.request import Request
 from gateway.version import API_VERSION, API_VERSION_STRING, MOONRAKER_VERSION
 
-if TYPE_CHECKING:
-    from gateway.app import Server
+
+class CoreServer(ServerApi, Protocol):
+    """What the server.* methods read beyond a component's view of the server."""
+
+    @property
+    def components(self) -> Mapping[str, Component]: ...
+
+    @property
+    def failed_components(self) -> list[str]: ...
+
+    @property
+    def logs(self) -> LogManager: ...
+
+    klippy_connected: bool
+    klippy_state: str
 
 
-def register(server: Server) -> None:
+def register(server: CoreServer) -> None:
     api = _ServerApi(server)
     reg = server.register_endpoint
     reg("server.info", api.info, http="GET /server/info")
@@ -32,7 +50,7 @@ def register(server: Server) -> None:
 
 
 class _ServerApi:
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: CoreServer) -> None:
         self.server = server
 
     def info(self, request: Request) -> dict[str, Any]:
@@ -71,7 +89,7 @@ class _ServerApi:
         for name in ("client_name", "version", "type", "url"):
             info[name] = request.get_str(name)
         info["identified"] = True
-        self.server.events.emit("websocket:identify", conn, request)
+        self.server.events.emit(WebsocketIdentified(conn, request))
         conn.client_info.update(info)
         return {"connection_id": conn.id}
 

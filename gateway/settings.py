@@ -3,7 +3,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 import msgspec
+
+
+@dataclass(slots=True)
+class ServerOptions:
+    """The command line's choices."""
+
+    data_dir: Path
+    config_path: Path | None = None
+    log_file: Path | None = None
+
+    @property
+    def resolved_config_path(self) -> Path:
+        return self.config_path or self.data_dir / "config" / "moonraker.conf"
 
 
 class ServerSection(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -2,6 +2,6 @@
 
 See docs/access.md (how it behaves) and docs/THREAT_MODEL.md (why)."""
 
-from components.access.component import AccessComponent, load_component
+from components.access.component import COMPONENT, AccessComponent, load_component
 
-__all__ = ["AccessComponent", "load_component"]
+__all__ = ["COMPONENT", "AccessComponent", "load_component"]

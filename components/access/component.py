@@ -2,7 +2,7 @@
 sessions, resolves trusted host names, installs the provider the transports ask, and
 serves access.*.
 
-Events used: `websocket:identify` (applies identify's `access_token` / `api_key`).
+Events used: `WebsocketIdentified` (applies identify's `access_token` / `api_key`).
 Notifications sent: `notify_user_created`, `notify_user_deleted`, `notify_user_logged_out`.
 """
 
@@ -11,18 +11,19 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from components.access.api import AccessApi
 from components.access.clock import Clock
+from components.access.endpoints import AccessEndpoints
 from components.access.provider import AccessControl
 from components.access.store import AccessStore
 from components.access.throttle import LoginThrottle
 from components.access.trust import Resolver, system_resolver
 from components.access.users import Users
-from gateway.component import BaseComponent
+from gateway.component import BaseComponent, ComponentSpec
+from gateway.events import WebsocketIdentified
 from gateway.settings import AuthorizationSection
 
 if TYPE_CHECKING:
-    from gateway.app import Server
+    from gateway.api import ServerApi
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 class AccessComponent(BaseComponent):
     moonraker_names = ("authorization",)
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: ServerApi) -> None:
         self.server = server
         settings = server.config.section("authorization", AuthorizationSection)
         self.clock = Clock()
@@ -40,10 +41,11 @@ class AccessComponent(BaseComponent):
             settings, self.clock, self.users, lambda: server.connections.connections.values()
         )
         self.throttle = LoginThrottle(self.clock, settings.max_login_attempts)
-        self.api = AccessApi(server, self.control, self.store, self.throttle)
+        self.api = AccessEndpoints(server, self.control, self.store, self.throttle)
         # tests swap this for a fake DNS
         self.resolver: Resolver = system_resolver
-        server.events.subscribe("websocket:identify", self.control.on_identify)
+        server.events.subscribe(
+            WebsocketIdentified, lambda e: self.control.on_identify(e.connection, e.request))
         server.access = self.control
 
     async def start(self) -> None:
@@ -67,5 +69,8 @@ class AccessComponent(BaseComponent):
         )
 
 
-def load_component(server: Server) -> AccessComponent:
+def load_component(server: ServerApi) -> AccessComponent:
     return AccessComponent(server)
+
+
+COMPONENT = ComponentSpec(load_component, always=True)

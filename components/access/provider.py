@@ -270,7 +270,7 @@ class AccessControl:
         conn.user = None
 
     def on_identify(self, conn: Connection, request: Request) -> None:
-        """`websocket:identify` listener: the identify call succeeded."""
+        """The identify call succeeded (WebsocketIdentified)."""
         user = conn.state.pop(_PENDING_USER, None)
         if user is not None:
             conn.user = user

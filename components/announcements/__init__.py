@@ -15,13 +15,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from gateway.component import ComponentSpec
+
 from .component import Announcements, AnnouncementsSection
 
 if TYPE_CHECKING:
-    from gateway.app import Server
+    from gateway.api import ServerApi
 
-__all__ = ["Announcements", "AnnouncementsSection", "load_component"]
+__all__ = ["COMPONENT", "Announcements", "AnnouncementsSection", "load_component"]
 
 
-def load_component(server: Server) -> Announcements:
+def load_component(server: ServerApi) -> Announcements:
     return Announcements(server)
+
+
+COMPONENT = ComponentSpec(load_component, always=True)

@@ -23,7 +23,7 @@ from gateway.errors import BadRequest
 from gateway.request import Request
 
 if TYPE_CHECKING:
-    from gateway.app import Server
+    from gateway.api import ServerApi
 
 DEFAULT_FEEDS = ("moonraker", "klipper")
 # a dismissal waking within this many seconds of start-up wakes at once (as Moonraker)
@@ -42,7 +42,7 @@ class AnnouncementsSection(msgspec.Struct, kw_only=True):
 class Announcements(BaseComponent):
     moonraker_names = ("announcements",)
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: ServerApi) -> None:
         self.server = server
         self.db = server.database
         cfg = server.config.section("announcements", AnnouncementsSection)

@@ -3,5 +3,9 @@
 from __future__ import annotations
 
 from components.bed_mesh.component import BedMesh, load_component
+from components.printer.api import PrinterApi
+from gateway.component import ComponentSpec
 
-__all__ = ["BedMesh", "load_component"]
+__all__ = ["COMPONENT", "BedMesh", "load_component"]
+
+COMPONENT = ComponentSpec(load_component, always=True, needs=(PrinterApi,))

@@ -3,10 +3,10 @@
 It reads the mesh the firmware prints (parser.py), keeps named profiles in the database,
 publishes `bed_mesh` through the printer component and adds the console commands
 BED_MESH_CALIBRATE [PROFILE=], BED_MESH_PROFILE SAVE=|LOAD=|REMOVE= and BED_MESH_CLEAR.
-Its doors (api.py): JSON-RPC `bed_mesh.get` and the Bed Level Visualizer plugin's
+Its doors (endpoints.py): JSON-RPC `bed_mesh.get` and the Bed Level Visualizer plugin's
 `POST /api/plugin/bedlevelvisualizer {"command": "mesh"}`.
 
-Events consumed: printer:gcode_response (while its own commands run). Emits none.
+Events consumed: GcodeResponse (while its own commands run). Emits none.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
-from components.bed_mesh import api, configfile
+from components.bed_mesh import configfile, endpoints
 from components.bed_mesh.config import BedMeshSection
 from components.bed_mesh.mesh import XY, Mesh, blv_payload, klipper_status, mesh_from_report
 from components.bed_mesh.parser import MeshReport, parse_report
@@ -26,7 +26,7 @@ from gateway.component import BaseComponent
 from gateway.errors import BadRequest, NotFound, PrinterNotReady, ServerError
 
 if TYPE_CHECKING:
-    from gateway.app import Server
+    from gateway.api import ServerApi
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ FIRMWARE_PROFILE = "firmware"
 
 
 class BedMesh(BaseComponent):
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: ServerApi) -> None:
         self.server = server
         self.config = server.config.section("bed_mesh", BedMeshSection)
         self.mesh: Mesh | None = None  # the firmware's mesh as last seen
@@ -44,20 +44,17 @@ class BedMesh(BaseComponent):
         self.profile_name = ""
         self.profiles: dict[str, Mesh] = {}
         self._lock = asyncio.Lock()
-        printer = server.components.get("printer")
-        self.printer: PrinterApi | None = printer if isinstance(printer, PrinterApi) else None
-        if self.printer is not None:
-            self.printer.add_object(OBJECT, self.status())
-            reg = self.printer.register_command
-            reg("BED_MESH_CALIBRATE", self._calibrate_cmd, "Perform Mesh Bed Leveling")
-            reg("BED_MESH_PROFILE", self._profile_cmd, "Bed Mesh Persistent Storage management")
-            reg("BED_MESH_CLEAR", self._clear_cmd, "Clear the Mesh so no z-adjustment is made")
-        api.register(server, self)
+        self.printer = server.lookup(PrinterApi)
+        endpoints.register(server, self)
 
     async def start(self) -> None:
+        self.printer.add_object(OBJECT, self.status())
+        reg = self.printer.register_command
+        reg("BED_MESH_CALIBRATE", self._calibrate_cmd, "Perform Mesh Bed Leveling")
+        reg("BED_MESH_PROFILE", self._profile_cmd, "Bed Mesh Persistent Storage management")
+        reg("BED_MESH_CLEAR", self._clear_cmd, "Clear the Mesh so no z-adjustment is made")
         self.profiles = await load_profiles(self.server.database)
-        if self.printer is not None:
-            configfile.publish(self.printer, self.config, *self.default_bounds())
+        configfile.publish(self.printer, self.config, *self.default_bounds())
         self._publish()
 
     # -- state ----------------------------------------------------------------------------
@@ -67,8 +64,7 @@ class BedMesh(BaseComponent):
         return klipper_status(shown, self.profile_name, self.profiles)
 
     def _publish(self) -> None:
-        if self.printer is not None:
-            self.printer.update_object(OBJECT, self.status())
+        self.printer.update_object(OBJECT, self.status())
 
     def _set(self, mesh: Mesh | None, active: bool, name: str) -> None:
         self.mesh, self.active = mesh, active and mesh is not None
@@ -81,7 +77,7 @@ class BedMesh(BaseComponent):
     # -- talking to the firmware --------------------------------------------------------------
 
     def _ready_printer(self) -> PrinterApi:
-        if self.printer is None or self.printer.state != "ready":
+        if self.printer.state != "ready":
             raise PrinterNotReady("bed_mesh: the printer is not ready")
         return self.printer
 
@@ -89,8 +85,6 @@ class BedMesh(BaseComponent):
         return await run_collecting(self.server.events, self._ready_printer(), script)
 
     def _axis_limits(self, axis: int) -> XY:
-        if self.printer is None:
-            return (0.0, 0.0)
         toolhead = self.printer.query_status(
             {"toolhead": ["axis_minimum", "axis_maximum"]}).get("toolhead", {})
         low, high = toolhead.get("axis_minimum"), toolhead.get("axis_maximum")
@@ -176,8 +170,7 @@ class BedMesh(BaseComponent):
             self._set(self.mesh, False, "")
 
     def _say(self, text: str) -> None:
-        if self.printer is not None:
-            self.printer.respond(f"// {text}")
+        self.printer.respond(f"// {text}")
 
     # -- console handlers -------------------------------------------------------------------
 
@@ -215,5 +208,5 @@ def write_commands(mesh: Mesh) -> list[str]:
     return lines
 
 
-def load_component(server: Server) -> BedMesh:
+def load_component(server: ServerApi) -> BedMesh:
     return BedMesh(server)

@@ -1,7 +1,7 @@
 """Running G-code through the printer component and keeping what the firmware answered.
 
 `PrinterApi.run_gcode` returns nothing, so the lines are collected from the
-`printer:gcode_response` event while the script runs: the printer forwards every echo
+`GcodeResponse` event while the script runs: the printer forwards every echo
 line as it arrives and the other reply lines of a batch before `run_gcode` returns.
 Lines of other scripts running at the same time can be mixed in; the mesh parser looks
 for its own headers, so they do no harm. (A `run_gcode_replies` method on the printer
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from components.printer.api import GcodeResponse
 from gateway.events import EventBus
 
 
@@ -21,7 +22,7 @@ class GcodeRunner(Protocol):
 
 async def run_collecting(events: EventBus, printer: GcodeRunner, script: str) -> list[str]:
     lines: list[str] = []
-    unsubscribe = events.subscribe("printer:gcode_response", lines.append)
+    unsubscribe = events.subscribe(GcodeResponse, lambda e: lines.append(e.line))
     try:
         await printer.run_gcode(script)
     finally:

@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from components.files.api import FilesApi, FilesChanged
+from components.printer.api import PrinterApi
 from gateway.component import BaseComponent
 from gateway.errors import BadRequest, Conflict, Forbidden, NotFound, ServerError
 from gateway.request import Caller, Request
@@ -24,7 +26,7 @@ from gateway.settings import FileManagerSection
 from gateway.transports.files_http import FileHandler, FileUploadHandler, LegacyLogHandler
 
 from . import ops
-from .jobs import ActiveJob, print_starter
+from .jobs import ActiveJob
 from .listing import empty_info, list_directory, path_info, walk_files
 from .metastore import MetadataStore
 from .notify import changed
@@ -34,21 +36,19 @@ from .uploads import FinishedUpload, Upload
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from gateway.app import Server
+    from gateway.api import ServerApi
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# events emitted on the server's bus (besides the websocket notifications)
-FILES_CHANGED = "files:changed"
 # how long a listing waits for metadata of files that appeared behind our back
 PICKUP_BUDGET = 1.0
 
 
-class FileManager(BaseComponent):
+class FileManager(BaseComponent, FilesApi):
     moonraker_names = ("file_manager",)
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: ServerApi) -> None:
         self.server = server
         cfg = server.config.section("file_manager", FileManagerSection)
         self.settings = cfg
@@ -120,7 +120,11 @@ class FileManager(BaseComponent):
 
     def _notify(self, payload: dict[str, Any]) -> None:
         self.server.send_notification("notify_filelist_changed", [payload])
-        self.server.events.emit(FILES_CHANGED, payload)
+        item = payload["item"]
+        source = payload.get("source_item") or {}
+        self.server.events.emit(FilesChanged(
+            payload["action"], item["root"], item["path"],
+            source.get("root"), source.get("path")))
 
     def _spawn(self, awaitable: Any) -> asyncio.Task[Any]:
         task: asyncio.Task[Any] = asyncio.ensure_future(awaitable)
@@ -441,11 +445,12 @@ class FileManager(BaseComponent):
     async def _start_print(self, rel: str, wanted: bool) -> bool:
         if not wanted or self.job.filename is not None:
             return False
-        starter = print_starter(self.server.components.get("printer"))
-        if starter is None:
+        # looked up now: the printer loads after this component (it needs FilesApi)
+        printer = self.server.find(PrinterApi)
+        if printer is None:
             return False
         try:
-            await starter.start_print(rel)
+            await printer.start_print(rel)
         except ServerError as exc:
             log.info("print of %s not started: %s", rel, exc.message)
             return False

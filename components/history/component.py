@@ -6,42 +6,31 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
+from components.files.api import FilesApi
 from components.history import store
+from components.history.api import HistoryChanged
 from components.history.jobs import SERVER_EXIT, Job, clean_metadata, format_job_id, parse_job_id
+from components.printer.api import JobFinished, JobStarted, PrinterApi
 from gateway.component import BaseComponent
 from gateway.errors import BadRequest, NotFound, ServerError
 from gateway.request import Request
 
 if TYPE_CHECKING:
-    from gateway.app import Server
+    from gateway.api import ServerApi
 
 log = logging.getLogger(__name__)
 
-HISTORY_CHANGED = "history:changed"
 # a job row is written at once; metadata still being extracted is fetched again at the end
 METADATA_WAIT = 2.0
-
-
-class _Files(Protocol):
-    def gcode_path(self, filename: str) -> Path: ...
-
-    async def get_metadata(self, filename: str) -> dict[str, Any] | None: ...
-
-
-class _Printer(Protocol):
-    def query_status(
-        self, objects: Mapping[str, Iterable[str] | None]
-    ) -> dict[str, dict[str, Any]]: ...
 
 
 class History(BaseComponent):
     moonraker_names = ("history",)
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: ServerApi) -> None:
         self.server = server
         self.db = server.database
         self.totals, interrupted = self.db.run_sync(store.setup)
@@ -54,8 +43,8 @@ class History(BaseComponent):
         self._closed = False
         events = server.events
         self._unsubscribe: list[Callable[[], None]] = [
-            events.subscribe("job:started", self._on_started),
-            events.subscribe("job:finished", self._on_finished),
+            events.subscribe(JobStarted, self._on_started),
+            events.subscribe(JobFinished, self._on_finished),
         ]
         reg = server.register_endpoint
         reg("server.history.list", self.list_jobs, http="GET /server/history/list")
@@ -84,21 +73,15 @@ class History(BaseComponent):
 
     # -- other components ------------------------------------------------------------
 
-    def _files(self) -> _Files | None:
-        files = self.server.components.get("files")
-        if files is None or not hasattr(files, "gcode_path") or not hasattr(
-            files, "get_metadata"
-        ):
-            return None
-        return files  # type: ignore[return-value]
+    def _files(self) -> FilesApi | None:
+        return self.server.find(FilesApi)
 
     def _printer_stats(self) -> dict[str, Any]:
-        printer = self.server.components.get("printer")
-        if printer is None or not hasattr(printer, "query_status"):
+        printer = self.server.find(PrinterApi)
+        if printer is None:
             return {}
-        api: _Printer = printer  # type: ignore[assignment]
         try:
-            return api.query_status({"print_stats": None}).get("print_stats", {})
+            return printer.query_status({"print_stats": None}).get("print_stats", {})
         except Exception:
             log.exception("history: print_stats unavailable")
             return {}
@@ -138,7 +121,8 @@ class History(BaseComponent):
 
     # -- job events ------------------------------------------------------------------
 
-    async def _on_started(self, filename: str, *_: Any) -> None:
+    async def _on_started(self, event: JobStarted) -> None:
+        filename = event.filename
         async with self._lock:
             if self._closed:
                 return
@@ -152,16 +136,17 @@ class History(BaseComponent):
             log.info("history: job %s started (%s)", job.job_id, filename)
             self._announce("added", job)
 
-    async def _on_finished(
-        self, filename: str, status: str, stats: Mapping[str, Any] | None = None, *_: Any
-    ) -> None:
+    async def _on_finished(self, event: JobFinished) -> None:
         async with self._lock:
             if self._closed:
                 return
             if self.current is None:
-                log.info("history: %s ended (%s) but no job was recorded", filename, status)
+                log.info("history: %s ended (%s) but no job was recorded", event.filename,
+                         event.status)
                 return
-            await self._finish(status, dict(stats or {}))
+            await self._finish(event.status, {"print_duration": event.print_duration,
+                                              "total_duration": event.total_duration,
+                                              "filament_used": event.filament_used})
 
     async def _finish(self, status: str, stats: dict[str, Any]) -> None:
         job = self.current
@@ -179,9 +164,10 @@ class History(BaseComponent):
         self._announce("finished", job)
 
     def _announce(self, action: str, job: Job) -> None:
-        payload = {"action": action, "job": job.as_notified(self._exists(job))}
-        self.server.send_notification("notify_history_changed", [payload])
-        self.server.events.emit(HISTORY_CHANGED, payload)
+        notified = job.as_notified(self._exists(job))
+        self.server.send_notification("notify_history_changed",
+                                      [{"action": action, "job": notified}])
+        self.server.events.emit(HistoryChanged(action, job=notified))
 
     # -- endpoints -------------------------------------------------------------------
 
@@ -223,9 +209,7 @@ class History(BaseComponent):
                     raise NotFound(f"Invalid job uid: {uid}")
                 deleted = [uid]
         if deleted:
-            self.server.events.emit(
-                HISTORY_CHANGED, {"action": "deleted", "deleted_jobs": deleted}
-            )
+            self.server.events.emit(HistoryChanged("deleted", deleted_jobs=tuple(deleted)))
         return {"deleted_jobs": deleted}
 
     def get_totals(self, request: Request) -> dict[str, Any]:

@@ -3,5 +3,10 @@
 from __future__ import annotations
 
 from components.led.component import LedComponent, load_component
+from components.printer.api import PrinterApi
+from gateway.component import ComponentSpec
 
-__all__ = ["LedComponent", "load_component"]
+__all__ = ["COMPONENT", "LedComponent", "load_component"]
+
+# loaded with a [led] section; works without a printer ("disconnected")
+COMPONENT = ComponentSpec(load_component, wants=(PrinterApi,))

@@ -1,14 +1,14 @@
 """The LED component: a strip whose colours follow the printer.
 
 On every frame tick (fps while animating, static_interval otherwise, at once on a printer
-event or a command) it reads the printer's status through PrinterApi.query_status (called
-through our own small protocol, printer_port.LedPrinter), resolves what to show
-(controller + precedence table), renders the frame (effects) and hands it to the backend.
+event or a command) it reads the printer's status through PrinterApi.query_status,
+resolves what to show (controller + precedence table), renders the frame (effects) and
+hands it to the backend.
 It publishes the strip as Klipper's `neopixel <name>` object and accepts SET_LED through
 the printer component when one is present; without one the state is "disconnected" and
 everything else works.
 
-Events consumed: printer:state_changed, job:started/paused/resumed/finished/ended.
+Events consumed: PrinterStateChanged, JobStarted/Paused/Resumed/Finished.
 Notifications sent: notify_led_update([state]) when the LED state changes,
 notify_led_os_config_test([result]) while test_os_config runs.
 """
@@ -31,17 +31,23 @@ from components.led.config import LedSection
 from components.led.controller import LedController, Scene
 from components.led.oscheck import os_checks
 from components.led.precedence import Layer, resolve
-from components.led.printer_port import LedPrinter
 from components.led.printer_view import STATUS_QUERY, PrinterTracker, PrinterView
+from components.printer.api import (
+    JobFinished,
+    JobPaused,
+    JobResumed,
+    JobStarted,
+    PrinterApi,
+    PrinterStateChanged,
+)
 from gateway.component import BaseComponent
 from gateway.errors import BadRequest, ServerError
 
 if TYPE_CHECKING:
-    from gateway.app import Server
+    from gateway.api import ServerApi
 
 log = logging.getLogger(__name__)
 
-JOB_EVENTS = ("job:started", "job:paused", "job:resumed", "job:ended")
 # the neopixel object's color_data is pushed at most this often while animating
 OBJECT_INTERVAL = 0.5
 
@@ -53,7 +59,7 @@ def _local_time() -> datetime.time:
 class LedComponent(BaseComponent):
     moonraker_names = ("led",)
 
-    def __init__(self, server: Server, *, clock: Callable[[], float] = time.monotonic,
+    def __init__(self, server: ServerApi, *, clock: Callable[[], float] = time.monotonic,
                  local_time: Callable[[], datetime.time] = _local_time,
                  run_loop: bool = True) -> None:
         self.server = server
@@ -74,7 +80,7 @@ class LedComponent(BaseComponent):
         self.scene = Scene(Layer.IDLE, self.config.looks()[Layer.IDLE])
         self.frame: Frame = [BLACK] * self.config.led_count
         self._pending_set_led: Frame | None = None
-        self._attached: LedPrinter | None = None
+        self._attached: PrinterApi | None = None
         self._object_sent_at = -float("inf")
         self._object_dirty = False
         self._last_state: dict[str, Any] | None = None
@@ -88,31 +94,33 @@ class LedComponent(BaseComponent):
     # -- wiring -------------------------------------------------------------------------
 
     def _register(self) -> None:
-        from components.led.api import register_api
+        from components.led.endpoints import register_api
 
         register_api(self.server, self)
         events = self.server.events
-        self._unsubscribe.append(events.subscribe("printer:state_changed", self._on_event))
-        for name in JOB_EVENTS:
-            self._unsubscribe.append(events.subscribe(name, self._on_event))
-        self._unsubscribe.append(events.subscribe("job:finished", self._on_job_finished))
+        self._unsubscribe += [
+            events.subscribe(PrinterStateChanged, self._on_event),
+            events.subscribe(JobStarted, self._on_event),
+            events.subscribe(JobPaused, self._on_event),
+            events.subscribe(JobResumed, self._on_event),
+            events.subscribe(JobFinished, self._on_job_finished),
+        ]
 
-    def _on_event(self, *args: Any) -> None:
+    def _on_event(self, event: object) -> None:
         self.wake()
 
-    def _on_job_finished(self, filename: str, status: str, *rest: Any) -> None:
-        self.tracker.job_finished(status, self.clock())
+    def _on_job_finished(self, event: JobFinished) -> None:
+        self.tracker.job_finished(event.status, self.clock())
         self.wake()
 
     def wake(self) -> None:
         """Render the next frame now rather than at the next tick."""
         self._wake.set()
 
-    def printer(self) -> LedPrinter | None:
-        candidate = self.server.components.get("printer")
-        return candidate if isinstance(candidate, LedPrinter) else None
+    def printer(self) -> PrinterApi | None:
+        return self.server.find(PrinterApi)
 
-    def _attach(self, printer: LedPrinter | None) -> None:
+    def _attach(self, printer: PrinterApi | None) -> None:
         """Publish the neopixel object and SET_LED once a printer component is there."""
         if printer is None or printer is self._attached:
             return
@@ -304,5 +312,5 @@ class LedComponent(BaseComponent):
         self.refresh(publish=True)
 
 
-def load_component(server: Server) -> LedComponent:
+def load_component(server: ServerApi) -> LedComponent:
     return LedComponent(server)

@@ -24,8 +24,11 @@ from components.machine.system_info import (
     collect_system_info,
     collect_virtualization,
 )
+from components.printer.api import PrinterApi
+from gateway.component import ComponentSpec
 
 __all__ = [
+    "COMPONENT",
     "HISTORY_SIZE",
     "MoonrakerStat",
     "NetIfaceStats",
@@ -47,10 +50,13 @@ __all__ = [
 
 if TYPE_CHECKING:
     from components.machine.component import Machine
-    from gateway.app import Server
+    from gateway.api import ServerApi
 
 
-def load_component(server: Server) -> Machine:
+def load_component(server: ServerApi) -> Machine:
     from components.machine.component import Machine
 
     return Machine(server)
+
+
+COMPONENT = ComponentSpec(load_component, always=True, wants=(PrinterApi,))

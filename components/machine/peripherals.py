@@ -12,13 +12,14 @@ from gateway.errors import ServerError
 from gateway.request import Request
 
 if TYPE_CHECKING:
-    from gateway.app import Server
+    from gateway.api import ServerApi
 
 _USB_OPTIONAL = ("manufacturer", "product", "serial")
 
 
 class Peripherals:
-    def __init__(self, server: Server, *, sys_root: str = "/sys", dev_root: str = "/dev") -> None:
+    def __init__(self, server: ServerApi, *, sys_root: str = "/sys",
+                 dev_root: str = "/dev") -> None:
         self.sys = Path(sys_root)
         self.dev = Path(dev_root)
         reg = server.register_endpoint

@@ -27,6 +27,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import TypedDict
 
+from components.machine.memory import SystemMemory, parse_meminfo
+
 __all__ = [
     "HISTORY_SIZE",
     "THROTTLE_FLAG_NAMES",
@@ -79,12 +81,6 @@ class NetIfaceStats(TypedDict):
     rx_drop: int
     tx_drop: int
     bandwidth: float
-
-
-class SystemMemory(TypedDict, total=False):
-    total: int
-    available: int
-    used: int
 
 
 class ThrottledState(TypedDict):
@@ -249,38 +245,6 @@ def _parse_cpu_times(data: bytes) -> dict[str, tuple[int, int]]:
     return out
 
 
-def _parse_meminfo(data: bytes) -> SystemMemory:
-    total = available = free = buffers = cached = -1
-    for line in data.split(b"\n"):
-        key, _, rest = line.partition(b":")
-        if key == b"MemTotal":
-            total = _first_int(rest)
-        elif key == b"MemAvailable":
-            available = _first_int(rest)
-            break  # third line; nothing further needed
-        elif key == b"MemFree":
-            free = _first_int(rest)
-        elif key == b"Buffers":
-            buffers = _first_int(rest)
-        elif key == b"Cached":
-            cached = _first_int(rest)
-    if total < 0:
-        return {}
-    if available < 0:
-        # Kernels before 3.14 have no MemAvailable; approximate it.
-        if free < 0:
-            return {}
-        available = free + max(buffers, 0) + max(cached, 0)
-    return {"total": total, "available": available, "used": total - available}
-
-
-def _first_int(text: bytes) -> int:
-    try:
-        return int(text.split()[0])
-    except (ValueError, IndexError):
-        return -1
-
-
 def _parse_net_dev(data: bytes) -> dict[str, list[int]]:
     """``{iface: [rx_bytes, rx_packets, rx_errs, rx_drop, tx_bytes, tx_packets,
     tx_errs, tx_drop]}`` from ``/proc/net/dev``."""
@@ -385,6 +349,11 @@ class ProcStatsSampler:
         return self._throttled is not None
 
     @property
+    def system_memory(self) -> SystemMemory:
+        """/proc/meminfo as of the last sample."""
+        return self._system_memory
+
+    @property
     def history(self) -> list[MoonrakerStat]:
         """The moonraker_stats ring, oldest first (a copy)."""
         return list(self._history)
@@ -414,7 +383,7 @@ class ProcStatsSampler:
         self._last_cpu_times = cpu_times
 
         meminfo = self._meminfo.read()
-        self._system_memory = _parse_meminfo(meminfo) if meminfo is not None else {}
+        self._system_memory = parse_meminfo(meminfo) if meminfo is not None else {}
 
         net_raw = self._read_net_raw()
         self._network = self._net_stats(self._last_net_raw, net_raw, elapsed)

@@ -20,7 +20,7 @@ from gateway.errors import BadRequest, Forbidden, ServerError
 from gateway.request import Request
 
 if TYPE_CHECKING:
-    from gateway.app import Server
+    from gateway.api import ServerApi
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ async def run_command(argv: list[str]) -> tuple[int, str]:
 class MachineServices:
     def __init__(
         self,
-        server: Server,
+        server: ServerApi,
         *,
         run_root: str = "/run",
         proc_root: str = "/proc",

@@ -22,6 +22,8 @@ import sys
 from collections.abc import Iterable, Mapping
 from typing import Any, TypedDict
 
+from components.machine.memory import parse_meminfo
+
 __all__ = [
     "CanbusInfo",
     "CpuInfo",
@@ -209,16 +211,10 @@ def collect_cpu_info(*, proc_root: str = "/proc", sys_root: str = "/sys") -> Cpu
             "0"
         )
     meminfo = _read_text(os.path.join(proc_root, "meminfo"), 4096)
-    if meminfo:
-        for line in meminfo.splitlines():
-            if line.startswith("MemTotal:"):
-                parts = line.split()
-                try:
-                    info["total_memory"] = int(parts[1])
-                    info["memory_units"] = parts[2] if len(parts) > 2 else ""
-                except (ValueError, IndexError):
-                    pass
-                break
+    total = parse_meminfo(meminfo.encode()).get("total") if meminfo else None
+    if total is not None:
+        info["total_memory"] = total
+        info["memory_units"] = "kB"
     return info
 
 

@@ -2,8 +2,8 @@
 and push channel mapped onto the printer and files components, so slicers, apps and
 scripts that speak OctoPrint work unchanged. See docs/octoprint.md.
 
-Events used: printer:state_changed, printer:gcode_command, printer:gcode_response,
-job:started/paused/resumed/finished, files:changed. Events emitted: none (push clients
+Events used: the printer's PrinterStateChanged, GcodeCommand, GcodeResponse,
+JobStarted/Paused/Resumed/Finished, and FilesChanged. Events emitted: none (push clients
 get OctoPrint events).
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from components.files.api import FilesApi, FilesChanged
 from components.octoprint.core import Compat
 from components.octoprint.downloads import DownloadHandler
 from components.octoprint.events import EventMapper
@@ -24,11 +25,20 @@ from components.octoprint.push import PushHub
 from components.octoprint.settings import SettingsRoutes, SettingsStore
 from components.octoprint.upload import UploadHandler
 from components.octoprint.web import ApiHandler, Route
+from components.printer.api import (
+    GcodeCommand,
+    GcodeResponse,
+    JobFinished,
+    JobPaused,
+    JobResumed,
+    JobStarted,
+    PrinterStateChanged,
+)
 from gateway.component import BaseComponent
 from gateway.transports import sockjs
 
 if TYPE_CHECKING:
-    from gateway.app import Server
+    from gateway.api import ServerApi
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +52,7 @@ class PublicApiHandler(ApiHandler):
 class OctoPrintCompat(BaseComponent):
     moonraker_names = ("octoprint_compat",)
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: ServerApi) -> None:
         self.server = server
         self.app = Compat(server)
         self.history = TemperatureHistory()
@@ -68,7 +78,7 @@ class OctoPrintCompat(BaseComponent):
                 server.add_http_route(pattern, ApiHandler, {"verbs": verbs})
         for pattern, verbs in info.public_routes().items():
             server.add_http_route(pattern, PublicApiHandler, {"verbs": verbs})
-        files_component = server.components.get("files")
+        files_component = server.find(FilesApi)
         if files_component is not None:
             server.add_http_route(r"/downloads/files/(?P<root>local)/(?P<path>.+)",
                                   DownloadHandler, {"files": files_component})
@@ -85,18 +95,18 @@ class OctoPrintCompat(BaseComponent):
 
     def _subscribe(self) -> None:
         bus = self.server.events
-        bus.subscribe("printer:gcode_response", self._on_response)
-        bus.subscribe("printer:gcode_command", self.push.on_command)
-        bus.subscribe("printer:state_changed", self.events.on_printer_state)
-        bus.subscribe("job:started", self.events.on_started)
-        bus.subscribe("job:paused", self.events.on_paused)
-        bus.subscribe("job:resumed", self.events.on_resumed)
-        bus.subscribe("job:finished", self.events.on_finished)
-        bus.subscribe("files:changed", self.events.on_files_changed)
+        bus.subscribe(GcodeResponse, self._on_response)
+        bus.subscribe(GcodeCommand, lambda e: self.push.on_command(e.script))
+        bus.subscribe(PrinterStateChanged, self.events.on_printer_state)
+        bus.subscribe(JobStarted, self.events.on_started)
+        bus.subscribe(JobPaused, self.events.on_paused)
+        bus.subscribe(JobResumed, self.events.on_resumed)
+        bus.subscribe(JobFinished, self.events.on_finished)
+        bus.subscribe(FilesChanged, self.events.on_files_changed)
 
-    def _on_response(self, line: str) -> None:
-        self.app.sd.on_line(line)
-        self.push.on_response(line)
+    def _on_response(self, event: GcodeResponse) -> None:
+        self.app.sd.on_line(event.line)
+        self.push.on_response(event.line)
 
     async def start(self) -> None:
         await self.settings.load()
@@ -107,5 +117,5 @@ class OctoPrintCompat(BaseComponent):
         await self.app.runner.close()
 
 
-def load_component(server: Server) -> OctoPrintCompat:
+def load_component(server: ServerApi) -> OctoPrintCompat:
     return OctoPrintCompat(server)

@@ -15,9 +15,9 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any
 
+from components.files.api import FilesApi
 from components.octoprint.runner import GcodeRunner
 from components.octoprint.state import Snapshot, StateView, describe, take
 from components.octoprint.web import ApiError, quote_path
@@ -26,29 +26,12 @@ from gateway.errors import ServerError
 from gateway.request import Caller, Request, Transport
 
 if TYPE_CHECKING:
-    from gateway.app import Server
-    from gateway.transports.files_http import UploadSession
+    from gateway.api import ServerApi
 
 log = logging.getLogger(__name__)
 
 GCODE_SUFFIXES = (".gcode", ".gco", ".g")
 SD_LIST_TIMEOUT = 10.0
-
-
-@runtime_checkable
-class FilesApi(Protocol):
-    """What we use of the files component (its documented entry points)."""
-
-    @property
-    def max_upload_size(self) -> int: ...
-
-    def begin_upload(self, caller: Caller, content_length: int | None) -> UploadSession: ...
-
-    def gcode_path(self, filename: str) -> Path: ...
-
-    async def get_metadata(self, filename: str) -> dict[str, Any] | None: ...
-
-    async def delete_file(self, request_path: str) -> dict[str, Any]: ...
 
 
 @dataclass(slots=True)
@@ -123,7 +106,7 @@ class SdCard:
 class Compat:
     """The shared state and helpers of the OctoPrint routes."""
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: ServerApi) -> None:
         self.server = server
         self.runner = GcodeRunner()
         self.selection: Selection | None = None
@@ -138,13 +121,12 @@ class Compat:
 
     @property
     def printer(self) -> PrinterApi | None:
-        printer = self.server.components.get("printer")
-        return printer if isinstance(printer, PrinterApi) else None
+        return self.server.find(PrinterApi)
 
     @property
     def files(self) -> FilesApi:
-        files = self.server.components.get("files")
-        if not isinstance(files, FilesApi):
+        files = self.server.find(FilesApi)
+        if files is None:
             raise ApiError(404, "File management is not available")
         return files
 

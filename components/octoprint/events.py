@@ -1,4 +1,4 @@
-"""Our events (job:*, printer:state_changed, files:changed) as OctoPrint's push events."""
+"""The printer's and the files component's bus events as OctoPrint's push events."""
 
 from __future__ import annotations
 
@@ -6,7 +6,15 @@ import posixpath
 from collections.abc import Callable
 from typing import Any
 
+from components.files.api import FilesChanged
 from components.octoprint.core import Compat
+from components.printer.api import (
+    JobFinished,
+    JobPaused,
+    JobResumed,
+    JobStarted,
+    PrinterStateChanged,
+)
 
 Emit = Callable[[str, dict[str, Any]], None]
 
@@ -35,7 +43,8 @@ class EventMapper:
     def state_changed(self, state_id: str, text: str) -> None:
         self.emit("PrinterStateChanged", {"state_id": state_id, "state_string": text})
 
-    def on_printer_state(self, state: str, message: str) -> None:
+    def on_printer_state(self, event: PrinterStateChanged) -> None:
+        state, message = event.state, event.message
         state_id, text = _STATE_IDS.get(state, ("UNKNOWN", state))
         if state == "ready":
             self.emit("Connected", {"port": None, "baudrate": None})
@@ -45,7 +54,8 @@ class EventMapper:
             self.emit("Error", {"error": message})
         self.state_changed(state_id, text)
 
-    async def on_started(self, filename: str) -> None:
+    async def on_started(self, event: JobStarted) -> None:
+        filename = event.filename
         await self.app.on_job_started(filename)
         payload = job_payload(filename)
         sel = self.app.selection
@@ -54,19 +64,18 @@ class EventMapper:
         self.emit("PrintStarted", payload)
         self.state_changed("PRINTING", "Printing")
 
-    def on_paused(self, filename: str) -> None:
-        self.emit("PrintPaused", job_payload(filename))
+    def on_paused(self, event: JobPaused) -> None:
+        self.emit("PrintPaused", job_payload(event.filename))
         self.state_changed("PAUSED", "Paused")
 
-    def on_resumed(self, filename: str) -> None:
-        self.emit("PrintResumed", job_payload(filename))
+    def on_resumed(self, event: JobResumed) -> None:
+        self.emit("PrintResumed", job_payload(event.filename))
         self.state_changed("PRINTING", "Printing")
 
-    def on_finished(self, filename: str, status: str = "completed",
-                    stats: dict[str, Any] | None = None) -> None:
-        stats = stats or {}
-        payload = job_payload(filename)
-        payload["time"] = stats.get("print_duration")
+    def on_finished(self, event: JobFinished) -> None:
+        status = event.status
+        payload = job_payload(event.filename)
+        payload["time"] = event.print_duration
         if status == "completed":
             self.emit("PrintDone", payload)
         elif status == "cancelled":
@@ -74,23 +83,21 @@ class EventMapper:
             self.emit("PrintFailed", {**payload, "reason": "cancelled"})
         else:
             self.emit("PrintFailed", {**payload, "reason": "error",
-                                      "error": stats.get("message", "")})
+                                      "error": event.message})
         self.state_changed("OPERATIONAL", "Operational")
 
-    def on_files_changed(self, payload: dict[str, Any]) -> None:
-        item = payload.get("item", {})
-        if item.get("root") != "gcodes":
+    def on_files_changed(self, event: FilesChanged) -> None:
+        if event.root != "gcodes":
             return
-        kind = _FILE_EVENTS.get(str(payload.get("action")))
-        path = str(item.get("path", ""))
+        kind = _FILE_EVENTS.get(event.action)
+        path = event.path
         if kind is not None:
             body: dict[str, Any] = {"storage": "local", "path": path,
                                     "name": posixpath.basename(path)}
             if kind.startswith("File"):
                 body["type"] = ["machinecode", "gcode"]
-            source = payload.get("source_item")
-            if isinstance(source, dict) and kind.endswith("Moved"):
-                body = {"storage": "local", "source_path": source.get("path"),
+            if event.source_path is not None and kind.endswith("Moved"):
+                body = {"storage": "local", "source_path": event.source_path,
                         "destination_path": path}
             self.emit(kind, body)
         self.emit("UpdatedFiles", {"type": "printables"})

@@ -10,8 +10,9 @@ from typing import Any
 from components.octoprint.core import Compat
 from components.octoprint.users import display_name
 from components.octoprint.web import NO_CONTENT, ApiError, Call, Reply, Route
+from components.printer.api import SerialPort
+from components.timelapse.api import TimelapseApi
 from gateway.errors import ServerError
-from gateway.hostlink import SerialConfig
 from gateway.version import VERSION
 
 # the OctoPrint version we answer as: Moonraker's choice, known to satisfy the slicers
@@ -50,7 +51,11 @@ class InfoRoutes:
     def __init__(self, app: Compat, sessions: LoginSessions) -> None:
         self.app = app
         self.sessions = sessions
-        self.serial_cfg = app.server.config.section("serial", SerialConfig)
+
+    @property
+    def serial_cfg(self) -> SerialPort:
+        printer = self.app.printer
+        return printer.serial_port if printer is not None else SerialPort("", 0)
 
     def routes(self) -> dict[str, dict[str, Route]]:
         return {
@@ -170,10 +175,10 @@ class InfoRoutes:
 
     async def timelapse(self, call: Call) -> Any:
         # the timelapse component (loaded with a [timelapse] section) answers when present
-        timelapse: Any = self.app.server.components.get("timelapse")
-        if call.verb == "POST" and hasattr(timelapse, "octoprint_configure"):
+        timelapse = self.app.server.find(TimelapseApi)
+        if timelapse is not None and call.verb == "POST":
             return await timelapse.octoprint_configure(call.json())
-        if hasattr(timelapse, "octoprint_listing"):
+        if timelapse is not None:
             return await timelapse.octoprint_listing()
         return {"config": {"type": "off"}, "enabled": False, "files": [], "unrendered": []}
 

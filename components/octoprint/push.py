@@ -26,7 +26,7 @@ from gateway.transports.sockjs import PushConnection
 from gateway.version import VERSION
 
 if TYPE_CHECKING:
-    from gateway.app import Server
+    from gateway.api import ServerApi
 
 log = logging.getLogger(__name__)
 _encode = msgspec.json.Encoder().encode
@@ -40,7 +40,7 @@ _AUTHED = "octoprint.authenticated"
 class PushHub:
     """Implements gateway.transports.sockjs.PushHub."""
 
-    def __init__(self, server: Server, app: Compat, history: TemperatureHistory,
+    def __init__(self, server: ServerApi, app: Compat, history: TemperatureHistory,
                  sessions: LoginSessions) -> None:
         self.server = server
         self.app = app
@@ -62,7 +62,7 @@ class PushHub:
             self._timer.cancel()
             self._timer = None
         for conn in list(self.clients):
-            conn.close(1001, "Server shutting down")
+            conn.close(1001, "ServerApi shutting down")
 
     # -- PushHub -------------------------------------------------------------------------
 

@@ -8,15 +8,17 @@ our components (SD support, temperature profiles, the printer's size and heaters
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any
 
 from components.octoprint.core import Compat
 from components.octoprint.state import Snapshot
 from components.octoprint.web import ApiError, Call, Route
+from components.webcams.api import WebcamsApi
+from components.webcams.camera import Webcam
 from gateway.errors import ServerError
 
 if TYPE_CHECKING:
-    from gateway.app import Server
+    from gateway.api import ServerApi
 
 NAMESPACE = "octoprint_compat"
 KEY = "settings"
@@ -29,23 +31,8 @@ TEMPERATURE_PROFILES = [
 ]
 
 
-class CameraLike(Protocol):
-    enabled: bool
-    stream_url: str
-    snapshot_url: str
-    flip_horizontal: bool
-    flip_vertical: bool
-    rotation: int
-    aspect_ratio: str
-
-
-@runtime_checkable
-class CameraSource(Protocol):
-    async def webcams(self) -> list[Any]: ...
-
-
 class SettingsStore:
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: ServerApi) -> None:
         self.server = server
         self.values: dict[str, dict[str, Any]] = {"appearance": {}, "webcam": {}}
 
@@ -88,17 +75,17 @@ class SettingsStore:
         return str(self.values["appearance"].get("name", ""))
 
 
-async def _camera(server: Server) -> CameraLike | None:
-    source = server.components.get("webcams")
-    if not isinstance(source, CameraSource):
+async def _camera(server: ServerApi) -> Webcam | None:
+    source = server.find(WebcamsApi)
+    if source is None:
         return None
     for cam in await source.webcams():
-        if getattr(cam, "enabled", False):
+        if cam.enabled:
             return cam
     return None
 
 
-async def webcam_settings(server: Server, store: SettingsStore) -> dict[str, Any]:
+async def webcam_settings(server: ServerApi, store: SettingsStore) -> dict[str, Any]:
     cam = await _camera(server)
     out: dict[str, Any] = {
         "webcamEnabled": cam is not None, "timelapseEnabled": False,

@@ -1,29 +1,77 @@
-"""What other components may rely on from the printer component (`server.components
-["printer"]`), and the events it emits. Call through these, never into internals.
-
-Events (server.events):
-  printer:state_changed(state: str, message: str)
-      state is the `webhooks.state`: "startup" | "ready" | "error" | "shutdown", or
-      "disconnected" when the serial link is down.
-  printer:gcode_command(script: str)        a script sent from the console or an API
-  printer:gcode_response(line: str)         every firmware line and our own "// " messages
-  job:started(filename: str)                 a print began (filename relative to gcodes;
-                                             "sd:<name>" for the printer's own SD card)
-  job:paused(filename: str) / job:resumed(filename: str)
-  job:finished(filename: str, status: str, stats: dict)
-      status: "completed" | "cancelled" | "error" | "klippy_shutdown";
-      stats: {"print_duration", "total_duration", "filament_used", "message"}
-  job:ended(filename: str)                   after job:finished, always
+"""What other components may rely on from the printer component, and the events it
+emits. `server.lookup(PrinterApi)`; call through it, never into internals.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
+
+from gateway.events import BusEvent
 
 # a host-side command typed in the console or sent by a macro, e.g. SET_LED LED=x RED=1:
 # the handler gets the command name and its KEY=VALUE parameters (keys upper-cased)
 CommandHandler = Callable[[str, dict[str, str]], Awaitable[None] | None]
+
+
+# -- events (server.events) ----------------------------------------------------------
+
+
+class PrinterStateChanged(BusEvent, frozen=True):
+    """`state` is `webhooks.state`: "startup" | "ready" | "error" | "shutdown", or
+    "disconnected" while the serial link is down."""
+
+    state: str
+    message: str
+
+
+class GcodeCommand(BusEvent, frozen=True):
+    """A script sent from the console or an API."""
+
+    script: str
+
+
+class GcodeResponse(BusEvent, frozen=True):
+    """Every firmware line, and our own "// " messages."""
+
+    line: str
+
+
+class JobStarted(BusEvent, frozen=True):
+    """A print began: `filename` relative to gcodes ("sd:<name>" for a print from the
+    printer's own SD card)."""
+
+    filename: str
+
+
+class JobPaused(BusEvent, frozen=True):
+    filename: str
+
+
+class JobResumed(BusEvent, frozen=True):
+    filename: str
+
+
+class JobFinished(BusEvent, frozen=True):
+    """The print is over, with print_stats' figures at its end. `status` (history's):
+    "completed" | "cancelled" | "error" | "klippy_shutdown"."""
+
+    filename: str
+    status: str
+    print_duration: float = 0.0
+    total_duration: float = 0.0
+    filament_used: float = 0.0
+    message: str = ""
+
+
+class SerialPort(NamedTuple):
+    """Where the printer is connected ("virtual" for the built-in virtual printer)."""
+
+    port: str
+    baud: int
+
+
+# -- the interface -------------------------------------------------------------------
 
 
 @runtime_checkable
@@ -31,6 +79,10 @@ class PrinterApi(Protocol):
     @property
     def state(self) -> str:
         """webhooks.state, or "disconnected"."""
+
+    @property
+    def serial_port(self) -> SerialPort:
+        """The configured port and baud rate."""
 
     def query_status(
         self, objects: Mapping[str, Iterable[str] | None]
@@ -76,3 +128,18 @@ class PrinterApi(Protocol):
     ) -> None:
         """List a section in `configfile` (raw strings and typed settings), as Klipper
         lists every printer.cfg section; frontends look for some (bed_mesh, neopixel)."""
+
+    def temperature_sensors(self) -> Mapping[str, SensorReading] | None:
+        """Current readings by Klipper object name (extruder, heater_bed, ...), or None
+        while disconnected or before the first report."""
+
+
+class SensorReading(Protocol):
+    @property
+    def temperature(self) -> float: ...
+
+    @property
+    def target(self) -> float | None: ...
+
+    @property
+    def power(self) -> float | None: ...

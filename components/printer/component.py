@@ -6,13 +6,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import time
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
+from components.files.api import FilesApi
 from components.printer import endpoints
-from components.printer.api import CommandHandler
+from components.printer.api import (
+    CommandHandler,
+    GcodeCommand,
+    GcodeResponse,
+    PrinterApi,
+    SerialPort,
+)
 from components.printer.config import (
     PauseResumeSection,
     PrinterSection,
@@ -30,26 +36,21 @@ from components.printer.subscriptions import SubscriptionHub
 from components.printer.temperatures import Reading
 from gateway.component import BaseComponent
 from gateway.errors import BadRequest, Conflict, ServerError
+from gateway.events import WebsocketDisconnected
 from gateway.hostlink import HostLink, LinkError, LinkNotReady, LinkState, SerialConfig
 
 if TYPE_CHECKING:
-    from gateway.app import Server
+    from gateway.api import ServerApi
 
 log = logging.getLogger(__name__)
 
 STATS_INTERVAL = 1.0
 
 
-class FileSource(Protocol):
-    def gcode_path(self, filename: str) -> Any: ...
-
-    async def get_metadata(self, filename: str) -> dict[str, Any] | None: ...
-
-
-class Printer(BaseComponent):
+class Printer(BaseComponent, PrinterApi):
     moonraker_names = ("klippy_connection", "klippy_apis")
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: ServerApi) -> None:
         self.server = server
         cfg = server.config
         self.serial_cfg = cfg.section("serial", SerialConfig)
@@ -78,7 +79,8 @@ class Printer(BaseComponent):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._register_host_commands()
         self.link.add_listener(self.link_events.handle)
-        server.events.subscribe("websocket:disconnected", self.hub.unsubscribe)
+        server.events.subscribe(WebsocketDisconnected,
+                                lambda e: self.hub.unsubscribe(e.connection))
         server.set_printer_state(False, "disconnected", self._state_message)
         endpoints.register(server, self)
 
@@ -91,6 +93,10 @@ class Printer(BaseComponent):
     @property
     def state_message(self) -> str:
         return self._state_message
+
+    @property
+    def serial_port(self) -> SerialPort:
+        return SerialPort(self.serial_cfg.port, self.serial_cfg.baud)
 
     @property
     def have_temperatures(self) -> bool:
@@ -118,11 +124,11 @@ class Printer(BaseComponent):
             raise ServerError(str(exc), 400) from None
 
     async def run_gcode(self, script: str) -> None:
-        self.server.events.emit("printer:gcode_command", script)
+        self.server.events.emit(GcodeCommand(script))
         await self.console.run(script)
 
     async def start_print(self, filename: str) -> None:
-        files: FileSource | None = self.server.components.get("files")  # type: ignore[assignment]
+        files = self.server.find(FilesApi)
         if files is None:
             raise Conflict("No file manager loaded")
         path = files.gcode_path(filename)
@@ -197,11 +203,10 @@ class Printer(BaseComponent):
         self._tick_stats()
 
     def _tick_stats(self) -> None:
-        """system_stats (Mainsail's and Fluidd's machine page) and idle_timeout's
-        printing_time, once a second."""
+        """idle_timeout's printing_time, once a second (the machine component keeps
+        system_stats)."""
         self._stats_timer = asyncio.get_running_loop().call_later(STATS_INTERVAL,
                                                                   self._tick_stats)
-        self.update_object("system_stats", system_stats())
         run = self.jobs.run
         if run is not None and self.jobs.active:
             self.update_object("idle_timeout", {
@@ -294,7 +299,7 @@ class Printer(BaseComponent):
 
     def respond(self, line: str) -> None:
         self.server.send_notification("notify_gcode_response", [line])
-        self.server.events.emit("printer:gcode_response", line)
+        self.server.events.emit(GcodeResponse(line))
 
     def _console_replies(self, script: str, replies: list[str]) -> None:
         for line in replies:
@@ -315,27 +320,5 @@ class Printer(BaseComponent):
         return "ok " + " ".join(parts)
 
 
-def available_memory_kb() -> int:
-    """MemAvailable from /proc/meminfo, read with bare syscalls (no file object: it is
-    read every second, and nothing is left open to leak)."""
-    try:
-        fd = os.open("/proc/meminfo", os.O_RDONLY)
-        try:
-            data = os.read(fd, 4096)
-        finally:
-            os.close(fd)
-    except OSError:
-        return 0
-    start = data.find(b"MemAvailable:")
-    if start < 0:
-        return 0
-    return int(data[start + 13 : data.index(b"kB", start)].strip() or 0)
-
-
-def system_stats() -> dict[str, Any]:
-    return {"sysload": round(os.getloadavg()[0], 2), "cputime": round(time.process_time(), 3),
-            "memavail": available_memory_kb()}
-
-
-def load_component(server: Server) -> Printer:
+def load_component(server: ServerApi) -> Printer:
     return Printer(server)

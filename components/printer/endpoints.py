@@ -17,7 +17,7 @@ from gateway.version import VERSION
 
 if TYPE_CHECKING:
     from components.printer.component import Printer
-    from gateway.app import Server
+    from gateway.api import ServerApi
 
 # objects answered by query but not listed (Mainsail queries gcode.commands)
 UNLISTED = frozenset({"gcode"})
@@ -45,7 +45,7 @@ class PrintArgs(Params):
     filename: Annotated[str, Meta(min_length=1)]
 
 
-def register(server: Server, printer: Printer) -> None:
+def register(server: ServerApi, printer: Printer) -> None:
     api = _PrinterEndpoints(server, printer)
     reg = server.register_endpoint
     both = ("GET", "POST")
@@ -91,7 +91,7 @@ def _objects_argument(args: ObjectsArgs, request: Request) -> dict[str, Iterable
 
 
 class _PrinterEndpoints:
-    def __init__(self, server: Server, printer: Printer) -> None:
+    def __init__(self, server: ServerApi, printer: Printer) -> None:
         self.server = server
         self.printer = printer
 
@@ -108,7 +108,7 @@ class _PrinterEndpoints:
             "user_id": os.getuid(),
             "group_id": os.getgid(),
             "log_file": str(self.server.data_dir / "logs" / "moonraker.log"),
-            "config_file": str(self.server.options.resolved_config_path),
+            "config_file": str(self.server.config_file),
             "software_version": SOFTWARE_VERSION,
             "cpu_info": firmware.machine_type or firmware.name or "Marlin",
             "app": "Marlin",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from components.printer.api import PrinterStateChanged
 from components.printer.temperatures import readings
 from gateway.hostlink import LinkState, StateChanged
 from gateway.hostlink.protocol import (
@@ -115,7 +116,7 @@ class LinkEvents:
             server.send_notification("notify_klippy_shutdown")
         elif state is LinkState.DISCONNECTED and previous != "disconnected":
             server.send_notification("notify_klippy_disconnected")
-        server.events.emit("printer:state_changed", webhooks, text)
+        server.events.emit(PrinterStateChanged(webhooks, text))
 
     def _action(self, event: ActionCommand) -> None:
         p = self.printer

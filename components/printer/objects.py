@@ -157,7 +157,6 @@ def initial_objects(
             "available_sensors": list(heaters),
             "available_monitors": [],
         },
-        "system_stats": {"sysload": 0.0, "cputime": 0.0, "memavail": 0},
         "configfile": build_configfile(cfg, pause, macros, extruders),
         "gcode": {"commands": {}},
     }

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from components.printer.api import JobFinished, JobPaused, JobResumed, JobStarted
 from components.printer.config import PauseResumeSection, PrinterSection
 from components.printer.gcode_state import GcodeState
 from components.printer.job_reader import LayerTrack, read_commands
@@ -105,7 +106,7 @@ class PrintManager:
         self.update("display_status", {"progress": 0.0})
         self._watch_task = asyncio.get_running_loop().create_task(self._watch(self.run))
         self._schedule_tick()
-        self.events.emit("job:started", filename)
+        self.events.emit(JobStarted(filename))
 
     # -- progress ------------------------------------------------------------------
 
@@ -153,7 +154,7 @@ class PrintManager:
             self.update("print_stats", {"state": "paused", "message": reason})
             self.update("pause_resume", {"is_paused": True})
             self.update("idle_timeout", {"state": "Ready"})
-            self.events.emit("job:paused", run.filename)
+            self.events.emit(JobPaused(run.filename))
             await self._send(self._park_script(run.saved))
 
     async def resume(self) -> None:
@@ -172,7 +173,7 @@ class PrintManager:
             self.update("pause_resume", {"is_paused": False})
             self.update("idle_timeout", {"state": "Printing"})
             run.stream.resume()
-            self.events.emit("job:resumed", run.filename)
+            self.events.emit(JobResumed(run.filename))
 
     async def cancel(self) -> None:
         async with self._busy:
@@ -218,11 +219,12 @@ class PrintManager:
             self._ticker = None
         history_status = status or {"complete": "completed", "cancelled": "cancelled"}.get(
             state, "error")
-        stats = {key: self.read("print_stats", key)
-                 for key in ("print_duration", "total_duration", "filament_used")}
-        stats["message"] = message
-        self.events.emit("job:finished", run.filename, history_status, stats)
-        self.events.emit("job:ended", run.filename)
+        self.events.emit(JobFinished(
+            run.filename, history_status,
+            print_duration=self.read("print_stats", "print_duration"),
+            total_duration=self.read("print_stats", "total_duration"),
+            filament_used=self.read("print_stats", "filament_used"),
+            message=message))
         log.info("print of %s %s%s", run.filename, state, f": {message}" if message else "")
 
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from components.printer.api import JobFinished, JobPaused, JobResumed, JobStarted
 from components.printer.gcode_state import split_command
 from gateway.errors import Conflict
 from gateway.events import EventBus
@@ -111,14 +112,15 @@ class SdPrint:
                                        "is_active": True, "file_position": 0,
                                        "file_size": size})
         self.update("idle_timeout", {"state": "Printing"})
-        self.events.emit("job:started", self.filename)
+        self.events.emit(JobStarted(self.filename))
         self._poller = asyncio.get_running_loop().create_task(self._poll())
 
     def _set(self, state: str) -> None:
         self.state = state
         self.update("print_stats", {"state": state})
         self.update("pause_resume", {"is_paused": state == "paused"})
-        self.events.emit("job:paused" if state == "paused" else "job:resumed", self.filename)
+        self.events.emit(JobPaused(self.filename) if state == "paused"
+                         else JobResumed(self.filename))
 
     def _end(self, state: str, status: str) -> None:
         self.state = "idle"
@@ -131,10 +133,8 @@ class SdPrint:
         self.update("virtual_sdcard", {"is_active": False})
         self.update("pause_resume", {"is_paused": False})
         self.update("idle_timeout", {"state": "Ready"})
-        stats = {"print_duration": total, "total_duration": total, "filament_used": 0.0,
-                 "message": ""}
-        self.events.emit("job:finished", self.filename, status, stats)
-        self.events.emit("job:ended", self.filename)
+        self.events.emit(JobFinished(self.filename, status, print_duration=total,
+                                     total_duration=total))
 
     async def _poll(self) -> None:
         auto = self.link.firmware.has("AUTOREPORT_SD_STATUS")

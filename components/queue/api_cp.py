@@ -23,7 +23,7 @@ from . import views
 from .machine import SetSpec
 
 if TYPE_CHECKING:
-    from gateway.app import Server
+    from gateway.transports.host import TransportHost
 
     from .component import QueueComponent
 
@@ -125,7 +125,7 @@ class ContinuousPrintApi:
 class ContinuousPrintHandler(BaseHandler):
     """Serves a registered continuousprint.* method at its plugin path, bare JSON."""
 
-    def initialize(self, server: Server, verb: str = "GET", method: str = "") -> None:
+    def initialize(self, server: TransportHost, verb: str = "GET", method: str = "") -> None:
         super().initialize(server)
         self.verb = verb
         self.method = method

@@ -4,10 +4,10 @@ Every change goes: transition (pure) -> persisted (awaited) -> state swapped -> 
 performed -> caller answered. Slow effects (timers, scripts, starting a print) run as
 tasks that come back through `dispatch` with their token.
 
-Listens to (server.events): job:started, job:finished (printer component),
-printer:state_changed, files:changed (files component). Calls the printer only through
-`QueuePrinter`, a subset of components.printer.api.PrinterApi. Emits no events of its
-own; websocket notifications: notify_job_queue_changed, notify_gcode_response.
+Listens to (server.events): JobStarted, JobFinished, PrinterStateChanged (printer
+component), FilesChanged (files component). Calls the printer through PrinterApi and the
+files through FilesApi. Emits no events of its own; websocket notifications:
+notify_job_queue_changed, notify_gcode_response.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine, Iterable, Mapping
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from collections.abc import Callable, Coroutine, Iterable
+from typing import TYPE_CHECKING, Any
 
+from components.files.api import FilesApi, FilesChanged
+from components.printer.api import JobFinished, JobStarted, PrinterApi, PrinterStateChanged
 from gateway.component import BaseComponent
 from gateway.errors import BadRequest, NotFound, ServerError
 
@@ -30,38 +31,15 @@ from .model import QueueState
 from .store import QueueStore
 
 if TYPE_CHECKING:
-    from gateway.app import Server
+    from gateway.api import ServerApi
 
 log = logging.getLogger(__name__)
-
-
-@runtime_checkable
-class QueuePrinter(Protocol):
-    """What the queue uses of components.printer.api.PrinterApi."""
-
-    @property
-    def state(self) -> str: ...
-
-    def query_status(
-        self, objects: Mapping[str, Iterable[str] | None]
-    ) -> dict[str, dict[str, Any]]: ...
-
-    async def run_gcode(self, script: str) -> None: ...
-
-    async def start_print(self, filename: str) -> None: ...
-
-
-@runtime_checkable
-class QueueFiles(Protocol):
-    """What the queue uses of the files component."""
-
-    def gcode_path(self, filename: str) -> Path: ...
 
 
 class QueueComponent(BaseComponent):
     moonraker_names = ("job_queue",)
 
-    def __init__(self, server: Server, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, server: ServerApi, clock: Callable[[], float] = time.time) -> None:
         self.server = server
         self.clock = clock
         self.policy = Policy.from_sections(
@@ -77,9 +55,9 @@ class QueueComponent(BaseComponent):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._unsubscribe: list[Callable[[], None]] = []
         from .api_cp import ContinuousPrintApi
-        from .api_moonraker import JobQueueApi
+        from .endpoints import JobQueueEndpoints
 
-        JobQueueApi(self).register()
+        JobQueueEndpoints(self).register()
         ContinuousPrintApi(self).register()
 
     # -- lifecycle -------------------------------------------------------------------
@@ -96,15 +74,15 @@ class QueueComponent(BaseComponent):
             self._perform(step.effects)
         events = self.server.events
         self._unsubscribe = [
-            events.subscribe("job:started", self._on_job_started),
-            events.subscribe("job:finished", self._on_job_finished),
-            events.subscribe("printer:state_changed", self._on_printer_state),
-            events.subscribe("files:changed", self._on_files_changed),
+            events.subscribe(JobStarted, self._on_job_started),
+            events.subscribe(JobFinished, self._on_job_finished),
+            events.subscribe(PrinterStateChanged, self._on_printer_state),
+            events.subscribe(FilesChanged, self._on_files_changed),
         ]
         printer = self.printer()
         if printer is not None and printer.state == "ready":
             # ready before we listened: load_on_startup must not miss it
-            await self._on_printer_state("ready")
+            await self._printer_state("ready")
 
     async def stop(self) -> None:
         """An open run stays open in storage: the next start reports it interrupted."""
@@ -145,9 +123,8 @@ class QueueComponent(BaseComponent):
 
     # -- what the transitions need to know -------------------------------------------
 
-    def printer(self) -> QueuePrinter | None:
-        printer = self.server.components.get("printer")
-        return printer if isinstance(printer, QueuePrinter) else None
+    def printer(self) -> PrinterApi | None:
+        return self.server.find(PrinterApi)
 
     def printer_idle(self) -> bool:
         """Ready, and not printing or paused (Moonraker's _check_can_print)."""
@@ -163,8 +140,8 @@ class QueueComponent(BaseComponent):
     def check_file(self, filename: str) -> str:
         """The queue's name for gcodes/`filename`; 400 naming the file if it is not there."""
         name = filename.strip().lstrip("/")
-        files = self.server.components.get("files")
-        if not name or not isinstance(files, QueueFiles):
+        files = self.server.find(FilesApi)
+        if not name or files is None:
             raise BadRequest(f"G-Code File {filename} does not exist")
         try:
             files.gcode_path(name)
@@ -173,8 +150,8 @@ class QueueComponent(BaseComponent):
         return name
 
     def _file_exists(self, filename: str) -> bool:
-        files = self.server.components.get("files")
-        if not isinstance(files, QueueFiles):
+        files = self.server.find(FilesApi)
+        if files is None:
             return True  # cannot tell; start_print will say
         try:
             files.gcode_path(filename)
@@ -269,42 +246,42 @@ class QueueComponent(BaseComponent):
 
     # -- events ------------------------------------------------------------------------
 
-    async def _on_job_started(self, filename: str, *_: Any) -> None:
-        await self._dispatch_event(lambda s: self.machine.print_started(s, str(filename)))
+    async def _on_job_started(self, event: JobStarted) -> None:
+        await self._dispatch_event(lambda s: self.machine.print_started(s, event.filename))
 
-    async def _on_job_finished(self, filename: str, status: str, *_: Any) -> None:
+    async def _on_job_finished(self, event: JobFinished) -> None:
         await self._dispatch_event(
-            lambda s: self.machine.print_finished(s, str(filename), str(status),
+            lambda s: self.machine.print_finished(s, event.filename, event.status,
                                                   self.printer_idle())
         )
 
-    async def _on_printer_state(self, state: str, *_: Any) -> None:
+    async def _on_printer_state(self, event: PrinterStateChanged) -> None:
+        await self._printer_state(event.state)
+
+    async def _printer_state(self, state: str) -> None:
         await self._dispatch_event(
-            lambda s: self.machine.printer_state(s, str(state), self.printer_idle())
+            lambda s: self.machine.printer_state(s, state, self.printer_idle())
         )
 
-    async def _on_files_changed(self, payload: dict[str, Any]) -> None:
-        transition = files_transition(self.machine, payload)
+    async def _on_files_changed(self, event: FilesChanged) -> None:
+        transition = files_transition(self.machine, event)
         if transition is not None:
             await self._dispatch_event(transition)
 
 
 def files_transition(
-    machine: QueueMachine, payload: Mapping[str, Any]
+    machine: QueueMachine, event: FilesChanged
 ) -> Callable[[QueueState], Step] | None:
-    """The transition for a notify_filelist_changed payload that touches gcodes."""
-    action = payload.get("action")
-    item = payload.get("item") or {}
-    source = payload.get("source_item") or {}
-    path, root = str(item.get("path", "")), item.get("root")
+    """The transition for a change of the files that touches gcodes."""
+    action, path, root = event.action, event.path, event.root
     if action in ("delete_file", "delete_dir") and root == "gcodes":
         folder = action == "delete_dir"
         return lambda s: machine.files_removed(
             s, files=() if folder else (path,), folders=(path,) if folder else ()
         )
-    if action in ("move_file", "move_dir") and source.get("root") == "gcodes":
+    if action in ("move_file", "move_dir") and event.source_root == "gcodes":
         folder = action == "move_dir"
-        src = str(source.get("path", ""))
+        src = event.source_path or ""
         if root == "gcodes":
             return lambda s: machine.file_moved(s, src, path, folder)
         return lambda s: machine.files_removed(

@@ -6,13 +6,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from components.files.api import FilesApi
+from components.printer.api import PrinterApi
+from components.timelapse.api import TimelapseApi
 from components.timelapse.component import Timelapse
+from components.webcams.api import WebcamsApi
+from gateway.component import ComponentSpec
 
 if TYPE_CHECKING:
-    from gateway.app import Server
+    from gateway.api import ServerApi
 
-__all__ = ["Timelapse", "load_component"]
+__all__ = ["COMPONENT", "Timelapse", "load_component"]
 
 
-def load_component(server: Server) -> Timelapse:
+def load_component(server: ServerApi) -> Timelapse:
     return Timelapse(server)
+
+
+# loaded with a [timelapse] section
+COMPONENT = ComponentSpec(load_component, provides=(TimelapseApi,), needs=(FilesApi,),
+                          wants=(PrinterApi, WebcamsApi))

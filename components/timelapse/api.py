@@ -1,65 +1,16 @@
-"""The timelapse APIs.
-
-Moonraker (moonraker-timelapse's methods, as Mainsail and Fluidd call them):
-  machine.timelapse.get_settings   GET  /machine/timelapse/settings
-  machine.timelapse.post_settings  POST /machine/timelapse/settings
-  machine.timelapse.lastframeinfo  GET  /machine/timelapse/lastframeinfo
-  machine.timelapse.render         POST /machine/timelapse/render
-  machine.timelapse.saveframes     POST /machine/timelapse/saveframes
-The `timelapse` folder (while the files component cannot take other roots):
-  machine.timelapse.list_files     GET    /machine/timelapse/files
-  machine.timelapse.delete_file    DELETE /machine/timelapse/files?filename=NAME
-  download                         GET    /machine/timelapse/files/NAME
-OctoPrint (bare JSON):
-  GET /api/timelapse (through the octoprint component), DELETE /api/timelapse/NAME,
-  GET /downloads/timelapse/NAME, GET /plugin/octolapse/status, /plugin/octolapse/settings
-"""
+"""What other components may rely on from the timelapse component (loaded with a
+[timelapse] section): `server.find(TimelapseApi)` (OctoPrint's /api/timelapse)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from components.timelapse.library import DownloadHandler, LibraryFiles
-from gateway.request import Request
-
-if TYPE_CHECKING:
-    from components.timelapse.component import Timelapse
-    from gateway.app import Server
+from typing import Any, Protocol, runtime_checkable
 
 
-def register(server: Server, tl: Timelapse) -> None:
-    reg = server.register_endpoint
-    reg("machine.timelapse.get_settings", tl.get_settings,
-        http="GET /machine/timelapse/settings")
-    reg("machine.timelapse.post_settings", tl.post_settings,
-        http="POST /machine/timelapse/settings")
-    reg("machine.timelapse.lastframeinfo", tl.lastframeinfo,
-        http="GET /machine/timelapse/lastframeinfo")
-    reg("machine.timelapse.render", tl.render_request, http="POST /machine/timelapse/render")
-    reg("machine.timelapse.saveframes", tl.saveframes_request,
-        http="POST /machine/timelapse/saveframes")
-    reg("machine.timelapse.list_files", tl.list_files, http="GET /machine/timelapse/files")
-    reg("machine.timelapse.delete_file", tl.delete_file_request,
-        http="DELETE /machine/timelapse/files")
-    files = {"files": LibraryFiles(tl.library)}
-    server.add_http_route(r"/machine/timelapse/(?P<root>files)/(?P<path>[^/]+)",
-                          DownloadHandler, files)
-    server.add_http_route(r"/downloads/(?P<root>timelapse)/(?P<path>[^/]+)",
-                          DownloadHandler, files)
+@runtime_checkable
+class TimelapseApi(Protocol):
+    async def octoprint_listing(self) -> dict[str, Any]:
+        """OctoPrint's `GET /api/timelapse` answer: config, enabled, files, unrendered."""
 
-    async def octoprint_delete(request: Request) -> dict[str, Any]:
-        await tl.delete_file(request.path_args["filename"])
-        return await tl.octoprint_listing()
-
-    async def octolapse_status(request: Request) -> dict[str, Any]:
-        return await tl.octolapse_status()
-
-    def octolapse_settings(request: Request) -> dict[str, Any]:
-        return tl.octolapse_settings()
-
-    reg("octoprint.timelapse.delete", octoprint_delete,
-        http="DELETE /api/timelapse/{filename}", raw_http=True, websocket=False)
-    reg("octolapse.status", octolapse_status, http="GET /plugin/octolapse/status",
-        raw_http=True, websocket=False)
-    reg("octolapse.settings", octolapse_settings, http="GET /plugin/octolapse/settings",
-        raw_http=True, websocket=False)
+    async def octoprint_configure(self, data: dict[str, Any]) -> dict[str, Any]:
+        """OctoPrint's `POST /api/timelapse` body (type off|zchange|timed, fps,
+        interval) applied; answers as octoprint_listing."""

@@ -5,26 +5,13 @@ never more than `timeout` seconds, and never touches the print."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
 
 import tornado.httpclient
 
-DEFAULT_HOST = "http://127.0.0.1"
+from components.webcams.api import WebcamsApi
+from components.webcams.camera import full_url
+
 JPEG_MAGIC = b"\xff\xd8"
-
-
-class WebcamLike(Protocol):
-    name: str
-    enabled: bool
-    snapshot_url: str
-
-
-@runtime_checkable
-class WebcamsApi(Protocol):
-    """What we use of the webcams component."""
-
-    async def webcams(self) -> Sequence[WebcamLike]: ...
 
 
 class SnapshotError(Exception):
@@ -33,13 +20,6 @@ class SnapshotError(Exception):
 
 def is_url(text: str) -> bool:
     return bool(re.match(r"^\w+://", text)) or text.startswith("/")
-
-
-def full_url(url: str) -> str:
-    """A partial URL ("/webcam/?action=snapshot") is on this host, as Moonraker."""
-    if re.match(r"^\w+://[^/]+", url):
-        return url
-    return f"{DEFAULT_HOST}/{url.lstrip('/')}"
 
 
 async def snapshot_url(camera: str, webcams: WebcamsApi | None) -> str | None:

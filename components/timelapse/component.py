@@ -1,6 +1,6 @@
 """The timelapse component: frames from the webcam while printing, a video after.
 
-Events consumed: job:started (a new frame folder, the trigger starts), job:finished
+Events consumed: JobStarted (a new frame folder, the trigger starts), JobFinished
 (the trigger stops; on "completed" a last frame, then the render when `autorender` - also
 on "cancelled" with `render_cancelled`).
 Notifications sent: notify_timelapse_event([event]) with moonraker-timelapse's events:
@@ -21,11 +21,13 @@ import asyncio
 import datetime
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any
 
-from components.printer.api import PrinterApi
-from components.timelapse import api
-from components.timelapse.camera import Snapshotter, WebcamsApi, snapshot_url
+from components.files.api import FilesApi
+from components.printer.api import JobFinished, JobStarted, PrinterApi
+from components.timelapse import endpoints
+from components.timelapse.api import TimelapseApi
+from components.timelapse.camera import Snapshotter, snapshot_url
 from components.timelapse.capture import Capturer
 from components.timelapse.config import TimelapseSection
 from components.timelapse.frames import latest_set, new_set, remove_sets
@@ -33,29 +35,23 @@ from components.timelapse.library import ROOT, Library, octoprint_entry
 from components.timelapse.renderer import Renderer
 from components.timelapse.settings import SettingsStore
 from components.timelapse.trigger import Watcher
+from components.webcams.api import WebcamsApi
 from gateway.component import BaseComponent
 from gateway.errors import BadRequest
 from gateway.request import Request
 
 if TYPE_CHECKING:
-    from gateway.app import Server
+    from gateway.api import ServerApi
 
 log = logging.getLogger(__name__)
 
 OCTO_TYPES = {"layer": "zchange", "hyperlapse": "timed"}
 
 
-@runtime_checkable
-class DirectoryRegistry(Protocol):
-    """A files component that takes roots of other components (Moonraker's name)."""
-
-    def register_directory(self, name: str, path: Path, full_access: bool) -> None: ...
-
-
-class Timelapse(BaseComponent):
+class Timelapse(BaseComponent, TimelapseApi):
     moonraker_names = ("timelapse",)
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: ServerApi) -> None:
         self.server = server
         section = server.config.section("timelapse", TimelapseSection)
         self.store = SettingsStore(server.database, section,
@@ -71,13 +67,10 @@ class Timelapse(BaseComponent):
         self.watcher: Watcher | None = None
         self.printing = False
         self._tasks: set[asyncio.Task[Any]] = set()
-        files = server.components.get("files")
-        self.files_root = isinstance(files, DirectoryRegistry)
-        if isinstance(files, DirectoryRegistry):
-            files.register_directory(ROOT, self.library.path, True)
-        api.register(server, self)
-        server.events.subscribe("job:started", self._on_started)
-        server.events.subscribe("job:finished", self._on_finished)
+        server.lookup(FilesApi).register_directory(ROOT, self.library.path, True)
+        endpoints.register(server, self)
+        server.events.subscribe(JobStarted, self._on_started)
+        server.events.subscribe(JobFinished, self._on_finished)
 
     @property
     def cfg(self) -> TimelapseSection:
@@ -120,13 +113,10 @@ class Timelapse(BaseComponent):
     # -- the other components ----------------------------------------------------------
 
     def _printer(self) -> PrinterApi | None:
-        printer = self.server.components.get("printer")
-        return printer if isinstance(printer, PrinterApi) else None
+        return self.server.find(PrinterApi)
 
     async def _snapshot_url(self) -> str | None:
-        webcams = self.server.components.get("webcams")
-        return await snapshot_url(self.cfg.camera,
-                                  webcams if isinstance(webcams, WebcamsApi) else None)
+        return await snapshot_url(self.cfg.camera, self.server.find(WebcamsApi))
 
     def _notify(self, event: dict[str, Any]) -> None:
         self.server.send_notification("notify_timelapse_event", [event])
@@ -149,9 +139,10 @@ class Timelapse(BaseComponent):
 
     # -- the print -------------------------------------------------------------------
 
-    def _on_started(self, filename: str) -> None:
+    def _on_started(self, event: JobStarted) -> None:
+        filename = event.filename
         self.printing = True
-        if self.watcher is not None:  # a print that ended without job:finished
+        if self.watcher is not None:  # a print that ended without JobFinished
             self._spawn(self.watcher.stop())
             self.watcher = None
         cfg = self.cfg
@@ -173,10 +164,10 @@ class Timelapse(BaseComponent):
         if cfg.enabled:
             self.capturer.fire(cfg, reason, cfg.park)
 
-    def _on_finished(self, filename: str, status: str, stats: Any = None) -> None:
+    def _on_finished(self, event: JobFinished) -> None:
         self.printing = False
         watcher, self.watcher = self.watcher, None
-        self._spawn(self._finish(watcher, status))
+        self._spawn(self._finish(watcher, event.status))
 
     async def _finish(self, watcher: Watcher | None, status: str) -> None:
         if watcher is None:

@@ -17,6 +17,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+from components.printer.api import PrinterApi
 from components.update_manager.base import Report, UpdateError, Updater
 from components.update_manager.config import (
     SELF_NAMES,
@@ -34,7 +35,7 @@ from gateway.registry import Params
 from gateway.request import Request
 
 if TYPE_CHECKING:
-    from gateway.app import Server
+    from gateway.api import ServerApi
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ class RecoverArgs(Params):
 class UpdateManager(BaseComponent):
     moonraker_names = ("update_manager",)
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: ServerApi) -> None:
         self.server = server
         self.config = server.config.section("update_manager", UpdateManagerSection)
         self.updaters: dict[str, Updater] = {}
@@ -193,12 +194,12 @@ class UpdateManager(BaseComponent):
     # -- state -------------------------------------------------------------------------
 
     def _printing(self) -> bool:
-        printer = self.server.components.get("printer")
-        query = getattr(printer, "query_status", None)
-        if query is None:
+        printer = self.server.find(PrinterApi)
+        if printer is None:
             return False
         try:
-            state = query({"print_stats": ["state"]}).get("print_stats", {}).get("state")
+            stats = printer.query_status({"print_stats": ["state"]}).get("print_stats", {})
+            state = stats.get("state")
         except Exception:
             return False
         return state in ("printing", "paused")
@@ -368,5 +369,5 @@ class UpdateManager(BaseComponent):
         asyncio.get_running_loop().call_later(0.2, self.server.request_exec, argv)
 
 
-def load_component(server: Server) -> UpdateManager:
+def load_component(server: ServerApi) -> UpdateManager:
     return UpdateManager(server)

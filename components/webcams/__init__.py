@@ -6,24 +6,27 @@ are refused) and from the database namespace "webcams" (source "database"), stor
 Moonraker stores them. `test` opens no connection: it reports the full URLs and
 `snapshot_reachable: false`.
 
-Events emitted:
-    webcams:changed(payload)   {"webcams": [...]} after every change through the API
-
-Websocket notifications: notify_webcams_changed.
+Its interface: api.py (WebcamsApi). Websocket notifications: notify_webcams_changed.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from gateway.component import ComponentSpec
+
+from .api import WebcamsApi
 from .camera import Webcam, WebcamSection
-from .component import WEBCAMS_CHANGED, Webcams
+from .component import Webcams
 
 if TYPE_CHECKING:
-    from gateway.app import Server
+    from gateway.api import ServerApi
 
-__all__ = ["WEBCAMS_CHANGED", "Webcam", "WebcamSection", "Webcams", "load_component"]
+__all__ = ["COMPONENT", "Webcam", "WebcamSection", "Webcams", "load_component"]
 
 
-def load_component(server: Server) -> Webcams:
+def load_component(server: ServerApi) -> Webcams:
     return Webcams(server)
+
+
+COMPONENT = ComponentSpec(load_component, always=True, provides=(WebcamsApi,))

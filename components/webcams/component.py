@@ -7,6 +7,7 @@ import asyncio
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from components.webcams.api import WebcamsApi
 from components.webcams.camera import (
     EDITABLE,
     SOURCE_CONFIG,
@@ -20,16 +21,15 @@ from gateway.errors import BadRequest, NotFound
 from gateway.request import Request
 
 if TYPE_CHECKING:
-    from gateway.app import Server
+    from gateway.api import ServerApi
 
 NAMESPACE = "webcams"
-WEBCAMS_CHANGED = "webcams:changed"
 
 
-class Webcams(BaseComponent):
+class Webcams(BaseComponent, WebcamsApi):
     moonraker_names = ("webcam",)
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: ServerApi) -> None:
         self.server = server
         self.db = server.database
         self.configured: dict[str, Webcam] = {}
@@ -89,7 +89,6 @@ class Webcams(BaseComponent):
     async def _changed(self) -> None:
         payload = {"webcams": [c.as_dict() for c in await self.webcams()]}
         self.server.send_notification("notify_webcams_changed", [payload])
-        self.server.events.emit(WEBCAMS_CHANGED, payload)
 
     # -- endpoints -------------------------------------------------------------------
 

@@ -32,7 +32,7 @@ from gateway.transports.http_door import (
 )
 
 if TYPE_CHECKING:
-    from gateway.app import Server
+    from gateway.transports.host import TransportHost
 
 __all__ = ["JSON_TYPE", "BaseHandler", "NotFoundHandler", "ServerDelegate", "error_body"]
 JSONRPC_PATH = "/server/jsonrpc"
@@ -50,7 +50,7 @@ decode_values = decode_query_values
 class ServerDelegate(HTTPServerConnectionDelegate):
     """What Tornado's HTTPServer talks to: picks the door for each request."""
 
-    def __init__(self, server: Server, app: tornado.web.Application) -> None:
+    def __init__(self, server: TransportHost, app: tornado.web.Application) -> None:
         self.server = server
         self.app = app
 
@@ -143,12 +143,12 @@ class BaseHandler(tornado.web.RequestHandler):
 
     `public = True` on a subclass lets callers without credentials through."""
 
-    server: Server
+    server: TransportHost
     public = False
     # set by prepare(): the authenticated user, if any
     user: dict[str, Any] | None = None
 
-    def initialize(self, server: Server) -> None:
+    def initialize(self, server: TransportHost) -> None:
         self.server = server
 
     def prepare(self) -> Any:

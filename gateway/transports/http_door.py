@@ -30,7 +30,7 @@ from gateway.request import Caller, Request, Transport
 from gateway.transports.body import body_arguments
 
 if TYPE_CHECKING:
-    from gateway.app import Server
+    from gateway.transports.host import TransportHost
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def error_body(status: int, message: str) -> bytes:
     return _encode({"error": {"code": status, "message": message}})
 
 
-def body_limit(server: Server) -> int:
+def body_limit(server: TransportHost) -> int:
     """Bytes a non-upload request body may have."""
     return server.server_config.max_websocket_message_size * 1024
 
@@ -91,7 +91,7 @@ def octoprint_credentials(headers: HTTPHeaders, args: dict[str, Any]) -> None:
 class Door(HTTPMessageDelegate):
     """One HTTP request to a door: answering, closing, the body cap."""
 
-    def __init__(self, server: Server, conn: HTTPConnection, start: RequestStartLine,
+    def __init__(self, server: TransportHost, conn: HTTPConnection, start: RequestStartLine,
                  headers: HTTPHeaders) -> None:
         self.server = server
         self.conn = conn
@@ -188,7 +188,7 @@ class Door(HTTPMessageDelegate):
 class RegistryDoor(Door):
     """A request to a registry route."""
 
-    def __init__(self, server: Server, conn: HTTPConnection, start: RequestStartLine,
+    def __init__(self, server: TransportHost, conn: HTTPConnection, start: RequestStartLine,
                  headers: HTTPHeaders, verbs: dict[str, Endpoint],
                  path_args: dict[str, str]) -> None:
         super().__init__(server, conn, start, headers)

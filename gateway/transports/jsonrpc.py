@@ -21,7 +21,7 @@ from gateway.registry import Endpoint, Response
 from gateway.request import Caller, Request
 
 if TYPE_CHECKING:
-    from gateway.app import Server
+    from gateway.transports.host import TransportHost
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class _Invalid(Exception):
 
 
 class JsonRpcDispatcher:
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: TransportHost) -> None:
         self._server = server
         self._methods = server.registry.methods
         self._guard = server.registry.guard

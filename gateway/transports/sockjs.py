@@ -26,7 +26,7 @@ from gateway.transports.http import JSON_TYPE, BaseHandler
 from gateway.transports.wsconn import FramedConnection, refuse_upgrade, take_over
 
 if TYPE_CHECKING:
-    from gateway.app import Server
+    from gateway.transports.host import TransportHost
 
 log = logging.getLogger(__name__)
 _encode = msgspec.json.Encoder().encode
@@ -125,7 +125,7 @@ class PushUpgradeHandler(BaseHandler):
     hub: PushHub
     sockjs: bool
 
-    def initialize(self, server: Server, hub: PushHub, sockjs: bool = False) -> None:  # type: ignore[override]
+    def initialize(self, server: TransportHost, hub: PushHub, sockjs: bool = False) -> None:  # type: ignore[override]
         super().initialize(server)
         self.hub = hub
         self.sockjs = sockjs

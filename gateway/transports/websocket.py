@@ -13,7 +13,7 @@ from gateway.transports.http import BaseHandler
 from gateway.transports.wsconn import FramedConnection, refuse_upgrade, take_over
 
 if TYPE_CHECKING:
-    from gateway.app import Server
+    from gateway.transports.host import TransportHost
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ class WebSocketUpgradeHandler(BaseHandler):
 
 
 class WebsocketProtocol(FramedConnection, Connection):
-    def __init__(self, server: Server, ip: str, headers: dict[str, str]) -> None:
+    def __init__(self, server: TransportHost, ip: str, headers: dict[str, str]) -> None:
         Connection.__init__(self, ip)
         FramedConnection.__init__(
             self, ip, server.server_config.max_websocket_message_size * 1024

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from components.printer.api import JobFinished, JobStarted
 from tests.harness import RpcError, RunningServer
 
 from .conftest import upload
@@ -205,7 +206,7 @@ async def test_zip(srv: RunningServer) -> None:
 async def test_file_being_printed_is_protected(srv: RunningServer) -> None:
     ws = await srv.websocket()
     await upload(srv, "jobs/part.gcode", GCODE)
-    srv.server.events.emit("job:started", "jobs/part.gcode")
+    srv.server.events.emit(JobStarted("jobs/part.gcode"))
     attempts: list[tuple[str, dict[str, Any]]] = [
         ("server.files.delete_file", {"path": "gcodes/jobs/part.gcode"}),
         ("server.files.move", {"source": "gcodes/jobs/part.gcode", "dest": "gcodes/x.gcode"}),
@@ -228,7 +229,7 @@ async def test_file_being_printed_is_protected(srv: RunningServer) -> None:
     http = await srv.http.delete("/server/files/gcodes/jobs/part.gcode")
     assert http.status == 409
     assert (srv.server.data_dir / "gcodes" / "jobs" / "part.gcode").read_bytes() == GCODE
-    srv.server.events.emit("job:ended", "jobs/part.gcode")
+    srv.server.events.emit(JobFinished("jobs/part.gcode", "completed"))
     await ws.call("server.files.delete_file", {"path": "gcodes/jobs/part.gcode"})
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from components.printer.api import JobFinished, JobStarted, PrinterApi
 from tests.harness import RunningServer, running_server, wait_for
 
 from .conftest import (
@@ -273,35 +274,32 @@ def _is_file(path: Path) -> bool:
     return path.is_file()
 
 
-class _FakePrinter:
-    moonraker_names: tuple[str, ...] = ()
+class _RecordingPrinter:
+    """The real printer, except that start_print records instead of printing."""
 
-    def __init__(self) -> None:
+    def __init__(self, real: PrinterApi, root: Path) -> None:
+        self.real = real
+        self.root = root
         self.started: list[str] = []
 
     async def start_print(self, filename: str) -> None:
         assert _is_file(self.root / filename)  # the file is complete by now
         self.started.append(filename)
 
-    async def start(self) -> None:
-        return None
-
-    async def stop(self) -> None:
-        return None
-
-    root: Path = Path()
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
 
 
 async def test_print_true_starts_the_print_once_complete(srv: RunningServer) -> None:
-    printer = _FakePrinter()
-    printer.root = srv.server.data_dir / "gcodes"
-    srv.server.components["printer"] = printer
+    real = srv.server.lookup(PrinterApi)
+    printer = _RecordingPrinter(real, srv.server.data_dir / "gcodes")
+    srv.server.provide(PrinterApi, printer)  # type: ignore[arg-type]
     status, result = await upload(srv, "go.gcode", GCODE, print="true", path="sub")
     assert status == 201
     assert result["print_started"] is True
     assert printer.started == ["sub/go.gcode"]
     # while printing, another print=true upload does not start a second job
-    srv.server.events.emit("job:started", "sub/go.gcode")
+    srv.server.events.emit(JobStarted("sub/go.gcode"))
     status, result = await upload(srv, "next.gcode", GCODE, print="true")
     assert status == 201 and result["print_started"] is False
     assert printer.started == ["sub/go.gcode"]
@@ -309,13 +307,13 @@ async def test_print_true_starts_the_print_once_complete(srv: RunningServer) -> 
 
 async def test_printed_file_cannot_be_overwritten(srv: RunningServer) -> None:
     await upload(srv, "busy.gcode", GCODE)
-    srv.server.events.emit("job:started", "busy.gcode")
+    srv.server.events.emit(JobStarted("busy.gcode"))
     status, result = await upload(srv, "busy.gcode", b"G28\n")
     assert status == 409
     assert result["error"]["message"] == "File is loaded, upload not permitted"
     assert (srv.server.data_dir / "gcodes" / "busy.gcode").read_bytes() == GCODE
     assert leftovers(srv.server.data_dir) == []
-    srv.server.events.emit("job:finished", "busy.gcode", "completed", {})
+    srv.server.events.emit(JobFinished("busy.gcode", "completed"))
     status, _ = await upload(srv, "busy.gcode", b"G28\n")
     assert status == 201
 

@@ -19,8 +19,14 @@ import pytest
 from components.led import LedComponent
 from components.led.backends.marlin import MarlinBackend
 from components.led.backends.virtual import VirtualBackend
-from components.led.printer_port import LedPrinter
-from components.printer.api import CommandHandler
+from components.printer.api import (
+    CommandHandler,
+    JobFinished,
+    JobPaused,
+    JobStarted,
+    PrinterApi,
+    PrinterStateChanged,
+)
 from gateway.errors import ServerError
 from tests.harness import RunningServer, running_server
 
@@ -41,8 +47,8 @@ GREEN = (0, 255, 0, 0)
 
 
 class StandinPrinter:
-    """Just enough of the printer component (the part of PrinterApi the LED component uses,
-    components/led/printer_port.py): a status model, commands, objects, G-code."""
+    """Just enough of the printer component (the part of PrinterApi the LED component
+    uses): a status model, commands, objects, G-code."""
 
     moonraker_names: tuple[str, ...] = ()
 
@@ -95,6 +101,9 @@ class StandinPrinter:
 
     async def run_gcode(self, script: str) -> None:
         self.gcode.append((asyncio.get_running_loop().time(), script))
+
+    def temperature_sensors(self) -> None:
+        return None
 
     async def start_print(self, filename: str) -> None:
         raise ServerError("not in the stand-in", 409)
@@ -163,17 +172,14 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
         led.clock = clock
         led.local_time = lambda: clock.local
         printer = StandinPrinter()
-        assert isinstance(printer, LedPrinter)
-        components = srv.server.components
-        real = components.get("printer")
-        components["printer"] = printer
+        real = srv.server.lookup(PrinterApi)
+        srv.server.provide(PrinterApi, printer)  # type: ignore[arg-type]
+        # the LED follows the stand-in from here on, whenever its own loop ran last
+        led.refresh()
         try:
             yield Rig(srv, led, printer, clock)
         finally:
-            if real is None:
-                components.pop("printer", None)
-            else:
-                components["printer"] = real
+            srv.server.provide(PrinterApi, real)
 
 
 async def test_heating_printing_complete_idle_on_the_virtual_strip(rig: Rig) -> None:
@@ -184,7 +190,7 @@ async def test_heating_printing_complete_idle_on_the_virtual_strip(rig: Rig) -> 
     rig.set("heater_bed", target=60.0)
     rig.set("extruder", target=200.0)
     rig.set("print_stats", state="printing", filename="cube.gcode")
-    rig.srv.server.events.emit("job:started", "cube.gcode")
+    rig.srv.server.events.emit(JobStarted("cube.gcode"))
     assert rig.tick() == [BLUE] * 4
     assert rig.led.state()["state"] == "heating"
     rig.set("heater_bed", temperature=40.0)
@@ -197,7 +203,7 @@ async def test_heating_printing_complete_idle_on_the_virtual_strip(rig: Rig) -> 
     assert rig.tick(1) == [GREEN, GREEN, BLACK, BLACK]
     assert rig.led.state()["state"] == "printing"
     rig.set("print_stats", state="paused")
-    rig.srv.server.events.emit("job:paused", "cube.gcode")
+    rig.srv.server.events.emit(JobPaused("cube.gcode"))
     assert rig.tick(99) == [(255, 255, 0, 0)] * 4  # blink, in its lit half
     rig.set("print_stats", state="printing")
     rig.set("virtual_sdcard", progress=1.0)
@@ -205,7 +211,7 @@ async def test_heating_printing_complete_idle_on_the_virtual_strip(rig: Rig) -> 
     rig.set("print_stats", state="complete")
     rig.set("heater_bed", target=0.0)
     rig.set("extruder", target=0.0)
-    rig.srv.server.events.emit("job:finished", "cube.gcode", "completed", {})
+    rig.srv.server.events.emit(JobFinished("cube.gcode", "completed"))
     rig.tick(1)
     assert rig.led.state()["state"] == "complete"
     assert len(set(rig.strip.frame)) == 4  # the rainbow: four different colours
@@ -227,7 +233,7 @@ async def test_state_changes_are_notified_once_each(rig: Rig) -> None:
     rig.tick(1)
     rig.tick(1)
     rig.printer.set_state("shutdown")
-    rig.srv.server.events.emit("printer:state_changed", "shutdown", "M112")
+    rig.srv.server.events.emit(PrinterStateChanged("shutdown", "M112"))
     rig.tick(1)
     note = await ws.wait_notification("notify_led_update",
                                       lambda n: n["params"][0]["state"] == "error", start=start)
@@ -295,26 +301,27 @@ async def test_neopixel_object_updates_are_rate_limited_while_animating(rig: Rig
 
 
 async def test_works_without_a_printer_and_picks_one_up_later(rig: Rig) -> None:
-    components = rig.srv.server.components
-    printer = components.pop("printer")
+    server = rig.srv.server
+    printer = server.lookup(PrinterApi)
+    server.withdraw(PrinterApi)
     rig.clock.now = 3000.0
     rig.tick(1.0)  # the disconnected pulse at its peak
     assert rig.led.state()["state"] == "disconnected"
     assert rig.strip.frame == [BLUE] * 4
     fresh = StandinPrinter()
-    components["printer"] = fresh
+    server.provide(PrinterApi, fresh)  # type: ignore[arg-type]
     rig.tick(1)
     assert rig.led.state()["state"] == "idle"
     assert "SET_LED" in fresh.commands
     assert fresh.objects["neopixel status"]["color_data"] == [[0.0, 1.0, 1.0, 0.0]] * 4
-    components["printer"] = printer
+    server.provide(PrinterApi, printer)
 
 
 async def test_the_frame_loop_follows_printer_events_on_its_own(rig: Rig) -> None:
     rig.led.clock = time.monotonic
     rig.set("print_stats", state="printing")
     rig.set("virtual_sdcard", progress=0.25)
-    rig.srv.server.events.emit("job:started", "a.gcode")
+    rig.srv.server.events.emit(JobStarted("a.gcode"))
     deadline = time.monotonic() + 20
     while rig.strip.frame != [GREEN, BLACK, BLACK, BLACK]:
         assert time.monotonic() < deadline, rig.strip.frame
@@ -426,8 +433,8 @@ async def test_marlin_backend_from_config_follows_the_printer(tmp_path: Path) ->
         led = srv.server.components["led"]
         assert isinstance(led, LedComponent)
         printer = StandinPrinter()
-        real = srv.server.components.get("printer")
-        srv.server.components["printer"] = printer
+        real = srv.server.lookup(PrinterApi)
+        srv.server.provide(PrinterApi, printer)  # type: ignore[arg-type]
         try:
             led.refresh()
             printer.status["print_stats"]["state"] = "printing"
@@ -439,9 +446,6 @@ async def test_marlin_backend_from_config_follows_the_printer(tmp_path: Path) ->
                 assert time.monotonic() < deadline, printer.gcode
                 await asyncio.sleep(0.01)
         finally:
-            if real is None:
-                srv.server.components.pop("printer", None)
-            else:
-                srv.server.components["printer"] = real
+            srv.server.provide(PrinterApi, real)
     # frames superseded before their turn (idle cyan, here) are never sent
     assert len(printer.gcode) <= 2

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from components.printer.api import JobFinished
 from components.printer.gcode_state import GcodeState
 from tests.harness import RpcError, RunningServer
 from tests.printer.conftest import (
@@ -131,8 +132,8 @@ async def test_print_runs_to_complete_with_progress_and_stats(live: RunningServe
     commands = write_gcode(live, "square.gcode", square_print())
     await ws.call("printer.objects.subscribe", {"objects": {"print_stats": None,
                                                             "virtual_sdcard": None}})
-    finished: list[Any] = []
-    live.server.events.subscribe("job:finished", lambda *a: finished.append(a))
+    finished: list[JobFinished] = []
+    live.server.events.subscribe(JobFinished, finished.append)
     await ws.call("printer.print.start", {"filename": "square.gcode"})
     await ws.wait_notification(
         "notify_status_update",
@@ -148,8 +149,8 @@ async def test_print_runs_to_complete_with_progress_and_stats(live: RunningServe
     assert stats["info"] == {"total_layer": 3, "current_layer": 3}
     assert 0 < stats["print_duration"] <= stats["total_duration"]
     assert virtual_of(live).executed[-len(commands):] == commands
-    assert finished and finished[0][0] == "square.gcode" and finished[0][1] == "completed"
-    assert finished[0][2]["filament_used"] == pytest.approx(6.0)
+    assert finished and finished[0].filename == "square.gcode" and finished[0].status == "completed"
+    assert finished[0].filament_used == pytest.approx(6.0)
 
 
 async def test_start_refuses_a_missing_file_and_a_second_print(live: RunningServer) -> None:
@@ -210,8 +211,8 @@ async def test_cancel_during_pause_runs_the_cancel_gcode(live: RunningServer) ->
     ws = await live.websocket()
     vp = virtual_of(live)
     write_gcode(live, "cancel.gcode", square_print(layers=10))
-    finished: list[Any] = []
-    live.server.events.subscribe("job:finished", lambda *a: finished.append(a))
+    finished: list[JobFinished] = []
+    live.server.events.subscribe(JobFinished, finished.append)
     before = len(vp.executed)
     await ws.call("printer.print.start", {"filename": "cancel.gcode"})
     await wait_until(lambda: len(vp.executed) - before > 30, what="print under way")
@@ -224,7 +225,7 @@ async def test_cancel_during_pause_runs_the_cancel_gcode(live: RunningServer) ->
     assert status["virtual_sdcard"]["is_active"] is False
     assert status["pause_resume"]["is_paused"] is False
     assert vp.executed[-4:] == ["M104 S0", "M140 S0", "M107", "M84"]
-    assert finished[0][1] == "cancelled"
+    assert finished[0].status == "cancelled"
     again = await ws.request("printer.print.resume")
     assert again["error"]["code"] == 409
 
@@ -236,15 +237,15 @@ async def test_thermal_runaway_mid_print_ends_in_error_with_the_message(
     ws = await live.websocket()
     vp = virtual_of(live)
     write_gcode(live, "runaway.gcode", square_print(layers=20))
-    finished: list[Any] = []
-    live.server.events.subscribe("job:finished", lambda *a: finished.append(a))
+    finished: list[JobFinished] = []
+    live.server.events.subscribe(JobFinished, finished.append)
     before = len(vp.executed)
     await ws.call("printer.objects.subscribe", {"objects": {"webhooks": None}})
     await ws.call("printer.print.start", {"filename": "runaway.gcode"})
     await wait_until(lambda: len(vp.executed) - before > 30, what="print under way")
     vp.thermal_runaway("E0")
     await wait_until(lambda: bool(finished), what="job end")
-    assert finished[0][1] in ("klippy_shutdown", "error")
+    assert finished[0].status in ("klippy_shutdown", "error")
     printer = printer_of(live)
     await wait_until(lambda: printer.state == "shutdown", what="shutdown state")
     stats = printer.query_status({"print_stats": ["state", "message"]})["print_stats"]

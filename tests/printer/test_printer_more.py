@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from components.printer.api import JobFinished
 from tests.harness import RunningServer, running_server
 from tests.printer.conftest import (
     FAST_PRINTER,
@@ -22,8 +23,8 @@ async def test_a_print_from_the_printers_sd_card_shows_as_a_print(
     vp = virtual_of(live)
     lines = square_print(layers=2, segments=20)
     (vp.sd_dir / "CUBE.GCO").write_text("\n".join(lines) + "\n")
-    finished: list[Any] = []
-    live.server.events.subscribe("job:finished", lambda *a: finished.append(a))
+    finished: list[JobFinished] = []
+    live.server.events.subscribe(JobFinished, finished.append)
     ws = await live.websocket()
     await ws.call("printer.gcode.script", {"script": "M23 CUBE.GCO"})
     await ws.call("printer.gcode.script", {"script": "M24"})
@@ -31,7 +32,7 @@ async def test_a_print_from_the_printers_sd_card_shows_as_a_print(
     status = printer.query_status({"print_stats": ["state", "filename"]})["print_stats"]
     assert status == {"state": "printing", "filename": "sd:CUBE.GCO"}
     await wait_until(lambda: bool(finished), timeout=60, what="SD print end")
-    assert finished[0][:2] == ("sd:CUBE.GCO", "completed")
+    assert (finished[0].filename, finished[0].status) == ("sd:CUBE.GCO", "completed")
     final = printer.query_status({"print_stats": ["state"], "virtual_sdcard": None})
     assert final["print_stats"]["state"] == "complete"
     assert final["virtual_sdcard"]["progress"] == 1.0

@@ -11,6 +11,7 @@ from typing import Any
 import msgspec
 import tornado.httpclient
 
+from components.printer.api import JobFinished
 from tests.harness import ServerProcess, running_server
 from tests.printer.conftest import FAST_PRINTER, printer_of, virtual_of, wait_until
 
@@ -44,13 +45,13 @@ async def test_three_jobs_with_counts_print_in_order(tmp_path: Path) -> None:
             assert reply.status == 200, reply.body
         status = await ws.call("server.job_queue.status")
         assert [j["filename"] for j in status["queued_jobs"]] == list(counts)
-        finished: list[Any] = []
-        srv.server.events.subscribe("job:finished", lambda *a: finished.append(a[:2]))
+        finished: list[JobFinished] = []
+        srv.server.events.subscribe(JobFinished, finished.append)
         await ws.call("server.job_queue.start")
         await wait_until(lambda: len(finished) == 5, timeout=120, what="five prints")
-        assert [f[0] for f in finished] == ["a.gcode", "a.gcode", "b.gcode", "c.gcode",
+        assert [f.filename for f in finished] == ["a.gcode", "a.gcode", "b.gcode", "c.gcode",
                                             "c.gcode"]
-        assert all(f[1] == "completed" for f in finished)
+        assert all(f.status == "completed" for f in finished)
         markers = [c for c in virtual_of(srv).executed if c.startswith("M117 ")]
         assert markers[-5:] == ["M117 a.gcode", "M117 a.gcode", "M117 b.gcode",
                                 "M117 c.gcode", "M117 c.gcode"]

@@ -14,7 +14,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from components.printer.api import CommandHandler, PrinterApi
+from components.printer.api import (
+    CommandHandler,
+    JobFinished,
+    JobStarted,
+    PrinterApi,
+    SerialPort,
+)
 from gateway.errors import Conflict, ServerError
 from gateway.events import EventBus
 from tests.harness import RunningServer, running_server
@@ -55,17 +61,15 @@ class StandInPrinter:
         self.current = filename
         self.print_state = "printing"
         self.started.append(filename)
-        self.events.emit("job:started", filename)
+        self.events.emit(JobStarted(filename))
 
     def finish(self, status: str = "completed") -> None:
         filename = self.current
         assert filename is not None, "nothing is printing"
         self.current = None
         self.print_state = {"completed": "complete"}.get(status, status)
-        stats = {"print_duration": 1.0, "total_duration": 1.0, "filament_used": 0.0,
-                 "message": ""}
-        self.events.emit("job:finished", filename, status, stats)
-        self.events.emit("job:ended", filename)
+        self.events.emit(JobFinished(filename, status, print_duration=1.0,
+                                     total_duration=1.0))
 
     def register_command(self, name: str, handler: CommandHandler, description: str) -> None:
         return None
@@ -97,6 +101,13 @@ class StandInPrinter:
         pass
 
     def update_object(self, name: str, fields: Mapping[str, Any]) -> None:
+        return None
+
+    @property
+    def serial_port(self) -> SerialPort:
+        return SerialPort("virtual", 250000)
+
+    def temperature_sensors(self) -> None:
         return None
 
     async def start(self) -> None:
@@ -131,7 +142,7 @@ async def server_with_standin(
         await real.stop()
         printer = StandInPrinter(srv.server.events)
         assert isinstance(printer, PrinterApi)
-        srv.server.components["printer"] = printer
+        srv.server.provide(PrinterApi, printer)
         yield srv, printer
 
 

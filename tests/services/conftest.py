@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from components.printer.api import JobFinished, JobStarted
 from tests.harness import DEFAULT_CONFIG, RunningServer, Websocket, running_server, wait_for
 
 # these components need no printer: a port that never appears keeps the link idle
@@ -49,9 +50,9 @@ def history_notes(ws: Websocket, action: str) -> list[dict[str, Any]]:
 
 
 async def start_job(srv: RunningServer, ws: Websocket, filename: str) -> dict[str, Any]:
-    """Emit the printer's job:started; returns the "added" job once announced."""
+    """Emit the printer's JobStarted; returns the "added" job once announced."""
     before = len(history_notes(ws, "added"))
-    srv.server.events.emit("job:started", filename)
+    srv.server.events.emit(JobStarted(filename))
     await wait_for(lambda: len(history_notes(ws, "added")) > before, what="history added")
     job: dict[str, Any] = history_notes(ws, "added")[-1]["job"]
     return job
@@ -64,10 +65,9 @@ async def finish_job(
     status: str = "completed",
     stats: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Emit job:finished then job:ended; returns the "finished" job once announced."""
+    """Emit JobFinished; returns the "finished" job once announced."""
     before = len(history_notes(ws, "finished"))
-    srv.server.events.emit("job:finished", filename, status, stats or {})
-    srv.server.events.emit("job:ended", filename)
+    srv.server.events.emit(JobFinished(filename, status, **(stats or {})))
     await wait_for(lambda: len(history_notes(ws, "finished")) > before, what="history finished")
     job: dict[str, Any] = history_notes(ws, "finished")[-1]["job"]
     return job

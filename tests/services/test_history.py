@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from components.history.api import HistoryChanged
+from components.printer.api import JobFinished, JobStarted
 from tests.harness import RpcError, RunningServer, ServerProcess, running_server
 
 from .conftest import CONFIG, finish_job, history_notes, start_job, stats, upload, wait_for
@@ -26,8 +28,8 @@ NOTIFIED_ORDER = [
 async def test_completed_print_is_recorded(srv: RunningServer) -> None:
     await upload(srv, "cube.gcode")
     ws = await srv.websocket()
-    bus: list[dict[str, Any]] = []
-    srv.server.events.subscribe("history:changed", bus.append)
+    bus: list[HistoryChanged] = []
+    srv.server.events.subscribe(HistoryChanged, bus.append)
 
     added = await start_job(srv, ws, "cube.gcode")
     assert list(added) == NOTIFIED_ORDER
@@ -65,8 +67,8 @@ async def test_completed_print_is_recorded(srv: RunningServer) -> None:
         },
         "auxiliary_totals": [],
     }
-    assert [b["action"] for b in bus] == ["added", "finished"]
-    assert bus[1]["job"] == done
+    assert [b.action for b in bus] == ["added", "finished"]
+    assert bus[1].job == done
 
 
 async def test_cancel_error_and_shutdown_statuses(srv: RunningServer) -> None:
@@ -87,7 +89,7 @@ async def test_new_start_without_an_end_cancels_the_last_job(srv: RunningServer)
     await upload(srv, "a.gcode")
     ws = await srv.websocket()
     await start_job(srv, ws, "a.gcode")
-    srv.server.events.emit("job:started", "a.gcode")
+    srv.server.events.emit(JobStarted("a.gcode"))
     await wait_for(lambda: len(history_notes(ws, "added")) == 2)
     assert history_notes(ws, "finished")[0]["job"]["status"] == "cancelled"
     # durations unknown from the printer: total is the time elapsed
@@ -96,7 +98,7 @@ async def test_new_start_without_an_end_cancels_the_last_job(srv: RunningServer)
 
 
 async def test_finish_without_a_job_is_ignored(srv: RunningServer) -> None:
-    srv.server.events.emit("job:finished", "ghost.gcode", "completed", stats(1, 1, 1))
+    srv.server.events.emit(JobFinished("ghost.gcode", "completed", **stats(1, 1, 1)))
     ws = await srv.websocket()
     # an event after it is handled, so the first one was (handlers run in order)
     await upload(srv, "a.gcode")
@@ -169,8 +171,8 @@ async def test_get_and_delete_jobs(srv: RunningServer) -> None:
     for _ in range(3):
         await start_job(srv, ws, "d.gcode")
         await finish_job(srv, ws, "d.gcode", "completed", stats(1, 1, 1))
-    bus: list[dict[str, Any]] = []
-    srv.server.events.subscribe("history:changed", bus.append)
+    bus: list[HistoryChanged] = []
+    srv.server.events.subscribe(HistoryChanged, bus.append)
 
     job = (await srv.http.get("/server/history/job?uid=000002")).json()["result"]["job"]
     assert job["job_id"] == "000002" and list(job) == LISTED_ORDER
@@ -192,8 +194,8 @@ async def test_get_and_delete_jobs(srv: RunningServer) -> None:
     assert rest == {"deleted_jobs": ["000001", "000003"]}
     assert (await ws.call("server.history.list")) == {"count": 0, "jobs": []}
     assert bus == [
-        {"action": "deleted", "deleted_jobs": ["000002"]},
-        {"action": "deleted", "deleted_jobs": ["000001", "000003"]},
+        HistoryChanged("deleted", deleted_jobs=("000002",)),
+        HistoryChanged("deleted", deleted_jobs=("000001", "000003")),
     ]
     # deleting jobs leaves the totals; numbers are never reused
     assert (await ws.call("server.history.totals"))["job_totals"]["total_jobs"] == 3

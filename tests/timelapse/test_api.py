@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from gateway.loader import OPTIONAL_COMPONENTS
+from components.printer.api import JobPaused
+from gateway.config import Config
+from gateway.loader import discover
 from tests.harness import RpcError, running_server
 from tests.printer.conftest import printer_of, wait_until, write_gcode
 from tests.timelapse.conftest import (
@@ -24,7 +26,8 @@ from tests.timelapse.test_print_timelapse import events, finished, slow_print
 
 
 def test_loaded_with_its_section() -> None:
-    assert "timelapse" in OPTIONAL_COMPONENTS
+    assert "timelapse" in [f.name for f in discover(Config.from_string("[timelapse]\n"))]
+    assert "timelapse" not in [f.name for f in discover(Config.from_string(""))]
 
 
 async def test_server_info_names_the_component(tmp_path: Path) -> None:
@@ -125,8 +128,8 @@ async def test_parking_pauses_snaps_and_resumes(tmp_path: Path, camera: Camera) 
     async with server(tmp_path, cfg) as srv:
         await ready(srv)
         ws = await srv.websocket()
-        paused: list[str] = []
-        srv.server.events.subscribe("job:paused", paused.append)
+        paused: list[JobPaused] = []
+        srv.server.events.subscribe(JobPaused, paused.append)
         write_gcode(srv, "parked.gcode", slow_print(3))
         await printer_of(srv).start_print("parked.gcode")
         note = await ws.wait_notification(

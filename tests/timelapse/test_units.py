@@ -13,12 +13,13 @@ import msgspec
 import pytest
 
 from components.timelapse import render
-from components.timelapse.camera import SnapshotError, Snapshotter, full_url
+from components.timelapse.camera import SnapshotError, Snapshotter
 from components.timelapse.config import TimelapseSection, replace
 from components.timelapse.frames import FrameSet, frame_name, safe_stem
 from components.timelapse.library import Library
 from components.timelapse.renderer import Renderer
 from components.timelapse.trigger import LayerDetector
+from components.webcams.camera import full_url
 from gateway.errors import BadRequest
 from tests.timelapse.conftest import FFMPEG, ffprobe_codec, ffprobe_frames, needs_ffmpeg
 

@@ -12,7 +12,7 @@ from typing import Protocol
 
 from components.led.colors import Frame
 from components.led.config import LedSection
-from components.led.printer_port import LedPrinter
+from components.printer.api import PrinterApi
 
 
 class LedBackendError(Exception):
@@ -31,7 +31,7 @@ class Backend(Protocol):
     async def stop(self) -> None: ...
 
 
-PrinterGetter = Callable[[], LedPrinter | None]
+PrinterGetter = Callable[[], PrinterApi | None]
 
 
 def make_backend(config: LedSection, printer: PrinterGetter) -> Backend:

@@ -19,7 +19,8 @@ from gateway.transports.http import JSON_TYPE, BaseHandler
 
 if TYPE_CHECKING:
     from components.led.component import LedComponent
-    from gateway.app import Server
+    from gateway.api import ServerApi
+    from gateway.transports.host import TransportHost
 
 SEED_PATH = "/api/plugin/ws281x_led_status"
 
@@ -29,7 +30,7 @@ class SeedApiHandler(BaseHandler):
 
     led: LedComponent
 
-    def initialize(self, server: Server, led: LedComponent) -> None:  # type: ignore[override]
+    def initialize(self, server: TransportHost, led: LedComponent) -> None:  # type: ignore[override]
         super().initialize(server)
         self.led = led
 
@@ -63,7 +64,7 @@ class SeedApiHandler(BaseHandler):
         return body
 
 
-def register_api(server: Server, led: LedComponent) -> None:
+def register_api(server: ServerApi, led: LedComponent) -> None:
     def get_state(request: Request) -> dict[str, Any]:
         return led.state()
 

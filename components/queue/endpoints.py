@@ -19,7 +19,7 @@ def _strings(values: list[Any], name: str) -> list[str]:
     return [v for v in values if v.strip()]
 
 
-class JobQueueApi:
+class JobQueueEndpoints:
     def __init__(self, queue: QueueComponent) -> None:
         self.queue = queue
 

@@ -17,13 +17,13 @@ from gateway.request import Request
 
 if TYPE_CHECKING:
     from components.bed_mesh.component import BedMesh
-    from gateway.app import Server
+    from gateway.api import ServerApi
 
 BLV_PATH = "/api/plugin/bedlevelvisualizer"
 BLV_COMMANDS = ("mesh",)
 
 
-def register(server: Server, bed_mesh: BedMesh) -> None:
+def register(server: ServerApi, bed_mesh: BedMesh) -> None:
     async def get(request: Request) -> dict[str, Any]:
         if request.get_bool("refresh", False):
             await bed_mesh.refresh()

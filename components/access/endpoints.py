@@ -14,15 +14,15 @@ from gateway.registry import Access
 from gateway.request import Request
 
 if TYPE_CHECKING:
-    from gateway.app import Server
+    from gateway.api import ServerApi
 
 log = logging.getLogger(__name__)
 DAY = 86400.0
 
 
-class AccessApi:
+class AccessEndpoints:
     def __init__(
-        self, server: Server, control: AccessControl, store: AccessStore, throttle: LoginThrottle
+        self, server: ServerApi, control: AccessControl, store: AccessStore, throttle: LoginThrottle
     ) -> None:
         self.server = server
         self.control = control

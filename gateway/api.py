@@ -1,0 +1,184 @@
+"""What the server offers the loader and the components: `ServerApi`.
+
+Components are given this interface, never the Server class (gateway/app.py), so
+nothing below the server imports it and the server can change behind it.
+
+Components reach each other through published interfaces (each component's `api.py`):
+
+    printer = server.lookup(PrinterApi)     # a provider must be loaded, else start-up stops
+    webcams = server.find(WebcamsApi)       # None when no loaded component provides it
+
+A component module declares what it provides and needs (gateway/component.py:
+ComponentSpec); the loader registers each provider before the components that need it
+are loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload
+
+import msgspec
+
+from gateway.config import ConfigError
+from gateway.registry import Access, Answer
+
+if TYPE_CHECKING:
+    import tornado.web
+
+    from gateway.access_hooks import AccessProvider
+    from gateway.config import Config
+    from gateway.database import Database
+    from gateway.events import EventBus
+    from gateway.registry import Endpoint, Registry
+    from gateway.request import Request
+    from gateway.settings import ServerSection
+    from gateway.transports.connection import ConnectionManager
+
+T = TypeVar("T")
+P = TypeVar("P", bound=msgspec.Struct)
+
+
+class RegisterEndpoint(Protocol):
+    """Registry.register's signature (gateway/registry.py; /work/notes/door.md)."""
+
+    @overload
+    def __call__(
+        self,
+        name: str,
+        handler: Callable[[Request], Any],
+        *,
+        params: None = None,
+        http: Iterable[tuple[str, str]] | str | None = None,
+        access: Access = Access.USER,
+        websocket: bool = True,
+        requires_printer: bool = False,
+        positional: tuple[str, ...] = (),
+        answer: Answer = Answer.MOONRAKER,
+        raw_http: bool = False,
+    ) -> Endpoint: ...
+
+    @overload
+    def __call__(
+        self,
+        name: str,
+        handler: Callable[[P, Request], Any],
+        *,
+        params: type[P],
+        http: Iterable[tuple[str, str]] | str | None = None,
+        access: Access = Access.USER,
+        websocket: bool = True,
+        requires_printer: bool = False,
+        positional: tuple[str, ...] = (),
+        answer: Answer = Answer.MOONRAKER,
+        raw_http: bool = False,
+    ) -> Endpoint: ...
+
+
+class MissingProvider(ConfigError):
+    """A component needs an interface that no loaded component provides."""
+
+
+class ServerApi(Protocol):
+    # read-only: a component uses these, it never replaces them
+    @property
+    def config(self) -> Config: ...
+
+    @property
+    def server_config(self) -> ServerSection: ...
+
+    @property
+    def data_dir(self) -> Path: ...
+
+    @property
+    def config_file(self) -> Path:
+        """Where moonraker.conf is (or would be)."""
+
+    @property
+    def database(self) -> Database: ...
+
+    @property
+    def events(self) -> EventBus: ...
+
+    @property
+    def registry(self) -> Registry: ...
+
+    @property
+    def connections(self) -> ConnectionManager: ...
+
+    # shown by server.info
+    @property
+    def warnings(self) -> list[str]: ...
+
+    @property
+    def registered_directories(self) -> list[str]: ...
+
+    # installed by the access component; None: every peer is trusted
+    access: AccessProvider | None
+
+    # -- other components -----------------------------------------------------------
+
+    def provide(self, api: type[T], provider: T) -> None:
+        """Make `provider` the one answer to lookup(api) (the loader does this for what a
+        component module declares in `provides`)."""
+
+    def lookup(self, api: type[T]) -> T:
+        """The provider of `api`; MissingProvider (start-up stops) if none is loaded."""
+
+    def find(self, api: type[T]) -> T | None:
+        """The provider of `api`, or None: for what a component can do without."""
+
+    # -- endpoints, routes, notifications -------------------------------------------
+
+    @property
+    def register_endpoint(self) -> RegisterEndpoint: ...
+
+    def add_http_route(
+        self,
+        pattern: str,
+        handler: type[tornado.web.RequestHandler],
+        init_kwargs: dict[str, Any] | None = None,
+    ) -> None: ...
+
+    def send_notification(self, method: str, params: list[Any] | None = None) -> None: ...
+
+    # -- the printer's connection state (server.info's klippy_*) ----------------------
+
+    def set_printer_state(self, connected: bool, state: str, message: str) -> None: ...
+
+    # -- life cycle -----------------------------------------------------------------
+
+    def request_stop(self, restart: bool = False) -> None: ...
+
+    def request_exec(self, argv: list[str]) -> None:
+        """Stop, then replace the process with `argv` (a new installed version)."""
+
+
+class Providers:
+    """The table behind provide/lookup/find."""
+
+    def __init__(self) -> None:
+        self._providers: dict[type, object] = {}
+
+    def provide(self, api: type[T], provider: T) -> None:
+        self._providers[api] = provider
+
+    def lookup(self, api: type[T], needed_by: str = "") -> T:
+        provider = self._providers.get(api)
+        if provider is None:
+            who = f"{needed_by} needs" if needed_by else "needed:"
+            raise MissingProvider(
+                f"{who} {api.__name__}, which no loaded component provides"
+            )
+        return provider  # type: ignore[return-value]
+
+    def find(self, api: type[T]) -> T | None:
+        return self._providers.get(api)  # type: ignore[return-value]
+
+    def withdraw(self, api: type) -> None:
+        self._providers.pop(api, None)
+
+    def provided(self) -> list[type]:
+        return list(self._providers)
+
