@@ -58,12 +58,15 @@ class AccessComponent(BaseComponent):
         for warning in self.control.trust.warnings + self.control.cors.warnings:
             log.warning("%s", warning)
             self.server.warnings.append(warning)
+        if self.control.cors.any_origin:
+            log.warning("[authorization] cors_domains: * lets every web page call the API "
+                        "from a browser, with that browser's trust (docs/access.md)")
         trust = self.control.trust
         log.info(
-            "access: trusted clients %s; CORS domains %d; %d user(s)%s",
+            "access: trusted clients %s; CORS domains %s; %d user(s)%s",
             ", ".join([str(a) for a in trust.addresses] + [str(n) for n in trust.networks])
             or "none",
-            len(self.control.cors.patterns),
+            "any" if self.control.cors.any_origin else len(self.control.cors.patterns),
             len(self.users),
             ", logins forced" if self.control.login_required else "",
         )

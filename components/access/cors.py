@@ -1,11 +1,15 @@
 """Cross-origin policy: which web origins may call the API from a browser.
 
 `cors_domains` entries are origins (`http://host[:port]`) where `*` matches any run of
-host characters, but never in the top-level domain (so `*` alone and `http://printer.*`
-are refused). A listed origin gets `Access-Control-Allow-Origin` and
-`Access-Control-Allow-Credentials`; an origin whose host is a trusted IP address gets
-`Access-Control-Allow-Origin` only (as Moonraker allows it); any other origin gets no
-CORS headers at all, so the browser keeps the answer from the page.
+host characters, but never in the top-level domain (`http://printer.*` is refused). A
+listed origin gets `Access-Control-Allow-Origin` and `Access-Control-Allow-Credentials`;
+an origin whose host is a trusted IP address gets `Access-Control-Allow-Origin` only (as
+Moonraker allows it); any other origin gets no CORS headers at all, so the browser keeps
+the answer from the page.
+
+A lone `*` allows every origin, as Moonraker accepts it: every web page may then call the
+API from a browser (with that browser's address trust), which is why it gets
+`Allow-Origin` without `Allow-Credentials` and a warning in the log (docs/access.md).
 """
 
 from __future__ import annotations
@@ -28,14 +32,22 @@ def _compile(pattern: str) -> re.Pattern[str]:
     return re.compile("[a-z0-9.-]*".join(parts))
 
 
+ANY_ORIGIN = "*"
+
+
 class CorsPolicy:
     def __init__(self, domains: list[str]) -> None:
         self.patterns: list[re.Pattern[str]] = []
         self.warnings: list[str] = []
+        # `*`: every origin is allowed (Moonraker's wildcard); said in the log, not hidden
+        self.any_origin = False
         for domain in domains:
             self._add(domain.strip())
 
     def _add(self, domain: str) -> None:
+        if domain == ANY_ORIGIN:
+            self.any_origin = True
+            return
         if domain.endswith("/"):
             self.warnings.append(
                 f"[authorization]: Invalid domain '{domain}' in option 'cors_domains'. "
@@ -63,7 +75,8 @@ class CorsPolicy:
         return any(p.fullmatch(lowered) for p in self.patterns)
 
     def allows(self, origin: str, is_trusted_ip: Callable[[str], bool]) -> bool:
-        return self.listed(origin) or self._trusted_host(origin, is_trusted_ip)
+        return (self.any_origin or self.listed(origin)
+                or self._trusted_host(origin, is_trusted_ip))
 
     @staticmethod
     def _trusted_host(origin: str, is_trusted_ip: Callable[[str], bool]) -> bool:
@@ -82,7 +95,8 @@ class CorsPolicy:
         if self.listed(origin):
             headers["Access-Control-Allow-Origin"] = origin
             headers["Access-Control-Allow-Credentials"] = "true"
-        elif self._trusted_host(origin, is_trusted_ip):
+        elif self.any_origin or self._trusted_host(origin, is_trusted_ip):
+            # no credentials: cookies and HTTP auth stay out of it, as with Moonraker
             headers["Access-Control-Allow-Origin"] = origin
         else:
             return headers

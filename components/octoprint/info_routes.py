@@ -91,7 +91,9 @@ class InfoRoutes:
                 "groups": ["admins", "users"]}
 
     async def login(self, call: Call) -> Any:
-        data = call.json()
+        # no body at all (and so no Content-Type): a passive check of the current user,
+        # as OctoPrint and Moonraker's shim answer it; apps send it that way
+        data = call.json() if call.body.strip() else {"passive": True}
         user = call.user
         if "user" in data and "pass" in data:
             user = await self._password_login(call, data)

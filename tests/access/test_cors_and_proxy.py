@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.access.conftest import UNAUTHORIZED, access_of, key_headers
 from tests.harness import RunningServer, running_server
 
@@ -54,15 +56,54 @@ host: 127.0.0.1
 port: 0
 [authorization]
 cors_domains:
-  *
   http://printer.*
+  https://*.lan.*
   http://ok.lan/
 """
     async with running_server(tmp_path, config) as srv:
         assert access_of(srv).control.cors.patterns == []
+        assert access_of(srv).control.cors.any_origin is False
         warnings = "\n".join(srv.server.warnings)
-        assert "Unsafe domain '*'" in warnings or "Invalid domain '*'" in warnings
-        assert "http://printer.*" in warnings and "http://ok.lan/" in warnings
+        assert "Unsafe domain 'http://printer.*'" in warnings
+        assert "https://*.lan.*" in warnings and "http://ok.lan/" in warnings
+
+
+ANY_ORIGIN = """
+[server]
+host: 127.0.0.1
+port: 0
+[authorization]
+trusted_clients:
+  127.0.0.1
+cors_domains:
+  *
+"""
+
+
+async def test_cors_star_allows_every_origin_as_moonraker(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`cors_domains: *` (Moonraker accepts it): any page may call, without credentials
+    mode; a warning in the log names the risk, server.info stays clean."""
+    async with running_server(tmp_path, ANY_ORIGIN) as srv:
+        assert access_of(srv).control.cors.any_origin is True
+        assert srv.server.warnings == []
+        assert "cors_domains: * lets every web page call the API" in caplog.text
+        for origin in ("https://evil.example.net", "http://anything.lan:8080", "null"):
+            reply = await srv.http.request("OPTIONS", "/server/info",
+                                           headers={"Origin": origin, **PREFLIGHT})
+            assert reply.status == 204
+            assert reply.headers["Access-Control-Allow-Origin"] == origin
+            assert "Access-Control-Allow-Credentials" not in reply.headers
+            assert "X-Api-Key" in reply.headers["Access-Control-Allow-Headers"]
+            # a trusted browser's page from that origin is served (the documented risk)
+            reply = await srv.http.post("/server/logs/rollover", headers={"Origin": origin})
+            assert reply.status == 200, origin
+            assert reply.headers["Access-Control-Allow-Origin"] == origin
+        ws = await srv.websocket({"Origin": "https://evil.example.net"})
+        assert (await ws.call("server.websocket.id"))["websocket_id"] > 0
+        reply = await ws.request("server.info")
+        assert "result" in reply
 
 
 async def test_websocket_origin_check(srv: RunningServer) -> None:

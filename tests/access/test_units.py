@@ -145,7 +145,8 @@ def test_client_ip_behind_proxy() -> None:
 def test_cors_patterns() -> None:
     cors = CorsPolicy(["http://*.local", "https://my.host:8443", "http://*.lan:*", "*",
                        "http://x.*", "ftp://a.b"])
-    assert len(cors.patterns) == 3 and len(cors.warnings) == 3
+    # "*" alone is Moonraker's allow-everything, not a pattern; the other two are refused
+    assert len(cors.patterns) == 3 and len(cors.warnings) == 2 and cors.any_origin
     assert cors.listed("http://printer.local") and cors.listed("http://a.b.local")
     assert cors.listed("HTTP://Printer.Local")
     assert not cors.listed("http://printer.local.evil.com")
@@ -156,6 +157,13 @@ def test_cors_patterns() -> None:
     headers = cors.response_headers({"Origin": "http://192.168.1.9"}, lambda ip: True)
     assert headers["Access-Control-Allow-Origin"] == "http://192.168.1.9"
     assert "Access-Control-Allow-Credentials" not in headers
+    strict = CorsPolicy(["http://*.local"])
+    assert not strict.any_origin
+    assert strict.response_headers({"Origin": "https://evil.example"}, lambda ip: False) == {
+        "Vary": "Origin"}
+    anything = cors.response_headers({"Origin": "https://evil.example"}, lambda ip: False)
+    assert anything["Access-Control-Allow-Origin"] == "https://evil.example"
+    assert "Access-Control-Allow-Credentials" not in anything
     assert same_origin("http://printer:7125", "PRINTER:7125")
     assert not same_origin("http://printer:7125", "printer")
 

@@ -98,3 +98,25 @@ async def test_settings_persist_and_other_resources(octo: Octo) -> None:
         "Authorization": f"Bearer {octo.key}"})).status == 200
     anonymous = await octo.srv.http.post("/api/login", json={"passive": True})
     assert anonymous.status == 403
+
+
+async def test_login_without_a_body_is_a_passive_login(octo: Octo) -> None:
+    """Apps check the login with a bare POST (no body, no Content-Type): 200 with the
+    current user, as OctoPrint and Moonraker's shim answer."""
+    bare = await octo.srv.http.post("/api/login", headers=octo.headers)
+    assert bare.status == 200
+    user = bare.json()
+    assert user["name"] == "_api" and user["active"] is True
+    assert len(user["session"]) == 64 and "STATUS" in user["permissions"]
+    passive = (await octo.post("/api/login", {"passive": True})).json()
+    assert {k: v for k, v in passive.items() if k != "session"} == {
+        k: v for k, v in user.items() if k != "session"}
+    # without credentials there is no current user
+    assert (await octo.srv.http.post("/api/login")).status == 403
+    # an empty body declared as JSON is the same bare check
+    empty_json = await octo.srv.http.post("/api/login", body=b"", headers={
+        **octo.headers, "Content-Type": "application/json"})
+    assert empty_json.status == 200 and empty_json.json()["name"] == "_api"
+    # a JSON body naming neither form
+    neither = await octo.post("/api/login", {"remember": True})
+    assert neither.status == 400
