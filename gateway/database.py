@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import enum
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 import msgspec
 
+from gateway import dbfile
+from gateway.dbfile import RestoreInfo
 from gateway.errors import BadRequest, NotFound
 
 T = TypeVar("T")
@@ -31,6 +34,15 @@ CREATE TABLE IF NOT EXISTS namespace_items (
 
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder().decode
+
+
+class NamespaceAccess(enum.Enum):
+    """What clients may do with a namespace a component keeps (Moonraker's terms)."""
+
+    # clients may read it, never change it: Moonraker's "protected" namespaces
+    READ_ONLY = "read_only"
+    # clients may neither read nor change it, and it is not listed
+    FORBIDDEN = "forbidden"
 
 
 def split_key(key: str | list[str] | None) -> list[str]:
@@ -50,12 +62,17 @@ class Database:
             max_workers=1, thread_name_prefix="database"
         )
         self._conn: sqlite3.Connection | None = None
+        # namespaces components keep for themselves: the client API may not write them
+        self._reserved: dict[str, NamespaceAccess] = {}
         self._executor.submit(self._open).result()
 
     def _open(self) -> None:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=True)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
+        if dbfile.apply_staged(conn, self.path):
+            # the copied header may name another journal mode
+            conn.execute("PRAGMA journal_mode=WAL")
         conn.executescript(_SCHEMA)
         self._conn = conn
 
@@ -83,6 +100,46 @@ class Database:
             self._executor.submit(_close, self._conn).result()
             self._conn = None
         self._executor.shutdown(wait=True)
+
+    # -- the whole file: compact, back up, restore (gateway/dbfile.py) -------------------
+
+    @property
+    def restore_pending(self) -> bool:
+        """A restore is staged and waits for the next server generation."""
+        return dbfile.staged_path(self.path).is_file()
+
+    async def compact(self) -> tuple[int, int]:
+        """VACUUM: (size before, size after) in bytes."""
+        return await self.run(lambda c: dbfile.compact(c, self.path))
+
+    async def backup(self, dest: Path) -> None:
+        await self.run(lambda c: dbfile.backup(c, dest))
+
+    async def stage_restore(self, source: Path) -> RestoreInfo:
+        """Check `source` and stage it; the next Database opened on this file (the next
+        server generation) starts from it. BadRequest if it cannot be restored."""
+        return await self.run(lambda c: dbfile.stage_restore(source, self.path))
+
+    # -- reserved namespaces ---------------------------------------------------------------
+
+    def reserve_namespace(
+        self, namespace: str, access: NamespaceAccess = NamespaceAccess.READ_ONLY
+    ) -> None:
+        """Declare `namespace` as kept by the calling component: clients get 403 for any
+        write through server.database.* (and for reads too when FORBIDDEN). Components
+        themselves still read and write it here. Declare it in the constructor."""
+        current = self._reserved.get(namespace)
+        if current is NamespaceAccess.FORBIDDEN:
+            return  # the stricter declaration stays
+        self._reserved[namespace] = access
+
+    def namespace_access(self, namespace: str) -> NamespaceAccess | None:
+        """None: an ordinary namespace clients may read and write."""
+        return self._reserved.get(namespace)
+
+    @property
+    def reserved_namespaces(self) -> Mapping[str, NamespaceAccess]:
+        return dict(self._reserved)
 
     # -- namespaces: nested JSON values addressed by dotted keys, as Moonraker's ---------
 

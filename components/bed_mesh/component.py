@@ -20,6 +20,7 @@ from components.bed_mesh.config import BedMeshSection
 from components.bed_mesh.mesh import XY, Mesh, blv_payload, klipper_status, mesh_from_report
 from components.bed_mesh.parser import MeshReport, parse_report
 from components.bed_mesh.replies import run_collecting
+from components.bed_mesh.store import NAMESPACE as PROFILES_NAMESPACE
 from components.bed_mesh.store import load_profiles, save_profiles
 from components.printer.api import PrinterApi
 from gateway.component import BaseComponent
@@ -44,6 +45,8 @@ class BedMesh(BaseComponent):
         self.profile_name = ""
         self.profiles: dict[str, Mesh] = {}
         self._lock = asyncio.Lock()
+        # profiles change through BED_MESH_PROFILE only: clients may read, not write
+        server.database.reserve_namespace(PROFILES_NAMESPACE)
         self.printer = server.lookup(PrinterApi)
         endpoints.register(server, self)
 

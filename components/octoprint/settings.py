@@ -35,6 +35,8 @@ class SettingsStore:
     def __init__(self, server: ServerApi) -> None:
         self.server = server
         self.values: dict[str, dict[str, Any]] = {"appearance": {}, "webcam": {}}
+        # changed through POST /api/settings only: clients may read, not write
+        server.database.reserve_namespace(NAMESPACE)
 
     async def load(self) -> None:
         try:

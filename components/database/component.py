@@ -1,0 +1,87 @@
+"""server.database.*: the namespaces Mainsail and Fluidd keep their settings in, the
+namespaces components keep for themselves, and the file's maintenance.
+
+Protection is declared by the component that keeps a namespace
+(`server.database.reserve_namespace(name)` in its constructor, gateway/database.py), not
+listed here: clients may read a READ_ONLY namespace and never change it (Moonraker's
+"protected"); a FORBIDDEN one is neither readable nor listed. Both answer 403 as
+Moonraker does. Reserved here, as Moonraker's own database reserves them: `moonraker`
+(read-only) and `database` (forbidden).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from components.database.maintenance import Maintenance
+from gateway.component import BaseComponent
+from gateway.database import NamespaceAccess
+from gateway.errors import BadRequest, Forbidden
+from gateway.request import Request
+
+if TYPE_CHECKING:
+    from gateway.api import ServerApi
+
+
+class DatabaseApi(BaseComponent):
+    moonraker_names = ("database",)
+
+    def __init__(self, server: ServerApi) -> None:
+        self.db = server.database
+        self.db.reserve_namespace("moonraker", NamespaceAccess.READ_ONLY)
+        self.db.reserve_namespace("database", NamespaceAccess.FORBIDDEN)
+        self.maintenance = Maintenance(server)
+        server.register_endpoint(
+            "server.database.list", self.list, http="GET /server/database/list"
+        )
+        server.registry.register_rest(
+            "server.database.item",
+            "/server/database/item",
+            {"GET": self.get_item, "POST": self.post_item, "DELETE": self.delete_item},
+        )
+        self.maintenance.register()
+
+    def _readable(self, namespace: str) -> None:
+        if self.db.namespace_access(namespace) is NamespaceAccess.FORBIDDEN:
+            raise Forbidden(f"Read/Write access to namespace '{namespace}' is forbidden")
+
+    def _writable(self, namespace: str) -> None:
+        self._readable(namespace)
+        if self.db.namespace_access(namespace) is not None:
+            raise Forbidden(f"Write access to namespace '{namespace}' is forbidden")
+
+    async def list(self, request: Request) -> dict[str, Any]:
+        namespaces = [
+            ns for ns in await self.db.namespaces()
+            if self.db.namespace_access(ns) is not NamespaceAccess.FORBIDDEN
+        ]
+        return {"namespaces": namespaces, "backups": await self.maintenance.backups()}
+
+    async def get_item(self, request: Request) -> dict[str, Any]:
+        namespace = request.get_str("namespace")
+        self._readable(namespace)
+        key = _key(request.get("key", None))
+        value = await self.db.get_item(namespace, key)
+        return {"namespace": namespace, "key": key, "value": value}
+
+    async def post_item(self, request: Request) -> dict[str, Any]:
+        namespace = request.get_str("namespace")
+        self._writable(namespace)
+        key = _key(request.get("key"))
+        value = request.get("value")
+        await self.db.insert_item(namespace, key, value)
+        return {"namespace": namespace, "key": key, "value": value}
+
+    async def delete_item(self, request: Request) -> dict[str, Any]:
+        namespace = request.get_str("namespace")
+        self._writable(namespace)
+        key = _key(request.get("key"))
+        value = await self.db.delete_item(namespace, key)
+        return {"namespace": namespace, "key": key, "value": value}
+
+
+def _key(key: Any) -> Any:
+    """A key is a dotted string or a list of parts (or absent for a whole namespace)."""
+    if key is not None and not isinstance(key, (str, list)):
+        raise BadRequest(f"Value for argument 'key' is an invalid type: {type(key).__name__}")
+    return key
