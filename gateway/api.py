@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import tornado.web
 
     from gateway.access_hooks import AccessProvider
+    from gateway.client_calls import ClientCalls
     from gateway.config import Config
     from gateway.database import Database
     from gateway.events import EventBus
@@ -106,6 +107,10 @@ class ServerApi(Protocol):
 
     @property
     def connections(self) -> ConnectionManager: ...
+
+    @property
+    def client_calls(self) -> ClientCalls:
+        """Requests to websocket clients (agents) and their answers."""
 
     # shown by server.info
     @property

@@ -16,6 +16,7 @@ import tornado.web
 from gateway import loader
 from gateway.access_hooks import AccessProvider
 from gateway.api import Providers
+from gateway.client_calls import ClientCalls
 from gateway.component import Component
 from gateway.config import Config
 from gateway.database import Database
@@ -75,6 +76,8 @@ class Server:
         # the registry's: server.register_endpoint(name, handler, params=..., http=...)
         self.register_endpoint = self.registry.register
         self.connections = ConnectionManager()
+        # requests the server sends to websocket clients (agents) and their answers
+        self.client_calls = ClientCalls()
         self.dispatcher = JsonRpcDispatcher(self)
         self.components: dict[str, Component] = {}
         self._providers = Providers()
@@ -173,6 +176,7 @@ class Server:
 
     def connection_closed(self, conn: Connection) -> None:
         self.connections.remove(conn)
+        self.client_calls.drop(conn)
         if not len(self.connections):
             self._all_closed.set()
         self.events.emit(WebsocketDisconnected(conn))

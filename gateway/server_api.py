@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from gateway.api import ServerApi
 from gateway.component import Component
-from gateway.errors import BadRequest
+from gateway.errors import BadRequest, Unauthorized
 from gateway.events import WebsocketIdentified
 from gateway.logs import LogManager
 from gateway.registry import Access
 from gateway.request import Request
 from gateway.version import API_VERSION, API_VERSION_STRING, MOONRAKER_VERSION
+
+if TYPE_CHECKING:
+    from gateway.transports.connection import Connection
 
 
 class CoreServer(ServerApi, Protocol):
@@ -30,6 +33,28 @@ class CoreServer(ServerApi, Protocol):
 
     klippy_connected: bool
     klippy_state: str
+
+
+CLIENT_TYPES = ("web", "mobile", "desktop", "display", "bot", "agent", "other")
+
+
+class AgentHost(Protocol):
+    """What identify needs of the extensions component (components/extensions), which
+    provides it (server.find(AgentHost))."""
+
+    def register_agent(self, conn: Connection, info: dict[str, Any]) -> None:
+        """Take `conn` as the agent `info["name"]`; ServerError to refuse."""
+
+
+class AgentUnauthorized(Unauthorized):
+    """As every 401 over JSON-RPC in Moonraker: -32602."""
+
+    def __init__(self) -> None:
+        super().__init__("Unauthorized: an agent must authenticate (api_key or access_token)")
+
+    @property
+    def rpc_code(self) -> int:
+        return -32602
 
 
 def register(server: CoreServer) -> None:
@@ -84,14 +109,33 @@ class _ServerApi:
         if conn is None:
             raise BadRequest("server.connection.identify is only available over a websocket")
         if conn.client_info.get("identified"):
-            raise BadRequest(f"Connection ID '{conn.id}' already identified")
-        info: dict[str, Any] = {}
-        for name in ("client_name", "version", "type", "url"):
-            info[name] = request.get_str(name)
-        info["identified"] = True
+            known = {k: conn.client_info.get(k) for k in ("name", "version", "type", "url")}
+            raise BadRequest(f"Connection already identified: {known}")
+        # Moonraker's client data: name, version, type, url
+        info: dict[str, Any] = {
+            "name": request.get_str("client_name"),
+            "version": request.get_str("version"),
+            "type": str(request.get_str("type")).lower(),
+            "url": request.get_str("url"),
+        }
+        if info["type"] not in CLIENT_TYPES:
+            raise BadRequest(f"Invalid Client Type: {info['type']}")
+        # credentials in the call (access_token, api_key) apply here, before an agent
+        # is registered (which needs them); a refused agent keeps them, as in Moonraker
         self.server.events.emit(WebsocketIdentified(conn, request))
-        conn.client_info.update(info)
+        if info["type"] == "agent":
+            self._register_agent(conn, info)
+        conn.client_info.update(info, identified=True)
         return {"connection_id": conn.id}
+
+    def _register_agent(self, conn: Connection, info: dict[str, Any]) -> None:
+        host = self.server.find(AgentHost)
+        if host is None:
+            raise BadRequest("Agents are not supported: the extensions component is not loaded")
+        if not conn.authenticated:
+            # an anonymous socket must not take (or squat) an agent's name
+            raise AgentUnauthorized()
+        host.register_agent(conn, info)
 
     def websocket_id(self, request: Request) -> dict[str, Any]:
         conn = request.caller.connection

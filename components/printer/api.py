@@ -114,6 +114,10 @@ class PrinterApi(Protocol):
     def register_command(self, name: str, handler: CommandHandler, description: str) -> None:
         """Add a host-side command (upper-case name) to the console and macros."""
 
+    def unregister_command(self, name: str) -> None:
+        """Remove a command added with register_command (an agent's remote method when
+        the agent disconnects); unknown names are ignored."""
+
     def add_object(self, name: str, fields: dict[str, Any]) -> None:
         """Publish a Klipper-style object (e.g. "neopixel status", "bed_mesh")."""
 

@@ -163,6 +163,10 @@ class Printer(BaseComponent, PrinterApi):
         self.console.register(name, handler, description)
         self.update_object("gcode", {"commands": self._command_list()})
 
+    def unregister_command(self, name: str) -> None:
+        self.console.unregister(name)
+        self.update_object("gcode", {"commands": self._command_list()})
+
     def add_object(self, name: str, fields: dict[str, Any]) -> None:
         self.model.add_object(name, fields)
         self.hub.changed()

@@ -76,6 +76,9 @@ class Console:
     def register(self, name: str, handler: CommandHandler, description: str) -> None:
         self.commands[name.upper()] = HostCommand(handler, description)
 
+    def unregister(self, name: str) -> None:
+        self.commands.pop(name.upper(), None)
+
     def help(self) -> dict[str, str]:
         out = dict(MARLIN_COMMANDS)
         out.update({name: cmd.description for name, cmd in sorted(self.commands.items())})

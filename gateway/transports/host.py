@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from gateway.access_hooks import AccessProvider
+    from gateway.client_calls import ClientCalls
     from gateway.registry import Endpoint, Registry
     from gateway.request import Caller, Request
     from gateway.settings import ServerSection
@@ -37,6 +38,10 @@ class TransportHost(Protocol):
 
     @property
     def connections(self) -> ConnectionManager: ...
+
+    @property
+    def client_calls(self) -> ClientCalls:
+        """Where clients' answers to the server's own requests go (agents)."""
 
     @property
     def access(self) -> AccessProvider | None: ...

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from gateway import jsonrpc_lib as rpc
+from gateway.client_calls import is_response
 from gateway.errors import InvalidParams, ServerError
 from gateway.params import MAX_DEPTH, too_deep
 from gateway.registry import Endpoint, Response
@@ -33,11 +34,11 @@ Reply = Callable[[bytes], None]
 MAX_BATCH = 256
 
 
-def error_frame(code: int, message: str, req_id: Any) -> bytes:
-    return b'{"jsonrpc":"2.0","error":%s,"id":%s}' % (
-        _encode({"code": code, "message": message}),
-        _encode(req_id),
-    )
+def error_frame(code: int, message: str, req_id: Any, data: Any = None) -> bytes:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if data is not None:
+        error["data"] = data
+    return b'{"jsonrpc":"2.0","error":%s,"id":%s}' % (_encode(error), _encode(req_id))
 
 
 def result_frame(result: Any, req_id: Any) -> bytes:
@@ -149,7 +150,11 @@ class JsonRpcDispatcher:
 
     def _start(self, item: Any, caller: Caller) -> bytes | tuple[Any, Any] | None:
         """Validate and call. Returns the answer frame, a pending (coroutine, id), or None
-        for a notification whose handler ran synchronously."""
+        for a notification whose handler ran synchronously (or a client's answer to a
+        request the server sent it, which gets no reply)."""
+        if is_response(item):
+            self._server.client_calls.resolve(caller.connection, item)
+            return None
         method, params, req_id = self._validate(item)
         endpoint = self._methods.get(method)
         if endpoint is None:
@@ -169,7 +174,7 @@ class JsonRpcDispatcher:
         except ServerError as exc:
             if req_id is _NO_ID:
                 return None
-            return error_frame(exc.rpc_code, exc.message, req_id)
+            return error_frame(exc.rpc_code, exc.message, req_id, exc.data)
         except Exception:
             log.exception("JSON-RPC method %s failed", method)
             if req_id is _NO_ID:
@@ -180,7 +185,7 @@ class JsonRpcDispatcher:
         try:
             result = await coro
         except ServerError as exc:
-            frame = error_frame(exc.rpc_code, exc.message, req_id)
+            frame = error_frame(exc.rpc_code, exc.message, req_id, exc.data)
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -74,6 +74,9 @@ class StandInPrinter:
     def register_command(self, name: str, handler: CommandHandler, description: str) -> None:
         return None
 
+    def unregister_command(self, name: str) -> None:
+        return None
+
     def add_object(self, name: str, fields: dict[str, Any]) -> None:
         return None
 
