@@ -11,7 +11,7 @@ from gateway.component import Component
 from gateway.errors import BadRequest, Unauthorized
 from gateway.events import WebsocketIdentified
 from gateway.logs import LogManager
-from gateway.registry import Access
+from gateway.registry import Access, Params
 from gateway.request import Request
 from gateway.version import API_VERSION, API_VERSION_STRING, MOONRAKER_VERSION
 
@@ -36,6 +36,16 @@ class CoreServer(ServerApi, Protocol):
 
 
 CLIENT_TYPES = ("web", "mobile", "desktop", "display", "bot", "agent", "other")
+
+
+class IdentifyArgs(Params):
+    client_name: str
+    version: str
+    type: str
+    url: str
+    # credentials for the socket; the access component reads them
+    access_token: str | None = None
+    api_key: str | None = None
 
 
 class AgentHost(Protocol):
@@ -65,6 +75,7 @@ def register(server: CoreServer) -> None:
     reg(
         "server.connection.identify",
         api.identify,
+        params=IdentifyArgs,
         access=Access.PUBLIC,
         positional=("client_name", "version", "type", "url"),
     )
@@ -104,7 +115,7 @@ class _ServerApi:
             files.append({"filename": cfg.path.name, "sections": cfg.sections()})
         return {"config": cfg.as_dict(), "orig": cfg.orig(), "files": files}
 
-    def identify(self, request: Request) -> dict[str, Any]:
+    def identify(self, args: IdentifyArgs, request: Request) -> dict[str, Any]:
         conn = request.caller.connection
         if conn is None:
             raise BadRequest("server.connection.identify is only available over a websocket")
@@ -112,12 +123,8 @@ class _ServerApi:
             known = {k: conn.client_info.get(k) for k in ("name", "version", "type", "url")}
             raise BadRequest(f"Connection already identified: {known}")
         # Moonraker's client data: name, version, type, url
-        info: dict[str, Any] = {
-            "name": request.get_str("client_name"),
-            "version": request.get_str("version"),
-            "type": str(request.get_str("type")).lower(),
-            "url": request.get_str("url"),
-        }
+        info: dict[str, Any] = {"name": args.client_name, "version": args.version,
+                                "type": args.type.lower(), "url": args.url}
         if info["type"] not in CLIENT_TYPES:
             raise BadRequest(f"Invalid Client Type: {info['type']}")
         # credentials in the call (access_token, api_key) apply here, before an agent

@@ -11,16 +11,36 @@ Moonraker does. Reserved here, as Moonraker's own database reserves them: `moonr
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+from msgspec import Meta
 
 from components.database.maintenance import Maintenance
 from gateway.component import BaseComponent
 from gateway.database import NamespaceAccess
 from gateway.errors import BadRequest, Forbidden
+from gateway.registry import Params
 from gateway.request import Request
 
 if TYPE_CHECKING:
     from gateway.api import ServerApi
+
+
+class ItemArgs(Params):
+    namespace: Annotated[str, Meta(min_length=1)]
+    # "a.b.c" or ["a", "b", "c"]; absent: the whole namespace
+    key: str | list[str] | None = None
+
+
+class PostItemArgs(Params):
+    namespace: Annotated[str, Meta(min_length=1)]
+    key: str | list[str]
+    value: Any
+
+
+class DeleteItemArgs(Params):
+    namespace: Annotated[str, Meta(min_length=1)]
+    key: str | list[str]
 
 
 class DatabaseApi(BaseComponent):
@@ -38,6 +58,8 @@ class DatabaseApi(BaseComponent):
             "server.database.item",
             "/server/database/item",
             {"GET": self.get_item, "POST": self.post_item, "DELETE": self.delete_item},
+            # door: params={"GET": ItemArgs, "POST": PostItemArgs, "DELETE": DeleteItemArgs}
+            # once a `str | list[str]` field keeps a plain string (gateway/params.py)
         )
         self.maintenance.register()
 

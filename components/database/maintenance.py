@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from components.printer.api import PrinterApi
 from gateway.errors import BadRequest, NotFound
+from gateway.registry import Params
 from gateway.request import Request
 
 if TYPE_CHECKING:
@@ -33,6 +34,15 @@ BACKUP_DIR = Path("backup") / "database"
 # after the answer has left: the restart closes every connection
 RESTART_DELAY = 0.1
 ACTIVE_PRINT = ("printing", "paused")
+
+
+class BackupArgs(Params):
+    # default: Moonraker's sqldb-backup-<timespec>.db
+    filename: str | None = None
+
+
+class FileArgs(Params):
+    filename: str
 
 
 class Maintenance:
@@ -46,11 +56,13 @@ class Maintenance:
     def register(self) -> None:
         reg = self.server.register_endpoint
         reg("server.database.compact", self.compact, http="POST /server/database/compact")
-        reg("server.database.restore", self.restore, http="POST /server/database/restore")
+        reg("server.database.restore", self.restore, params=FileArgs,
+            http="POST /server/database/restore")
         self.server.registry.register_rest(
             "server.database.backup",
             "/server/database/backup",
             {"POST": self.post_backup, "DELETE": self.delete_backup},
+            params={"POST": BackupArgs, "DELETE": FileArgs},
         )
 
     # -- checks ---------------------------------------------------------------------------
@@ -103,17 +115,19 @@ class Maintenance:
             before, after = await self.db.compact()
         return {"previous_size": before, "new_size": after}
 
-    async def post_backup(self, request: Request) -> dict[str, str]:
+    async def post_backup(self, args: BackupArgs, request: Request) -> dict[str, str]:
         self._refuse_while_printing("backup")
-        default = time.strftime("sqldb-backup-%Y%m%d-%H%M%S.db", time.localtime())
-        path = self._backup_path(request.get_str("filename", default))
+        name = args.filename
+        if name is None:
+            name = time.strftime("sqldb-backup-%Y%m%d-%H%M%S.db", time.localtime())
+        path = self._backup_path(name)
         async with self._lock:
             self._refuse_after_restore("backup")
             await self.db.backup(path)
         return {"backup_path": str(path)}
 
-    async def delete_backup(self, request: Request) -> dict[str, str]:
-        name = request.get_str("filename")
+    async def delete_backup(self, args: FileArgs, request: Request) -> dict[str, str]:
+        name = args.filename
         path = self._backup_path(name)
         async with self._lock:
             if not path.is_file():
@@ -121,9 +135,9 @@ class Maintenance:
             await asyncio.to_thread(path.unlink)
         return {"backup_path": str(path)}
 
-    async def restore(self, request: Request) -> dict[str, list[str]]:
+    async def restore(self, args: FileArgs, request: Request) -> dict[str, list[str]]:
         self._refuse_while_printing("restore")
-        name = request.get_str("filename")
+        name = args.filename
         path = self._backup_path(name)
         async with self._lock:
             if self.db.restore_pending:

@@ -32,6 +32,7 @@ from gateway.client_calls import ClientCallError, ClientGone, ClientTimeout
 from gateway.component import BaseComponent
 from gateway.errors import BadRequest, ServerError
 from gateway.events import WebsocketDisconnected
+from gateway.registry import Params
 from gateway.request import Request
 from gateway.server_api import AgentHost
 from gateway.transports.jsonrpc import notification_frame
@@ -52,6 +53,22 @@ REQUEST_TIMEOUT = 60.0
 _METHOD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _FIRMWARE_WORD = re.compile(r"^[GMTgmt][0-9]+$")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+class RequestArgs(Params):
+    agent: str
+    method: str
+    # an object (by name) or an array (by position); absent or null: no params
+    arguments: dict[str, Any] | list[Any] | None = None
+
+
+class EventArgs(Params):
+    event: str
+    data: Any = None
+
+
+class MethodArgs(Params):
+    method_name: str
 
 
 class AgentError(ServerError):
@@ -76,9 +93,11 @@ class Extensions(BaseComponent, AgentHost):
         self._unsubscribe = server.events.subscribe(WebsocketDisconnected, self._gone)
         reg = server.register_endpoint
         reg("server.extensions.list", self.list_agents, http="GET /server/extensions/list")
-        reg("server.extensions.request", self.request, http="POST /server/extensions/request")
-        reg("connection.send_event", self.send_event)
-        reg("connection.register_remote_method", self.register_remote_method)
+        reg("server.extensions.request", self.request, params=RequestArgs,
+            http="POST /server/extensions/request")
+        reg("connection.send_event", self.send_event, params=EventArgs)
+        reg("connection.register_remote_method", self.register_remote_method,
+            params=MethodArgs)
 
     async def stop(self) -> None:
         self._unsubscribe()
@@ -139,17 +158,14 @@ class Extensions(BaseComponent, AgentHost):
     def list_agents(self, request: Request) -> dict[str, Any]:
         return {"agents": [agent_info(conn.client_info) for conn in self.agents.values()]}
 
-    async def request(self, request: Request) -> Any:
-        agent = request.get_str("agent")
-        method = request.get_str("method")
-        args = request.get("arguments", None)
-        if args is not None and not isinstance(args, (list, dict)):
-            raise BadRequest("The 'arguments' field must contain an object or a list")
+    async def request(self, args: RequestArgs, request: Request) -> Any:
+        agent, method = args.agent, args.method
         conn = self.agents.get(agent)
         if conn is None:
             raise BadRequest(f"Agent {agent} not connected")
         try:
-            return await self.server.client_calls.call(conn, method, args, REQUEST_TIMEOUT)
+            return await self.server.client_calls.call(
+                conn, method, args.arguments, REQUEST_TIMEOUT)
         except ClientCallError as exc:
             raise AgentError(f"Agent {agent} RPC error", data=exc.error) from None
         except ClientGone:
@@ -159,21 +175,19 @@ class Extensions(BaseComponent, AgentHost):
                 f"Agent {agent} did not answer within {REQUEST_TIMEOUT:.0f} s", 504
             ) from None
 
-    def send_event(self, request: Request) -> str:
+    def send_event(self, args: EventArgs, request: Request) -> str:
         conn, name = self._calling_agent(request, "send events")
-        event = request.get_str("event")
-        if event in RESERVED_EVENTS:
-            raise BadRequest(f"Event '{event}' is reserved")
-        payload: dict[str, Any] = {"agent": name, "event": event}
-        data = request.get("data", None)
-        if data is not None:
-            payload["data"] = data
+        if args.event in RESERVED_EVENTS:
+            raise BadRequest(f"Event '{args.event}' is reserved")
+        payload: dict[str, Any] = {"agent": name, "event": args.event}
+        if args.data is not None:
+            payload["data"] = args.data
         self._broadcast(payload, exclude=conn)
         return "ok"
 
-    def register_remote_method(self, request: Request) -> str:
+    def register_remote_method(self, args: MethodArgs, request: Request) -> str:
         conn, name = self._calling_agent(request, "register methods")
-        method = request.get_str("method_name")
+        method = args.method_name
         if not _METHOD_NAME.match(method) or _FIRMWARE_WORD.match(method):
             raise BadRequest(
                 f"Invalid remote method name '{method}': letters, digits and '_' "

@@ -133,12 +133,18 @@ async def test_extension_requests_reach_the_agent_and_come_back(srv: RunningServ
         reply = await web.request("server.extensions.request",
                                   {"agent": "ghost", "method": "x"})
         assert reply["error"] == {"code": 400, "message": "Agent ghost not connected"}
+        # wrong or missing arguments are refused at the door (-32602 over JSON-RPC, 400
+        # over HTTP) and never reach the agent
         reply = await web.request("server.extensions.request",
                                   {"agent": "moonagent", "method": "x", "arguments": 5})
-        assert reply["error"] == {
-            "code": 400, "message": "The 'arguments' field must contain an object or a list"}
+        assert reply["error"]["code"] == -32602
+        assert reply["error"]["message"].startswith("Invalid argument [arguments]")
         reply = await web.request("server.extensions.request", {"agent": "moonagent"})
-        assert reply["error"] == {"code": 400, "message": "No data for argument: method"}
+        assert reply["error"] == {"code": -32602, "message": "No data for argument: method"}
+        http = await srv.http.post("/server/extensions/request", json={"agent": "moonagent"})
+        assert http.status == 400
+        assert http.json()["error"]["message"] == "No data for argument: method"
+        assert [r["method"] for r in agent.requests].count("x") == 0
         assert len(srv.server.client_calls) == 0
     finally:
         await web.close()
