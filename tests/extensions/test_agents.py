@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from gateway.errors import ServerError
+from gateway.request import Caller, Transport
 from tests.extensions.agent import AGENT, AGENT_INFO, WEB, Refuse, RpcClient
 from tests.harness import RunningServer, running_server, wait_for
 from tests.printer.conftest import FAST_PRINTER, printer_of, wait_until
@@ -297,5 +299,27 @@ async def test_a_stray_answer_gets_no_reply(srv: RunningServer) -> None:
         # still an error: neither a request nor an answer
         reply = await srv.http.post("/server/jsonrpc", json={"jsonrpc": "2.0", "id": 3})
         assert reply.json()["error"]["code"] == -32600
+    finally:
+        await agent.close()
+
+
+async def test_components_reach_agents_through_the_method_table(srv: RunningServer) -> None:
+    """In-process callers (MQTT, other components) call an agent the way clients do:
+    Registry.call on server.extensions.request, same checks, same errors."""
+    agent = await _client(srv, AGENT)
+    agent.methods["spool.active"] = lambda params: {"spool_id": 7, "asked": params}
+    internal = Caller(ip="", transport=Transport.INTERNAL)
+    try:
+        result = await srv.server.registry.call(
+            "server.extensions.request",
+            {"agent": "moonagent", "method": "spool.active", "arguments": {"tool": 0}},
+            internal)
+        assert result == {"spool_id": 7, "asked": {"tool": 0}}
+        listed = await srv.server.registry.call("server.extensions.list", {}, internal)
+        assert listed == {"agents": [AGENT_INFO]}
+        with pytest.raises(ServerError) as err:
+            await srv.server.registry.call(
+                "server.extensions.request", {"agent": "ghost", "method": "x"}, internal)
+        assert (err.value.status, err.value.message) == (400, "Agent ghost not connected")
     finally:
         await agent.close()
