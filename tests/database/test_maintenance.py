@@ -269,7 +269,8 @@ async def test_no_maintenance_while_printing(tmp_path: Path) -> None:
         await wait_until(lambda: printer.state == "ready", what="printer ready")
         ws = await srv.websocket()
         await ws.call("server.database.post_backup", {"filename": "idle.db"})
-        write_gcode(srv, "long.gcode", square_print(layers=40))
+        # long enough (minutes at this speed) to still print when the calls arrive
+        write_gcode(srv, "long.gcode", square_print(layers=400))
         await ws.call("printer.print.start", {"filename": "long.gcode"})
         await wait_until(lambda: printer.query_status({"print_stats": ["state"]})
                          ["print_stats"]["state"] == "printing", what="printing")
