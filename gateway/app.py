@@ -30,7 +30,7 @@ from gateway.events import (
 from gateway.logs import LogManager
 from gateway.registry import DuplicateRoute, Endpoint, Registry
 from gateway.request import Request
-from gateway.settings import ServerOptions, ServerSection, WebSection
+from gateway.settings import DatabaseSection, ServerOptions, ServerSection, WebSection
 from gateway.transports.connection import Connection, ConnectionManager
 from gateway.transports.http import NotFoundHandler, ServerDelegate
 from gateway.transports.jsonrpc import JsonRpcDispatcher, notification_frame
@@ -94,7 +94,11 @@ class Server:
         self._extra_routes: list[tuple[str, type[tornado.web.RequestHandler], dict[str, Any]]] = []
         # the paths of those that stream their request body (uploads)
         self._streaming: list[re.Pattern[str]] = []
-        self.database = Database(self.data_dir / "database" / "skysail.sqlite")
+        db_section = self.config.section("database", DatabaseSection)
+        db_folder = (Path(db_section.database_path).expanduser() if db_section.database_path
+                     else self.data_dir / "database")
+        db_folder.mkdir(parents=True, exist_ok=True)
+        self.database = Database(db_folder / "skysail.sqlite")
         self.restart_requested = False
         # set by request_exec: the program the process becomes after stopping (a new
         # installed version), keeping the listening sockets
@@ -245,9 +249,17 @@ class Server:
             ServerDelegate(self, self.make_app()),
             max_body_size=self.server_config.max_upload_size * 1024 * 1024,
         )
+        self._warn_unread_sections()
         self.port = listener.port
         log.info("Skysail listening on %s:%d", self.server_config.host, self.port)
         self.events.emit(ServerStarted())
+
+    def _warn_unread_sections(self) -> None:
+        """Every component has read its sections by now; what is left is unknown."""
+        for name in self.config.unread_sections():
+            warning = f"Unknown config section [{name}] ignored (no loaded component uses it)"
+            log.warning("%s", warning)
+            self.warnings.append(warning)
 
     async def wait_stopped(self) -> None:
         await self._stopping.wait()

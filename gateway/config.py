@@ -1,8 +1,9 @@
 """moonraker.conf-style INI parsed once into typed msgspec structs.
 
 A bad value stops start-up with a message naming the section, the option and what was
-expected; an unknown option is a warning. Sections are typed on first use so that each
-component declares its own struct beside its code.
+expected; an unknown option is a warning, and so is a section no loaded component read
+(`unread_sections`). Sections are typed on first use so that each component declares its
+own struct beside its code.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import configparser
 import logging
 import types
 import typing
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -73,6 +73,9 @@ class Config:
         self._parser = parser
         self.path = path
         self._typed: dict[str, msgspec.Struct] = {}
+        # what the components asked for: the rest is unknown to us
+        self._read: set[str] = set()
+        self._read_prefixes: set[str] = set()
 
     @classmethod
     def load(cls, path: Path | None) -> Config:
@@ -105,9 +108,14 @@ class Config:
     def prefixed_sections(self, prefix: str) -> list[str]:
         """Names after `prefix ` of sections like `[gcode_macro PAUSE]`."""
         start = prefix + " "
+        self._read_prefixes.add(start)
         return [s[len(start) :].strip() for s in self.sections() if s.startswith(start)]
 
     def raw(self, name: str) -> dict[str, str]:
+        self._read.add(name)
+        return self._raw(name)
+
+    def _raw(self, name: str) -> dict[str, str]:
         if not self._parser.has_section(name):
             return {}
         return dict(self._parser.items(name))
@@ -135,13 +143,16 @@ class Config:
         self._typed[name] = typed
         return typed
 
-    def unused_sections(self, handled_prefixes: Iterable[str] = ()) -> list[str]:
-        prefixes = tuple(p + " " for p in handled_prefixes)
-        return [s for s in self.sections() if s not in self._typed and not s.startswith(prefixes)]
+    def unread_sections(self) -> list[str]:
+        """Sections nobody asked for (section, raw or prefixed_sections): typos, or
+        options of a component that is not installed."""
+        prefixes = tuple(self._read_prefixes)
+        return [s for s in self.sections()
+                if s not in self._read and not s.startswith(prefixes)]
 
     def as_dict(self) -> dict[str, Any]:
         """Typed values of every section parsed so far, for server.config."""
         return {name: msgspec.to_builtins(value) for name, value in self._typed.items()}
 
     def orig(self) -> dict[str, dict[str, str]]:
-        return {"DEFAULT": {}, **{s: self.raw(s) for s in self.sections()}}
+        return {"DEFAULT": {}, **{s: self._raw(s) for s in self.sections()}}

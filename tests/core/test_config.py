@@ -104,3 +104,40 @@ def test_none_clears_an_optional_list_option() -> None:
 
     assert Config.from_string("[s]\nbounds: none\n").section("s", Section).bounds is None
     assert Config.from_string("[s]\nbounds: 3, 4\n").section("s", Section).bounds == (3.0, 4.0)
+
+
+def test_sections_nobody_read_are_listed() -> None:
+    cfg = Config.from_string(
+        "[server]\n[fle_manager]\nx: 1\n[webcam front]\n[webcam back]\n[gcode_macro A]\n"
+    )
+    cfg.section("server", ServerSection)
+    cfg.prefixed_sections("webcam")
+    cfg.orig()  # server.config shows every section: that is not using them
+    assert cfg.unread_sections() == ["fle_manager", "gcode_macro A"]
+
+
+async def test_an_unknown_section_is_a_warning_in_server_info(tmp_path: Path) -> None:
+    from tests.harness import DEFAULT_CONFIG, running_server
+
+    config = (DEFAULT_CONFIG + "[fle_manager]\nenable_object_processing: True\n"
+              "[webcam cam]\nstream_url: /webcam/\n")
+    async with running_server(tmp_path, config) as srv:
+        info = (await srv.http.get("/server/info")).json()["result"]
+    assert info["warnings"] == [
+        "Unknown config section [fle_manager] ignored (no loaded component uses it)"
+    ]
+
+
+async def test_the_database_folder_can_be_configured(tmp_path: Path) -> None:
+    from tests.harness import DEFAULT_CONFIG, running_server
+
+    folder = tmp_path / "elsewhere" / "db"
+    config = DEFAULT_CONFIG + f"[database]\ndatabase_path: {folder}\n"
+    async with running_server(tmp_path / "data", config) as srv:
+        await srv.http.post("/server/database/item",
+                            body=b'{"namespace": "n", "key": "k", "value": 1}',
+                            headers={"Content-Type": "application/json"})
+        info = (await srv.http.get("/server/info")).json()["result"]
+    assert info["warnings"] == []
+    assert (folder / "skysail.sqlite").is_file()
+    assert not (tmp_path / "data" / "database" / "skysail.sqlite").exists()
