@@ -8,7 +8,7 @@ import bisect
 from collections.abc import Iterator
 from pathlib import Path
 
-from components.files.metadata.layers import parse_layer_marker
+from gateway.gcode import parse_layer_marker
 
 CHUNK = 256 * 1024
 # Klipper commands that only inform the host; Marlin would answer "Unknown command"

@@ -9,12 +9,11 @@ import pytest
 from components.files.metadata import (
     PARSER_VERSION,
     CacheKey,
-    LayerMarker,
     cache_key,
     extract_metadata,
     is_current,
-    parse_layer_marker,
 )
+from gateway.gcode import LayerMarker, parse_layer_marker
 
 
 def test_cache_key_tracks_size_and_mtime(tmp_path: Path) -> None:

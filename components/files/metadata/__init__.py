@@ -6,14 +6,12 @@ Public API::
                      thumbnails=True, file_uuid=None) -> dict[str, object]
     cache_key(path, relative_path, st=None) -> CacheKey
     is_current(metadata, st) -> bool
-    parse_layer_marker(line) -> LayerMarker | None
 """
 
 from __future__ import annotations
 
 from .cache import PARSER_VERSION, CacheKey, cache_key, is_current
 from .extract import extract_metadata, parse_gcode
-from .layers import LayerMarker, parse_layer_marker
 from .reader import HEAD_SIZE, MAX_HEAD_SIZE, TAIL_SIZE, FileSlices, read_slices
 from .thumbnails import THUMB_DIR, ThumbnailInfo, add_miniature, needs_miniature
 
@@ -25,7 +23,6 @@ __all__ = [
     "THUMB_DIR",
     "CacheKey",
     "FileSlices",
-    "LayerMarker",
     "ThumbnailInfo",
     "add_miniature",
     "cache_key",
@@ -33,6 +30,5 @@ __all__ = [
     "is_current",
     "needs_miniature",
     "parse_gcode",
-    "parse_layer_marker",
     "read_slices",
 ]

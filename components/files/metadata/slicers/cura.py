@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from gateway.gcode import CURA_LAYER_COUNT
+
 from ..text import NUM, all_numbers, find_float, find_floats, find_int, find_string
 from .base import SlicerParser
 
@@ -24,7 +26,6 @@ _TIME = re.compile(r";TIME:" + NUM)
 _M109 = re.compile(r"M109 S" + NUM)
 _M190 = re.compile(r"M190 S" + NUM)
 _M191 = re.compile(r"M191 S" + NUM)
-_LAYER_COUNT = re.compile(r";LAYER_COUNT:(\d+)")
 _NOZZLE = re.compile(r";Nozzle\sdiameter\s=\s" + NUM)
 
 # Griffin (UltiGCode successor) header keys.
@@ -104,7 +105,7 @@ class CuraParser(SlicerParser):
         return value if value is not None else find_float(_G_CHAMBER, self.head)
 
     def get_layer_count(self) -> int | None:
-        return find_int(_LAYER_COUNT, self.head)
+        return find_int(CURA_LAYER_COUNT, self.head)
 
     def get_nozzle_diameter(self) -> float | None:
         value = find_float(_NOZZLE, self.head)

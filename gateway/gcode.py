@@ -1,7 +1,8 @@
-"""Recognise layer-change markers in streamed G-code lines.
+"""G-code as slicers write it, shared by the files component (metadata) and the printer
+(the job being printed). The firmware's replies are another language: gateway/hostlink.
 
-For the print job (``print_stats.info.current_layer``): feed each line; a
-returned marker tells what the slicer announced.  ``layer`` is 1-based when
+Layer-change markers: feed each line; a returned marker tells what the slicer announced
+(``print_stats.info.current_layer``).  ``layer`` is 1-based when
 known; ``total`` is the layer count when the marker carries it; a marker
 with neither (PrusaSlicer ``;LAYER_CHANGE``) means "next layer".
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["LayerMarker", "parse_layer_marker"]
+__all__ = ["CURA_LAYER_COUNT", "LayerMarker", "parse_layer_marker"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +23,8 @@ class LayerMarker:
 
 
 _CURA_LAYER = re.compile(r";LAYER:(-?\d+)")
-_CURA_COUNT = re.compile(r";LAYER_COUNT:(\d+)")
+# Cura announces the count once in its header (the metadata reads it there too)
+CURA_LAYER_COUNT = re.compile(r";LAYER_COUNT:(\d+)")
 _BAMBU_NUM = re.compile(r"; layer num/total_layer_count: (\d+)/(\d+)")
 _KLIPPER = re.compile(r"SET_PRINT_STATS_INFO\b(.*)", re.IGNORECASE)
 _KLIPPER_CUR = re.compile(r"CURRENT_LAYER=(\d+)", re.IGNORECASE)
@@ -53,7 +55,7 @@ def parse_layer_marker(line: str) -> LayerMarker | None:
     if m:
         index = int(m.group(1))
         return LayerMarker(layer=index + 1) if index >= 0 else None
-    m = _CURA_COUNT.fullmatch(s)
+    m = CURA_LAYER_COUNT.fullmatch(s)
     if m:
         return LayerMarker(total=int(m.group(1)))
     m = _BAMBU_NUM.fullmatch(s)
