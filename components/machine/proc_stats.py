@@ -20,13 +20,22 @@ Every reader degrades instead of raising: a missing thermal zone gives
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
 import time
 from collections import deque
 from collections.abc import Callable
 from typing import TypedDict
 
+from components.machine.kernel import (
+    KernelFile,
+    clk_tck,
+    find_cpu_thermal_zone,
+    find_throttled_file,
+    parse_cpu_times,
+    parse_net_dev,
+    parse_self_cpu_ticks,
+    parse_statm_rss_pages,
+)
 from components.machine.memory import SystemMemory, parse_meminfo
 
 __all__ = [
@@ -58,10 +67,6 @@ THROTTLE_FLAG_NAMES: tuple[tuple[int, str], ...] = (
 )
 
 # thermal_zone "type" values that describe the main CPU/SoC die, best first.
-_THERMAL_EXACT = ("x86_pkg_temp", "cpu-thermal", "cpu_thermal", "soc-thermal", "soc_thermal")
-_THERMAL_SUBSTR = ("cpu", "soc")
-
-_READ_CHUNK = 16384
 
 
 class MoonrakerStat(TypedDict):
@@ -116,172 +121,6 @@ def decode_throttled(bits: int) -> ThrottledState:
     }
 
 
-class _KernelFile:
-    """A procfs/sysfs file kept open and re-read from offset 0 on demand."""
-
-    __slots__ = ("_fd", "path", "until")
-
-    def __init__(self, path: str, until: bytes | None = None) -> None:
-        self.path = path
-        # Stop reading once this marker has been seen (e.g. b"\nintr" in
-        # /proc/stat, whose interrupt line can be very long on big machines).
-        self.until = until
-        self._fd = -1
-
-    def read(self) -> bytes | None:
-        """Return the current contents, or None if the file is unreadable."""
-        for _attempt in (0, 1):
-            if self._fd < 0:
-                try:
-                    self._fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
-                except OSError:
-                    return None
-            try:
-                data = os.pread(self._fd, _READ_CHUNK, 0)
-                if len(data) == _READ_CHUNK:
-                    data = self._read_rest(data)
-                return data
-            except OSError:
-                # e.g. a network interface or hwmon device went away: reopen once.
-                self.close()
-        return None
-
-    def _read_rest(self, data: bytes) -> bytes:
-        parts = [data]
-        offset = len(data)
-        until = self.until
-        while until is None or until not in data:
-            chunk = os.pread(self._fd, _READ_CHUNK, offset)
-            if not chunk:
-                break
-            parts.append(chunk)
-            offset += len(chunk)
-            # Search the new chunk plus a small overlap, so a marker split
-            # across two reads is still found.
-            data = data[-len(until) :] + chunk if until else chunk
-        return b"".join(parts)
-
-    def close(self) -> None:
-        if self._fd >= 0:
-            with contextlib.suppress(OSError):
-                os.close(self._fd)
-            self._fd = -1
-
-
-def _find_cpu_thermal_zone(sys_root: str) -> str | None:
-    """Path of the ``temp`` file of the zone that best represents the CPU."""
-    zones: list[tuple[str, str]] = []
-    for zone in sorted(glob.glob(os.path.join(sys_root, "class/thermal/thermal_zone*"))):
-        try:
-            with open(os.path.join(zone, "type"), encoding="ascii", errors="replace") as f:
-                zone_type = f.read().strip().lower()
-        except OSError:
-            continue
-        if os.path.exists(os.path.join(zone, "temp")):
-            zones.append((zone_type, os.path.join(zone, "temp")))
-    for wanted in _THERMAL_EXACT:
-        for zone_type, temp in zones:
-            if zone_type == wanted:
-                return temp
-    for needle in _THERMAL_SUBSTR:
-        for zone_type, temp in zones:
-            if needle in zone_type:
-                return temp
-    return None
-
-
-def _find_throttled_file(sys_root: str) -> str | None:
-    """The Raspberry Pi firmware driver's ``get_throttled`` attribute, if any."""
-    classic = os.path.join(sys_root, "devices/platform/soc/soc:firmware/get_throttled")
-    if os.path.exists(classic):
-        return classic
-    # Pi 5 and other device trees put the firmware node elsewhere.
-    for pattern in (
-        "devices/platform/*firmware*/get_throttled",
-        "devices/platform/*/*firmware*/get_throttled",
-    ):
-        found = sorted(glob.glob(os.path.join(sys_root, pattern)))
-        if found:
-            return found[0]
-    return None
-
-
-def _parse_self_cpu_ticks(data: bytes) -> int | None:
-    # The command name (field 2) may contain spaces and ')', so split after
-    # the last ')'.  Fields 14 and 15 (utime, stime) are then at index 11, 12.
-    try:
-        fields = data[data.rindex(b")") + 2 :].split()
-        return int(fields[11]) + int(fields[12])
-    except (ValueError, IndexError):
-        return None
-
-
-def _parse_statm_rss_pages(data: bytes) -> int | None:
-    try:
-        return int(data.split(None, 2)[1])
-    except (ValueError, IndexError):
-        return None
-
-
-def _parse_cpu_times(data: bytes) -> dict[str, tuple[int, int]]:
-    """``{"cpu": (total, idle), "cpu0": ...}`` from ``/proc/stat``."""
-    out: dict[str, tuple[int, int]] = {}
-    for line in data.split(b"\n"):
-        if not line.startswith(b"cpu"):
-            if out:
-                break  # the cpu lines are contiguous and come first
-            continue
-        parts = line.split()
-        try:
-            # user nice system idle iowait irq softirq steal [guest guest_nice]
-            # guest time is already included in user/nice, so stop at steal.
-            values = [int(v) for v in parts[1:9]]
-        except ValueError:
-            continue
-        if len(values) < 4:
-            continue
-        idle = values[3] + (values[4] if len(values) > 4 else 0)
-        out[parts[0].decode("ascii", "replace")] = (sum(values), idle)
-    return out
-
-
-def _parse_net_dev(data: bytes) -> dict[str, list[int]]:
-    """``{iface: [rx_bytes, rx_packets, rx_errs, rx_drop, tx_bytes, tx_packets,
-    tx_errs, tx_drop]}`` from ``/proc/net/dev``."""
-    out: dict[str, list[int]] = {}
-    # Two header lines, then "<name>: <16 counters>".  Interface names cannot
-    # contain ':' but the first counter may follow the colon without a space.
-    for line in data.split(b"\n")[2:]:
-        name, sep, rest = line.partition(b":")
-        if not sep:
-            continue
-        cols = rest.split()
-        if len(cols) < 12:
-            continue
-        try:
-            out[name.strip().decode("utf-8", "replace")] = [
-                int(cols[0]),
-                int(cols[1]),
-                int(cols[2]),
-                int(cols[3]),
-                int(cols[8]),
-                int(cols[9]),
-                int(cols[10]),
-                int(cols[11]),
-            ]
-        except ValueError:
-            continue
-    return out
-
-
-def _clk_tck() -> int:
-    try:
-        value = os.sysconf("SC_CLK_TCK")
-    except (ValueError, OSError):
-        return 100
-    return value if value > 0 else 100
-
-
 class ProcStatsSampler:
     """Collects the data behind ``machine.proc_stats`` / ``notify_proc_stat_update``.
 
@@ -314,19 +153,19 @@ class ProcStatsSampler:
         self.sys_root = sys_root
         self._monotonic = monotonic
         self._cpu_clock = cpu_clock
-        self._tick = float(_clk_tck())
+        self._tick = float(clk_tck())
         self._page_kb = max(os.sysconf("SC_PAGE_SIZE") // 1024, 1)
 
-        self._self_stat = _KernelFile(os.path.join(proc_root, "self/stat"))
-        self._self_statm = _KernelFile(os.path.join(proc_root, "self/statm"))
-        self._stat = _KernelFile(os.path.join(proc_root, "stat"), until=b"\nintr")
-        self._meminfo = _KernelFile(os.path.join(proc_root, "meminfo"))
-        self._net_dev = _KernelFile(os.path.join(proc_root, "net/dev"))
-        self._uptime = _KernelFile(os.path.join(proc_root, "uptime"))
-        temp_path = _find_cpu_thermal_zone(sys_root)
-        self._temp = _KernelFile(temp_path) if temp_path else None
-        throttle_path = _find_throttled_file(sys_root)
-        self._throttled = _KernelFile(throttle_path) if throttle_path else None
+        self._self_stat = KernelFile(os.path.join(proc_root, "self/stat"))
+        self._self_statm = KernelFile(os.path.join(proc_root, "self/statm"))
+        self._stat = KernelFile(os.path.join(proc_root, "stat"), until=b"\nintr")
+        self._meminfo = KernelFile(os.path.join(proc_root, "meminfo"))
+        self._net_dev = KernelFile(os.path.join(proc_root, "net/dev"))
+        self._uptime = KernelFile(os.path.join(proc_root, "uptime"))
+        temp_path = find_cpu_thermal_zone(sys_root)
+        self._temp = KernelFile(temp_path) if temp_path else None
+        throttle_path = find_throttled_file(sys_root)
+        self._throttled = KernelFile(throttle_path) if throttle_path else None
 
         self._history: deque[MoonrakerStat] = deque(maxlen=history)
         self._cpu_temp: float | None = None
@@ -498,7 +337,7 @@ class ProcStatsSampler:
         data = self._self_stat.read()
         if data is None:
             return None
-        ticks = _parse_self_cpu_ticks(data)
+        ticks = parse_self_cpu_ticks(data)
         return None if ticks is None else ticks / self._tick
 
     def _read_rss_kb(self) -> int | None:
@@ -507,7 +346,7 @@ class ProcStatsSampler:
         data = self._self_statm.read()
         if data is None:
             return None
-        pages = _parse_statm_rss_pages(data)
+        pages = parse_statm_rss_pages(data)
         return None if pages is None else pages * self._page_kb
 
     def _read_cpu_temp(self) -> float | None:
@@ -523,11 +362,11 @@ class ProcStatsSampler:
 
     def _read_cpu_times(self) -> dict[str, tuple[int, int]]:
         data = self._stat.read()
-        return _parse_cpu_times(data) if data is not None else {}
+        return parse_cpu_times(data) if data is not None else {}
 
     def _read_net_raw(self) -> dict[str, list[int]]:
         data = self._net_dev.read()
-        return _parse_net_dev(data) if data is not None else {}
+        return parse_net_dev(data) if data is not None else {}
 
     # -- rate computation ---------------------------------------------------
 

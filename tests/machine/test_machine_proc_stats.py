@@ -9,14 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from components.machine.proc_stats import (
-    HISTORY_SIZE,
-    ProcStatsSampler,
-    _KernelFile,
-    _parse_cpu_times,
-    _parse_net_dev,
-    decode_throttled,
-)
+from components.machine.proc_stats import HISTORY_SIZE, ProcStatsSampler
+from tests.machine.fakehost import FakeClock, FakeHost, make
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
@@ -53,89 +47,6 @@ NET_KEYS = {
     "bandwidth",
 }
 MEM_KEYS = {"total", "available", "used"}
-
-NET_DEV_HEADER = (
-    "Inter-|   Receive                                                |  Transmit\n"
-    " face |bytes    packets errs drop fifo frame compressed multicast|"
-    "bytes    packets errs drop fifo colls carrier compressed\n"
-)
-
-
-class FakeClock:
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-
-class FakeHost:
-    """A throwaway /proc + /sys tree whose counters tests can advance."""
-
-    def __init__(self, base: Path) -> None:
-        self.proc = base / "proc"
-        self.sys = base / "sys"
-        (self.proc / "self").mkdir(parents=True)
-        (self.proc / "net").mkdir()
-        self.sys.mkdir()
-
-    def write(self, rel: str, text: str) -> None:
-        path = self.proc / rel if not rel.startswith("sys/") else self.sys / rel[4:]
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # write_text truncates in place: same inode, so cached fds see it.
-        path.write_text(text)
-
-    def self_stat(self, utime: int, stime: int, comm: str = "sky sail) (x") -> None:
-        rest = ["S", "1", "1", "1", "0", "-1", "0", "0", "0", "0", "0"]
-        rest += [str(utime), str(stime), "0", "0", "20", "0", "3", "0", "100"]
-        self.write("self/stat", f"4242 ({comm}) " + " ".join(rest) + "\n")
-
-    def statm(self, rss_pages: int) -> None:
-        self.write("self/statm", f"10000 {rss_pages} 500 10 0 2000 0\n")
-
-    def cpu(self, rows: dict[str, tuple[int, int, int, int, int]]) -> None:
-        # rows: name -> (user, nice, system, idle, iowait)
-        lines = [f"{name} {u} {n} {s} {i} {w} 0 0 0 0 0" for name, (u, n, s, i, w) in rows.items()]
-        self.write("stat", "\n".join(lines) + "\nintr 1 2 3\nctxt 99\nbtime 1\n")
-
-    def meminfo(self, total: int, free: int, available: int | None) -> None:
-        text = f"MemTotal:       {total} kB\nMemFree:        {free} kB\n"
-        if available is not None:
-            text += f"MemAvailable:   {available} kB\n"
-        text += "Buffers:          100 kB\nCached:           200 kB\n"
-        self.write("meminfo", text)
-
-    def net(self, rows: dict[str, tuple[int, int, int, int]]) -> None:
-        # rows: name -> (rx_bytes, rx_packets, tx_bytes, tx_packets)
-        lines = []
-        for name, (rxb, rxp, txb, txp) in rows.items():
-            lines.append(f"{name:>6}: {rxb} {rxp} 1 2 0 0 0 0 {txb} {txp} 3 4 0 0 0 0")
-        self.write("net/dev", NET_DEV_HEADER + "\n".join(lines) + "\n")
-
-    def populate(self) -> None:
-        self.self_stat(100, 50)
-        self.statm(2500)
-        self.cpu(
-            {"cpu": (100, 0, 100, 800, 0), "cpu0": (50, 0, 50, 400, 0), "cpu1": (50, 0, 50, 400, 0)}
-        )
-        self.meminfo(1000000, 200000, 600000)
-        self.net({"lo": (1000, 10, 1000, 10), "eth0": (5000, 50, 3000, 30)})
-        self.write("uptime", "5846.20 11000.50\n")
-
-    def thermal(self, zone: int, zone_type: str, millideg: int) -> None:
-        self.write(f"sys/class/thermal/thermal_zone{zone}/type", zone_type + "\n")
-        self.write(f"sys/class/thermal/thermal_zone{zone}/temp", f"{millideg}\n")
-
-
-@pytest.fixture
-def host(tmp_path: Path) -> FakeHost:
-    h = FakeHost(tmp_path)
-    h.populate()
-    return h
-
-
-def make(host: FakeHost, clock: FakeClock) -> ProcStatsSampler:
-    return ProcStatsSampler(proc_root=str(host.proc), sys_root=str(host.sys), monotonic=clock)
 
 
 def assert_net_shape(network: object) -> None:
@@ -402,176 +313,6 @@ def test_ring_keeps_last_30_entries(host: FakeHost) -> None:
 # -- thermal / throttle -----------------------------------------------------------
 
 
-def test_cpu_temp_prefers_cpu_zone(host: FakeHost) -> None:
-    host.thermal(0, "acpitz", 27800)
-    host.thermal(1, "x86_pkg_temp", 48312)
-    sampler = make(host, FakeClock())
-    sampler.sample(1.0)
-    assert sampler.notify_payload(0)["cpu_temp"] == 48.312
-    host.thermal(1, "x86_pkg_temp", 51000)
-    sampler.sample(2.0)
-    assert sampler.proc_stats(0)["cpu_temp"] == 51.0
-
-
-@pytest.mark.parametrize("zone_type", ["cpu-thermal", "cpu_thermal", "soc-thermal", "cpu0-thermal"])
-def test_cpu_temp_pi_and_sbc_zone_names(host: FakeHost, zone_type: str) -> None:
-    host.thermal(0, "gpu-thermal", 10000)
-    host.thermal(3, zone_type, 45500)
-    sampler = make(host, FakeClock())
-    sampler.sample(1.0)
-    assert sampler.notify_payload(0)["cpu_temp"] == 45.5
-
-
-def test_cpu_temp_null_without_matching_zone(host: FakeHost) -> None:
-    host.thermal(0, "battery", 30000)
-    sampler = make(host, FakeClock())
-    sampler.sample(1.0)
-    assert sampler.notify_payload(0)["cpu_temp"] is None
-
-
-def test_cpu_temp_garbage_is_null(host: FakeHost) -> None:
-    host.thermal(0, "cpu-thermal", 0)
-    host.write("sys/class/thermal/thermal_zone0/temp", "not a number\n")
-    sampler = make(host, FakeClock())
-    sampler.sample(1.0)
-    assert sampler.notify_payload(0)["cpu_temp"] is None
-
-
-def test_throttled_state_from_pi_firmware(host: FakeHost) -> None:
-    host.write("sys/devices/platform/soc/soc:firmware/get_throttled", "50005\n")
-    sampler = make(host, FakeClock())
-    assert sampler.throttle_supported
-    assert sampler.proc_stats(0)["throttled_state"] == {
-        "bits": 0x50005,
-        "flags": [
-            "Under-Voltage Detected",
-            "Currently Throttled",
-            "Previously Under-Volted",
-            "Previously Throttled",
-        ],
-    }
-    host.write("sys/devices/platform/soc/soc:firmware/get_throttled", "0\n")
-    assert sampler.throttled_state() == {"bits": 0, "flags": []}
-    host.write("sys/devices/platform/soc/soc:firmware/get_throttled", "bogus\n")
-    assert sampler.throttled_state() == {"bits": 0, "flags": ["?"]}
-
-
-def test_throttled_file_found_under_other_platform_node(host: FakeHost) -> None:
-    host.write("sys/devices/platform/axi/axi:firmware/get_throttled", "0x8\n")
-    sampler = make(host, FakeClock())
-    assert sampler.throttled_state() == {"bits": 8, "flags": ["Temperature Limit Active"]}
-
-
-def test_poll_throttled_change(host: FakeHost) -> None:
-    path = "sys/devices/platform/soc/soc:firmware/get_throttled"
-    host.write(path, "0\n")
-    sampler = make(host, FakeClock())
-    assert sampler.poll_throttled_change() is None
-    host.write(path, "4\n")
-    assert sampler.poll_throttled_change() == {"bits": 4, "flags": ["Currently Throttled"]}
-    assert sampler.poll_throttled_change() is None
-    host.write(path, "40000\n")
-    changed = sampler.poll_throttled_change()
-    assert changed is not None and changed["flags"] == ["Previously Throttled"]
-
-
-def test_poll_throttled_change_off_pi(host: FakeHost) -> None:
-    assert make(host, FakeClock()).poll_throttled_change() is None
-
-
-def test_decode_throttled_all_bits() -> None:
-    state = decode_throttled(0xF000F)
-    assert state["bits"] == 0xF000F
-    assert len(state["flags"]) == 8
-
-
-# -- degradation --------------------------------------------------------------------
-
-
-def test_empty_roots_degrade_to_null_and_empty(tmp_path: Path) -> None:
-    clock = FakeClock()
-    sampler = ProcStatsSampler(
-        proc_root=str(tmp_path / "noproc"), sys_root=str(tmp_path / "nosys"), monotonic=clock
-    )
-    clock.now += 1.0
-    entry = sampler.sample(5.0)
-    assert entry == {"time": 5.0, "cpu_usage": 0.0, "memory": None, "mem_units": "kB"}
-    result = sampler.proc_stats(2)
-    assert set(result) == PROC_STATS_KEYS
-    assert result["cpu_temp"] is None
-    assert result["throttled_state"] is None
-    assert result["network"] == {}
-    assert result["system_cpu_usage"] == {}
-    assert result["system_memory"] == {}
-    assert result["system_uptime"] == 0.0
-    assert result["websocket_connections"] == 2
-    json.dumps(result)
-    assert set(sampler.notify_payload(2)) == NOTIFY_KEYS
-
-
-def test_no_network_file(host: FakeHost) -> None:
-    (host.proc / "net" / "dev").unlink()
-    sampler = make(host, FakeClock())
-    sampler.sample(1.0)
-    assert sampler.notify_payload(0)["network"] == {}
-
-
-def test_garbled_files_do_not_raise(host: FakeHost) -> None:
-    host.write("self/stat", "garbage\n")
-    host.write("self/statm", "\n")
-    host.write("stat", "cpu x y z\nintr 0\n")
-    host.write("meminfo", "nonsense\n")
-    host.write("net/dev", NET_DEV_HEADER + "eth0: 1 2 3\nnocolon\n")
-    host.write("uptime", "\n")
-    sampler = make(host, FakeClock())
-    entry = sampler.sample(1.0)
-    assert entry["memory"] is None
-    result = sampler.proc_stats(0)
-    assert result["network"] == {}
-    assert result["system_cpu_usage"] == {}
-    assert result["system_memory"] == {}
-    assert result["system_uptime"] == 0.0
-
-
-# -- parsers ---------------------------------------------------------------------------
-
-
-def test_net_dev_name_glued_to_counter_and_dashed_names() -> None:
-    text = (
-        NET_DEV_HEADER
-        + "eth0:4294967296 5 0 0 0 0 0 0 7 8 0 0 0 0 0 0\n"
-        + "  br-1a2b: 1 2 3 4 0 0 0 0 5 6 7 8 0 0 0 0\n"
-    ).encode()
-    parsed = _parse_net_dev(text)
-    assert parsed["eth0"][0] == 4294967296
-    assert parsed["br-1a2b"] == [1, 2, 3, 4, 5, 6, 7, 8]
-
-
-def test_cpu_times_ignore_guest_columns() -> None:
-    # guest/guest_nice (cols 9, 10) are already part of user/nice.
-    parsed = _parse_cpu_times(b"cpu  10 0 5 80 5 0 0 0 7 7\nintr 1\n")
-    assert parsed == {"cpu": (100, 85)}
-
-
-def test_kernel_file_reads_past_chunk_until_marker(tmp_path: Path) -> None:
-    cpu_lines = "".join(f"cpu{i} 1 2 3 4 5 6 7 8 0 0\n" for i in range(2000))
-    path = tmp_path / "stat"
-    path.write_text("cpu  1 2 3 4 5 6 7 8 0 0\n" + cpu_lines + "intr " + "0 " * 50000 + "\n")
-    kf = _KernelFile(str(path), until=b"\nintr")
-    data = kf.read()
-    kf.close()
-    assert data is not None
-    assert len(_parse_cpu_times(data)) == 2001
-    assert len(data) < path.stat().st_size  # stopped early, the intr line is skipped
-
-
-def test_kernel_file_missing_returns_none(tmp_path: Path) -> None:
-    assert _KernelFile(str(tmp_path / "absent")).read() is None
-
-
-# -- real /proc -----------------------------------------------------------------------
-
-
 @pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs Linux procfs")
 def test_real_proc() -> None:
     with ProcStatsSampler() as sampler:
@@ -609,3 +350,23 @@ def test_real_proc_sample_is_cheap() -> None:
     # Typically ~30-60 us; the bound only guards against an accidental
     # subprocess or directory scan creeping onto the hot path.
     assert per_sample < 0.002
+
+def test_empty_roots_degrade_to_null_and_empty(tmp_path: Path) -> None:
+    clock = FakeClock()
+    sampler = ProcStatsSampler(
+        proc_root=str(tmp_path / "noproc"), sys_root=str(tmp_path / "nosys"), monotonic=clock
+    )
+    clock.now += 1.0
+    entry = sampler.sample(5.0)
+    assert entry == {"time": 5.0, "cpu_usage": 0.0, "memory": None, "mem_units": "kB"}
+    result = sampler.proc_stats(2)
+    assert set(result) == PROC_STATS_KEYS
+    assert result["cpu_temp"] is None
+    assert result["throttled_state"] is None
+    assert result["network"] == {}
+    assert result["system_cpu_usage"] == {}
+    assert result["system_memory"] == {}
+    assert result["system_uptime"] == 0.0
+    assert result["websocket_connections"] == 2
+    json.dumps(result)
+    assert set(sampler.notify_payload(2)) == NOTIFY_KEYS
