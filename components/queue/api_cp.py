@@ -20,7 +20,7 @@ from gateway.request import Request
 from gateway.transports.http import JSON_TYPE, BaseHandler, decode_values
 
 from . import views
-from .machine import SetSpec
+from .transitions import SetSpec
 
 if TYPE_CHECKING:
     from gateway.transports.host import TransportHost
@@ -98,27 +98,27 @@ class ContinuousPrintApi:
 
     async def set_active(self, request: Request) -> dict[str, Any]:
         active = request.get_bool("active")
-        machine, queue = self.queue.machine, self.queue
+        transitions, queue = self.queue.transitions, self.queue
         if active:
-            await queue.dispatch(lambda s: machine.start(s, queue.printer_idle()))
+            await queue.dispatch(lambda s: transitions.start(s, queue.printer_idle()))
         else:
-            await queue.dispatch(machine.pause)
+            await queue.dispatch(transitions.pause)
         return self.state_get(request)
 
     async def set_add(self, request: Request) -> dict[str, Any]:
         spec = parse_set(request)
         path = self.queue.check_file(spec.path)
         spec = dataclasses.replace(spec, path=path)
-        machine, queue = self.queue.machine, self.queue
+        transitions, queue = self.queue.transitions, self.queue
         result: dict[str, Any] = await queue.dispatch(
-            lambda s: machine.add_set(s, spec, queue.printer_idle())
+            lambda s: transitions.add_set(s, spec, queue.printer_idle())
         )
         return result
 
     async def automation_external(self, request: Request) -> str:
         data = dict(request.args)
-        machine = self.queue.machine
-        result: str = await self.queue.dispatch(lambda s: machine.set_external(s, data))
+        transitions = self.queue.transitions
+        result: str = await self.queue.dispatch(lambda s: transitions.set_external(s, data))
         return result
 
 

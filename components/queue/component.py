@@ -1,4 +1,4 @@
-"""The adapter around the pure state machine: one lock, storage first, then effects.
+"""The adapter around the pure state transitions: one lock, storage first, then effects.
 
 Every change goes: transition (pure) -> persisted (awaited) -> state swapped -> effects
 performed -> caller answered. Slow effects (timers, scripts, starting a print) run as
@@ -26,9 +26,9 @@ from gateway.errors import BadRequest, NotFound, ServerError
 from . import views
 from .config import JobQueueSection, Policy, QueueSection
 from .effects import Effect, Notify, RunScript, Say, StartPrint, StartTimer, Step
-from .machine import QueueError, QueueMachine
 from .model import QueueState
 from .store import QueueStore
+from .transitions import QueueError, QueueTransitions
 
 if TYPE_CHECKING:
     from gateway.api import ServerApi
@@ -46,7 +46,7 @@ class QueueComponent(BaseComponent):
             server.config.section("job_queue", JobQueueSection),
             server.config.section("queue", QueueSection),
         )
-        self.machine = QueueMachine(self.policy, clock)
+        self.transitions = QueueTransitions(self.policy, clock)
         self.store = QueueStore(server.database)
         self.state = QueueState()
         self._lock = asyncio.Lock()
@@ -65,7 +65,7 @@ class QueueComponent(BaseComponent):
     async def start(self) -> None:
         async with self._lock:
             loaded = await self.store.load()
-            step = self.machine.restore(loaded)
+            step = self.transitions.restore(loaded)
             await self.store.save(loaded, step.state)
             self.state = step.state
             if step.state.interrupted is not None:
@@ -199,7 +199,7 @@ class QueueComponent(BaseComponent):
         def fire() -> None:
             self._timers.pop(effect.token, None)
             self._spawn(self._dispatch_event(
-                lambda s: self.machine.timer_fired(s, effect.token, self.printer_idle())
+                lambda s: self.transitions.timer_fired(s, effect.token, self.printer_idle())
             ))
 
         loop = asyncio.get_running_loop()
@@ -219,7 +219,7 @@ class QueueComponent(BaseComponent):
                 log.exception("queue: %s script failed", effect.kind)
                 error = str(exc) or type(exc).__name__
         await self._dispatch_event(
-            lambda s: self.machine.script_done(s, effect.token, error, self.printer_idle())
+            lambda s: self.transitions.script_done(s, effect.token, error, self.printer_idle())
         )
 
     async def _start_print(self, effect: StartPrint) -> None:
@@ -240,18 +240,18 @@ class QueueComponent(BaseComponent):
                 log.exception("queue: start_print(%s) failed", effect.filename)
                 error = str(exc) or type(exc).__name__
         await self._dispatch_event(
-            lambda s: self.machine.start_result(s, effect.token, error, missing,
+            lambda s: self.transitions.start_result(s, effect.token, error, missing,
                                                 self.printer_idle())
         )
 
     # -- events ------------------------------------------------------------------------
 
     async def _on_job_started(self, event: JobStarted) -> None:
-        await self._dispatch_event(lambda s: self.machine.print_started(s, event.filename))
+        await self._dispatch_event(lambda s: self.transitions.print_started(s, event.filename))
 
     async def _on_job_finished(self, event: JobFinished) -> None:
         await self._dispatch_event(
-            lambda s: self.machine.print_finished(s, event.filename, event.status,
+            lambda s: self.transitions.print_finished(s, event.filename, event.status,
                                                   self.printer_idle())
         )
 
@@ -260,31 +260,31 @@ class QueueComponent(BaseComponent):
 
     async def _printer_state(self, state: str) -> None:
         await self._dispatch_event(
-            lambda s: self.machine.printer_state(s, state, self.printer_idle())
+            lambda s: self.transitions.printer_state(s, state, self.printer_idle())
         )
 
     async def _on_files_changed(self, event: FilesChanged) -> None:
-        transition = files_transition(self.machine, event)
+        transition = files_transition(self.transitions, event)
         if transition is not None:
             await self._dispatch_event(transition)
 
 
 def files_transition(
-    machine: QueueMachine, event: FilesChanged
+    transitions: QueueTransitions, event: FilesChanged
 ) -> Callable[[QueueState], Step] | None:
     """The transition for a change of the files that touches gcodes."""
     action, path, root = event.action, event.path, event.root
     if action in ("delete_file", "delete_dir") and root == "gcodes":
         folder = action == "delete_dir"
-        return lambda s: machine.files_removed(
+        return lambda s: transitions.files_removed(
             s, files=() if folder else (path,), folders=(path,) if folder else ()
         )
     if action in ("move_file", "move_dir") and event.source_root == "gcodes":
         folder = action == "move_dir"
         src = event.source_path or ""
         if root == "gcodes":
-            return lambda s: machine.file_moved(s, src, path, folder)
-        return lambda s: machine.files_removed(
+            return lambda s: transitions.file_moved(s, src, path, folder)
+        return lambda s: transitions.files_removed(
             s, files=() if folder else (src,), folders=(src,) if folder else ()
         )
     return None

@@ -46,9 +46,9 @@ class JobQueueEndpoints:
         reset = request.get_bool("reset", False)
         # every file is checked before any is queued, as Moonraker
         checked = [self.queue.check_file(name) for name in names]
-        machine = self.queue.machine
+        transitions = self.queue.transitions
         await self.queue.dispatch(
-            lambda s: machine.post_jobs(s, checked, reset, self.queue.printer_idle())
+            lambda s: transitions.post_jobs(s, checked, reset, self.queue.printer_idle())
         )
         return self._reply()
 
@@ -58,22 +58,22 @@ class JobQueueEndpoints:
         if not everything:
             raw = _strings(request.get_list("job_ids"), "job_ids")
             ids = [i for i in (views.parse_moonraker_id(r) for r in raw) if i is not None]
-        machine = self.queue.machine
-        await self.queue.dispatch(lambda s: machine.delete(s, ids, everything))
+        transitions = self.queue.transitions
+        await self.queue.dispatch(lambda s: transitions.delete(s, ids, everything))
         return self._reply()
 
     async def pause(self, request: Request) -> dict[str, Any]:
-        await self.queue.dispatch(self.queue.machine.pause)
+        await self.queue.dispatch(self.queue.transitions.pause)
         return self._reply()
 
     async def start(self, request: Request) -> dict[str, Any]:
-        machine = self.queue.machine
-        await self.queue.dispatch(lambda s: machine.start(s, self.queue.printer_idle()))
+        transitions = self.queue.transitions
+        await self.queue.dispatch(lambda s: transitions.start(s, self.queue.printer_idle()))
         return self._reply()
 
     async def jump(self, request: Request) -> dict[str, Any]:
         job_id = request.get_str("job_id")
         set_id = views.parse_moonraker_id(job_id)
-        machine = self.queue.machine
-        await self.queue.dispatch(lambda s: machine.jump(s, set_id, job_id))
+        transitions = self.queue.transitions
+        await self.queue.dispatch(lambda s: transitions.jump(s, set_id, job_id))
         return self._reply()

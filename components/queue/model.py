@@ -1,6 +1,6 @@
 """The queue's data: jobs made of sets, each with counts, and the run in progress.
 
-Plain frozen values - no I/O, no clock, no asyncio. `machine.py` derives new values
+Plain frozen values - no I/O, no clock, no asyncio. `transitions.py` derives new values
 from old ones; `store.py` writes them; `views.py` shapes them for the two APIs.
 
 Counting follows the Continuous Print plugin: a set prints `count` copies per pass of

@@ -1,4 +1,4 @@
-"""Drives the pure state machine by hand: a fake clock, the effects collected in order,
+"""Drives the pure state transitions by hand: a fake clock, the effects collected in order,
 the printer's side played by the test (no printer, no server, no asyncio)."""
 
 from __future__ import annotations
@@ -7,22 +7,22 @@ from typing import Any
 
 from components.queue.config import Policy
 from components.queue.effects import Effect, RunScript, StartPrint, StartTimer, Step
-from components.queue.machine import QueueMachine
 from components.queue.model import QueueState
+from components.queue.transitions import QueueTransitions
 
 
 class Sim:
     def __init__(self, state: QueueState | None = None, **policy: Any) -> None:
         self.now = 1000.0
-        self.machine = QueueMachine(Policy(**policy), lambda: self.now)
+        self.transitions = QueueTransitions(Policy(**policy), lambda: self.now)
         self.state = state or QueueState()
         self.effects: list[Effect] = []
         self.idle = True  # the printer is free
         self.printed: list[str] = []
 
     def __getattr__(self, name: str) -> Any:
-        """sim.pause() == machine.pause(state) applied; printer_idle filled in."""
-        method = getattr(self.machine, name)
+        """sim.pause() == transitions.pause(state) applied; printer_idle filled in."""
+        method = getattr(self.transitions, name)
 
         def call(*args: Any, **kwargs: Any) -> Any:
             if name in _NEEDS_IDLE:

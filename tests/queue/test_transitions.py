@@ -6,9 +6,9 @@ import pytest
 
 from components.queue import views
 from components.queue.effects import Notify, RunScript, Say, StartPrint, StartTimer
-from components.queue.machine import QueueError, SetSpec
 from components.queue.model import Phase, QueueJob, QueueSet, QueueState, Run
 from components.queue.script import ScriptError, render
+from components.queue.transitions import QueueError, SetSpec
 from tests.queue.sim import Sim
 
 AUTO = {"automatic_transition": True}

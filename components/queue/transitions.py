@@ -1,4 +1,4 @@
-"""The queue's state machine: pure and clock-injected.
+"""The queue's transitions: a pure, clock-injected state machine.
 
 Every transition takes the current `QueueState` (plus what it needs to know of the
 world, e.g. whether the printer is free) and returns a `Step`: the new state, the
@@ -60,7 +60,7 @@ def _under(path: str, folder: str) -> bool:
     return path.startswith(folder.rstrip("/") + "/")
 
 
-class QueueMachine:
+class QueueTransitions:
     def __init__(self, policy: Policy, clock: Callable[[], float]) -> None:
         self.policy = policy
         self.clock = clock
