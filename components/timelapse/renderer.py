@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from components.timelapse import render
+from components.timelapse import ffmpeg
 from components.timelapse.capture import Notify
 from components.timelapse.config import TimelapseSection
 from components.timelapse.frames import FrameSet, frame_name, safe_stem, zip_frames
@@ -40,20 +40,20 @@ class Renderer:
         if frames is None or not frames.count:
             return self._end(result, "skipped", "no frames to render, skip")
         try:
-            ffmpeg = render.find_ffmpeg(cfg.ffmpeg_path)
-        except render.RenderError as exc:
+            program = ffmpeg.find_ffmpeg(cfg.ffmpeg_path)
+        except ffmpeg.RenderError as exc:
             log.error("timelapse: %s", exc)
             return self._end(result, "error", str(exc))
         self.running = True
         self.progress = 0
         self.busy_with = {frames.path}
         try:
-            return await self._render(ffmpeg, frames, cfg, result)
+            return await self._render(program, frames, cfg, result)
         finally:
             self.running = False
             self.busy_with = set()
 
-    async def _render(self, ffmpeg: str, frames: FrameSet, cfg: TimelapseSection,
+    async def _render(self, program: str, frames: FrameSet, cfg: TimelapseSection,
                       result: dict[str, Any]) -> dict[str, Any]:
         stem = f"timelapse_{safe_stem(frames.printfile)}_" \
                f"{datetime.datetime.now().strftime(cfg.time_format)}"
@@ -62,15 +62,15 @@ class Renderer:
         duplicates = await asyncio.to_thread(_duplicate_last, frames, cfg.duplicate_last_frame)
         count = frames.count + len(duplicates)
         try:
-            codec = "libx264" if "libx264" in await render.encoders(ffmpeg) else "mpeg4"
-            p = render.plan(count, cfg)
+            codec = "libx264" if "libx264" in await ffmpeg.encoders(program) else "mpeg4"
+            p = ffmpeg.plan(count, cfg)
             self.notify({**result, "status": "started", "framecount": str(count),
                          "settings": {"framerate": p.fps, "crf": cfg.crf,
                                       "pixelformat": cfg.pixel_format, "codec": codec}})
-            args = render.command(ffmpeg, frames.path, partial, p, cfg, codec)
+            args = ffmpeg.command(program, frames.path, partial, p, cfg, codec)
             log.info("timelapse: rendering %d frames to %s (%s, %d fps, %.1f s)",
                      count, out.name, codec, p.fps, p.duration)
-            await render.run(args, self._progress, p.expected)
+            await ffmpeg.run(args, self._progress, p.expected)
             partial.replace(out)
             result.update(filename=out.name, printfile=frames.printfile,
                           framecount=str(count), codec=codec, duration=p.duration)
@@ -78,11 +78,11 @@ class Renderer:
             if cfg.thumbnail:
                 thumb = out.with_suffix(".jpg")
                 try:
-                    await render.thumbnail(ffmpeg, last, thumb, cfg)
+                    await ffmpeg.thumbnail(program, last, thumb, cfg)
                     result["previewimage"] = thumb.name
-                except (render.RenderError, OSError) as exc:
+                except (ffmpeg.RenderError, OSError) as exc:
                     log.warning("timelapse: %s", exc)
-        except (render.RenderError, OSError) as exc:
+        except (ffmpeg.RenderError, OSError) as exc:
             partial.unlink(missing_ok=True)
             log.error("timelapse: rendering %s failed: %s", out.name, exc)
             return self._end(result, "error", f"Rendering Video failed: {exc}")

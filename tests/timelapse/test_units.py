@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from components.timelapse import render
+from components.timelapse import ffmpeg
 from components.timelapse.camera import SnapshotError, Snapshotter
 from components.timelapse.config import TimelapseSection, replace
 from components.timelapse.frames import FrameSet, frame_name, safe_stem
@@ -29,20 +29,20 @@ def cfg(**kw: Any) -> TimelapseSection:
 
 
 def test_plan_keeps_fps_and_clamps_duration() -> None:
-    assert render.plan(40, cfg(fps=20)) == render.Plan(40, 20, Fraction(20), 40)
-    short = render.plan(4, cfg(fps=10, min_duration=2))
+    assert ffmpeg.plan(40, cfg(fps=20)) == ffmpeg.Plan(40, 20, Fraction(20), 40)
+    short = ffmpeg.plan(4, cfg(fps=10, min_duration=2))
     assert short.input_rate == Fraction(2) and short.expected == 20 and short.duration == 2
-    long = render.plan(600, cfg(fps=30, max_duration=10))
+    long = ffmpeg.plan(600, cfg(fps=30, max_duration=10))
     assert long.input_rate == Fraction(60) and long.expected == 300
-    vfps = render.plan(100, cfg(variable_fps=True, target_duration=10, variable_fps_min=5))
+    vfps = ffmpeg.plan(100, cfg(variable_fps=True, target_duration=10, variable_fps_min=5))
     assert vfps.fps == 10 and vfps.expected == 100
-    assert render.plan(3, cfg(variable_fps=True)).fps == 5  # kept at variable_fps_min
+    assert ffmpeg.plan(3, cfg(variable_fps=True)).fps == 5  # kept at variable_fps_min
 
 
 def test_filters_and_codec_args() -> None:
-    assert render.filters(cfg(rotation=90, flip_x=True)) == ["transpose=clock", "hflip"]
-    assert render.video_args(cfg(crf=23), "libx264")[:4] == ["-c:v", "libx264", "-crf", "23"]
-    assert render.video_args(cfg(crf=51), "mpeg4") == ["-c:v", "mpeg4", "-q:v", "31"]
+    assert ffmpeg.filters(cfg(rotation=90, flip_x=True)) == ["transpose=clock", "hflip"]
+    assert ffmpeg.video_args(cfg(crf=23), "libx264")[:4] == ["-c:v", "libx264", "-crf", "23"]
+    assert ffmpeg.video_args(cfg(crf=51), "mpeg4") == ["-c:v", "mpeg4", "-q:v", "31"]
 
 
 @pytest.mark.parametrize("bad", [{"mode": "sometimes"}, {"crf": 60}, {"fps": 0},
@@ -55,8 +55,8 @@ def test_impossible_values_are_refused(bad: dict[str, Any]) -> None:
 def test_missing_ffmpeg_names_the_package(monkeypatch: pytest.MonkeyPatch,
                                           tmp_path: Path) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(render.RenderError) as err:
-        render.find_ffmpeg("ffmpeg")
+    with pytest.raises(ffmpeg.RenderError) as err:
+        ffmpeg.find_ffmpeg("ffmpeg")
     assert "apt install ffmpeg" in str(err.value) and "ffmpeg_path" in str(err.value)
 
 
@@ -132,7 +132,7 @@ async def test_render_clamps(tmp_path: Path, jpeg_frames: list[bytes],
 async def test_mpeg4_when_there_is_no_libx264(tmp_path: Path, jpeg_frames: list[bytes],
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     assert FFMPEG is not None
-    monkeypatch.setitem(render._encoders, FFMPEG, {"mpeg4"})
+    monkeypatch.setitem(ffmpeg._encoders, FFMPEG, {"mpeg4"})
     renderer = Renderer(Library(tmp_path / "out"), lambda _e: None)
     frames = _frames(tmp_path / "frames", jpeg_frames, 3)
     result = await renderer.render(frames, cfg(ffmpeg_path=FFMPEG, keep_frames=True,
