@@ -248,7 +248,8 @@ async def check_login_and_cors(http: aiohttp.ClientSession, base: str) -> None:
 
 async def check_printer_items(port: int, http: aiohttp.ClientSession, base: str) -> None:
     """The klipper helper's items of issue 23, as a client sees them."""
-    mr = await client(port)
+    listener = Listener()
+    mr = await client(port, listener)
     ok = await wait(lambda: _ready(mr), 60)
     check("printer ready", ok)
     reply = await mr.call_method("printer.gcode.script", script="G1 X1000000")
@@ -258,11 +259,26 @@ async def check_printer_items(port: int, http: aiohttp.ClientSession, base: str)
     await mr.call_method("printer.firmware_restart")
     await asyncio.sleep(0.5)
     check("printer ready again after FIRMWARE_RESTART", await wait(lambda: _ready(mr), 60))
-    store = await mr.call_method("server.gcode_store", count=500)
+    # and a disconnect/connect of the serial link (OctoPrint's connection API)
+    statuses = []
+    for command in ("disconnect", "connect"):
+        async with http.post(f"{base}/api/connection", json={"command": command}) as resp:
+            statuses.append(resp.status)
+        if command == "disconnect":
+            gone = await wait(lambda: _state_is(mr, "disconnected"), 30)
+    check("printer ready again after a serial reconnect",
+          statuses == [204, 204] and gone and await wait(lambda: _ready(mr), 60), statuses)
+    store = await mr.call_method("server.gcode_store", count=1000)
     lines = [e["message"] for e in store.get("gcode_store", [])]
-    check("console shows no handshake Cap: lines after a reconnect",
-          not any("Cap:" in line for line in lines),
-          [line for line in lines if "Cap:" in line][:5])
+    check("console shows no handshake traffic (Cap:, M115, FIRMWARE_NAME) after reconnects",
+          not any(("Cap:" in line or "FIRMWARE_NAME" in line or line.strip() == "M115")
+                  for line in lines),
+          [line for line in lines if "Cap:" in line or "FIRMWARE_NAME" in line][:5])
+    pushed = [str(d[0]) for m, d in listener.notifications
+              if m == "notify_gcode_response" and d]
+    check("notify_gcode_response carries no handshake traffic after reconnects",
+          not any("Cap:" in line or "FIRMWARE_NAME" in line for line in pushed),
+          [line for line in pushed if "Cap:" in line or "FIRMWARE_NAME" in line][:5])
     src = "G28\nG4 P60000\nG1 X10 Y10\n" + "G1 X20 Y20\n" * 50
     data = aiohttp.FormData()
     data.add_field("file", src.encode(), filename="dwell.gcode")
@@ -289,8 +305,12 @@ async def check_printer_items(port: int, http: aiohttp.ClientSession, base: str)
 
 
 async def _ready(mr: MoonrakerClient) -> bool:
+    return await _state_is(mr, "ready")
+
+
+async def _state_is(mr: MoonrakerClient, state: str) -> bool:
     info = await mr.call_method("server.info")
-    return bool(info.get("klippy_state") == "ready")
+    return bool(info.get("klippy_state") == state)
 
 
 def main() -> int:
