@@ -1,10 +1,11 @@
 """Issue 23 checked the way other Moonraker clients see Skysail: through `moonraker-api`
-(the websocket client library Home Assistant's Moonraker integration uses) and aiohttp
-for HTTP, against a Skysail started here with the virtual printer.
+(the websocket client library Home Assistant's Moonraker integration uses),
+`moonraker-client` (an HTTP client generated from Moonraker's documentation) and aiohttp,
+against a Skysail started here with the virtual printer.
 
 Run it from a separate environment (the project does not depend on these libraries):
 
-    python3 -m venv /tmp/clients && /tmp/clients/bin/pip install moonraker-api
+    python3 -m venv /tmp/clients && /tmp/clients/bin/pip install moonraker-api moonraker-client
     /tmp/clients/bin/python scripts/client_fidelity.py --python .venv/bin/python
 
 It prints one line per check (PASS/FAIL with what was seen) and exits 1 if any failed.
@@ -118,6 +119,7 @@ async def run(sky: Skysail) -> None:
         await check_agents(sky.port, http, base)
         await check_maintenance(sky, http, base)
         await check_login_and_cors(http, base)
+        await asyncio.to_thread(check_http_library, base)
         await check_printer_items(sky.port, http, base)
     finally:
         await http.close()
@@ -246,8 +248,49 @@ async def check_login_and_cors(http: aiohttp.ClientSession, base: str) -> None:
               resp.headers.get("Access-Control-Allow-Origin") == origin, dict(resp.headers))
 
 
+def check_http_library(base: str) -> None:
+    """moonraker-client's HTTP methods for the database and extensions."""
+    try:
+        from moonraker_client import MoonrakerClient as HttpClient
+        from moonraker_client.api.extensions import ExtensionsMixin
+        from moonraker_client.exceptions import MoonrakerAPIError
+    except ImportError:
+        check("moonraker-client installed", False, "pip install moonraker-client")
+        return
+    with HttpClient(base) as mc:
+        listed = mc.server_database_list()
+        check("moonraker-client server_database_list", "namespaces" in listed
+              and "backups" in listed, listed)
+        sizes = mc.server_database_compact()
+        check("moonraker-client server_database_compact", set(sizes) == {
+            "previous_size", "new_size"}, sizes)
+        made = mc.server_database_backup(filename="mc.db")
+        check("moonraker-client server_database_backup", made["backup_path"].endswith(
+            "/mc.db"), made)
+        # its client class leaves the extensions methods out; they only need _request
+        agents = ExtensionsMixin.server_extensions_list(mc)
+        check("moonraker-client server_extensions_list", agents == {"agents": []}, agents)
+        try:
+            ExtensionsMixin.server_extensions_request(mc, agent="nobody", method="x")
+            refused: Any = "accepted"
+        except MoonrakerAPIError as exc:
+            refused = exc
+        check("moonraker-client server_extensions_request to a missing agent -> 400",
+              "Agent nobody not connected" in str(refused), refused)
+        restored = mc.server_database_restore(filename="mc.db")
+        check("moonraker-client server_database_restore", "restored_namespaces" in restored,
+              restored)
+
+
 async def check_printer_items(port: int, http: aiohttp.ClientSession, base: str) -> None:
     """The klipper helper's items of issue 23, as a client sees them."""
+
+    async def back() -> bool:  # after the restore's restart
+        async with http.get(f"{base}/server/info") as resp:
+            return resp.status == 200
+
+    await asyncio.sleep(1)
+    await wait(back, 60)
     listener = Listener()
     mr = await client(port, listener)
     ok = await wait(lambda: _ready(mr), 60)
