@@ -120,7 +120,9 @@ class Config:
             return {}
         return dict(self._parser.items(name))
 
-    def section(self, name: str, struct: type[S]) -> S:
+    def section(self, name: str, struct: type[S], dynamic: tuple[str, ...] = ()) -> S:
+        """`dynamic`: prefixes of options the component reads itself with raw() (e.g.
+        `parameter_<name>`); they are not warned about as unknown."""
         cached = self._typed.get(name)
         if cached is not None:
             if not isinstance(cached, struct):
@@ -133,7 +135,8 @@ class Config:
         for option, text in raw.items():
             field = fields.get(option)
             if field is None:
-                log.warning("[%s] unknown option '%s' ignored", name, option)
+                if not option.startswith(dynamic):
+                    log.warning("[%s] unknown option '%s' ignored", name, option)
                 continue
             values[field.name] = convert_option(name, option, text, hints[field.name])
         try:

@@ -24,6 +24,7 @@ T = TypeVar("T")
 class Transport(enum.Enum):
     HTTP = "http"
     WEBSOCKET = "websocket"
+    MQTT = "mqtt"
     INTERNAL = "internal"
 
 

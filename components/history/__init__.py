@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from components.files.api import FilesApi
+from components.history.api import HistoryApi
 from components.printer.api import PrinterApi
 from gateway.component import ComponentSpec
 
@@ -30,4 +31,5 @@ def load_component(server: ServerApi) -> History:
     return History(server)
 
 
-COMPONENT = ComponentSpec(load_component, always=True, wants=(FilesApi, PrinterApi))
+COMPONENT = ComponentSpec(load_component, always=True, provides=(HistoryApi,),
+                          wants=(FilesApi, PrinterApi))

@@ -1,10 +1,20 @@
-"""The history component's event (it offers no interface to call)."""
+"""The history component's event, and the interface other components use to add their
+fields to a job's record (components/history/auxiliary.py)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from gateway.events import BusEvent
+
+if TYPE_CHECKING:
+    from components.history.auxiliary import AuxiliaryProvider
+
+
+@runtime_checkable
+class HistoryApi(Protocol):
+    def add_auxiliary_provider(self, provider: AuxiliaryProvider) -> None:
+        """Fields added to every job's record when it ends (sensors' history fields)."""
 
 
 class HistoryChanged(BusEvent, frozen=True):

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from components.files.api import FilesApi
-from components.history import store
-from components.history.api import HistoryChanged
+from components.history import auxiliary, store
+from components.history.api import HistoryApi, HistoryChanged
 from components.history.jobs import SERVER_EXIT, Job, clean_metadata, format_job_id, parse_job_id
 from components.printer.api import JobFinished, JobStarted, PrinterApi
 from gateway.component import BaseComponent
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 METADATA_WAIT = 2.0
 
 
-class History(BaseComponent):
+class History(BaseComponent, HistoryApi):
     moonraker_names = ("history",)
 
     def __init__(self, server: ServerApi) -> None:
@@ -37,6 +37,8 @@ class History(BaseComponent):
         if interrupted:
             names = ", ".join(format_job_id(n) for n in interrupted)
             log.warning("history: jobs interrupted by an abrupt stop: %s", names)
+        self.auxiliary_totals = self.db.run_sync(store.load_auxiliary_totals)
+        self.auxiliary_providers: list[auxiliary.AuxiliaryProvider] = []
         self.current: Job | None = None
         # job events and requests that change the tables run one at a time, in order
         self._lock = asyncio.Lock()
@@ -72,6 +74,14 @@ class History(BaseComponent):
             self._closed = True
 
     # -- other components ------------------------------------------------------------
+
+    def add_auxiliary_provider(self, provider: auxiliary.AuxiliaryProvider) -> None:
+        """Fields added to every job's record when it ends (sensors' history fields)."""
+        self.auxiliary_providers.append(provider)
+
+    def _auxiliary_report(self) -> list[dict[str, Any]]:
+        current = [f for p in self.auxiliary_providers for f in p.auxiliary_fields()]
+        return auxiliary.report(self.auxiliary_totals, current)
 
     def _files(self) -> FilesApi | None:
         return self.server.find(FilesApi)
@@ -152,13 +162,17 @@ class History(BaseComponent):
         job = self.current
         assert job is not None
         job.finish(status, stats)
+        fields = [f for p in self.auxiliary_providers for f in p.job_auxiliary()]
+        job.auxiliary_data = [f.entry() for f in fields]
+        aux_totals = auxiliary.add_to_totals(self.auxiliary_totals, fields)
         # the file may have been uploaded just before the print: its metadata is ready now
         metadata = await self._metadata(job.filename, METADATA_WAIT)
         if metadata:
             job.metadata = metadata
         totals = _add_to_totals(self.totals, job)
-        await self.db.run(lambda c: store.finish_job(c, job, totals))
+        await self.db.run(lambda c: store.finish_job(c, job, totals, aux_totals))
         self.totals = totals
+        self.auxiliary_totals = aux_totals
         self.current = None
         log.info("history: job %s %s", job.job_id, status)
         self._announce("finished", job)
@@ -213,17 +227,21 @@ class History(BaseComponent):
         return {"deleted_jobs": deleted}
 
     def get_totals(self, request: Request) -> dict[str, Any]:
-        return {"job_totals": dict(self.totals), "auxiliary_totals": []}
+        return {"job_totals": dict(self.totals),
+                "auxiliary_totals": self._auxiliary_report()}
 
     async def reset_totals(self, request: Request) -> dict[str, Any]:
         async with self._lock:
             if self.current is not None:
                 raise BadRequest("Job in progress, cannot reset totals")
             last = self.totals
+            last_auxiliary = self._auxiliary_report()
             fresh = store.empty_totals()
             await self.db.run(lambda c: store.save_totals(c, fresh))
+            await self.db.run(lambda c: store.save_auxiliary_totals(c, {}))
             self.totals = fresh
-        return {"last_totals": last, "last_auxiliary_totals": []}
+            self.auxiliary_totals = {}
+        return {"last_totals": last, "last_auxiliary_totals": last_auxiliary}
 
 
 def _add_to_totals(totals: dict[str, Any], job: Job) -> dict[str, Any]:

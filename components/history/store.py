@@ -114,6 +114,24 @@ def _totals_statements(totals: dict[str, Any]) -> list[tuple[str, tuple[Any, ...
     return [(sql, (name, totals[name])) for name in TOTAL_FIELDS]
 
 
+def load_auxiliary_totals(conn: sqlite3.Connection) -> dict[str, float]:
+    """Rows of auxiliary totals (components/history/auxiliary.py keys)."""
+    return {name: float(value) for name, value in
+            conn.execute(f"SELECT field, value FROM {TOTALS} WHERE field LIKE 'aux%'")
+            if name not in TOTAL_FIELDS}
+
+
+def _auxiliary_statements(aux: dict[str, float]) -> list[tuple[str, tuple[Any, ...]]]:
+    sql = f"INSERT OR REPLACE INTO {TOTALS} (field, value) VALUES (?, ?)"
+    return [(sql, (name, value)) for name, value in aux.items()]
+
+
+def save_auxiliary_totals(conn: sqlite3.Connection, aux: dict[str, float]) -> None:
+    """Replace every auxiliary total row with `aux`."""
+    clear = (f"DELETE FROM {TOTALS} WHERE field LIKE 'aux%'", ())
+    _in_transaction(conn, [clear, *_auxiliary_statements(aux)])
+
+
 def insert_job(conn: sqlite3.Connection, job: Job) -> int:
     cursor = conn.execute(
         f"INSERT INTO {JOBS} ({_COLUMNS}) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -134,7 +152,8 @@ def insert_job(conn: sqlite3.Connection, job: Job) -> int:
     return cursor.lastrowid
 
 
-def finish_job(conn: sqlite3.Connection, job: Job, totals: dict[str, Any]) -> None:
+def finish_job(conn: sqlite3.Connection, job: Job, totals: dict[str, Any],
+               aux: dict[str, float] | None = None) -> None:
     """The finished job and the new totals, in one transaction."""
     update = (
         f"UPDATE {JOBS} SET user = ?, status = ?, end_time = ?, print_duration = ?, "
@@ -152,7 +171,8 @@ def finish_job(conn: sqlite3.Connection, job: Job, totals: dict[str, Any]) -> No
             job.number,
         ),
     )
-    _in_transaction(conn, [update, *_totals_statements(totals)])
+    _in_transaction(conn, [update, *_totals_statements(totals),
+                           *_auxiliary_statements(aux or {})])
 
 
 def save_totals(conn: sqlite3.Connection, totals: dict[str, Any]) -> None:

@@ -123,6 +123,10 @@ class Printer(BaseComponent, PrinterApi):
         except LinkError as exc:
             raise ServerError(str(exc), 400) from None
 
+    def has_capability(self, name: str) -> bool:
+        """Whether the firmware reported `Cap:<name>:1` in its M115 answer."""
+        return self.link.firmware.has(name)
+
     async def run_gcode(self, script: str) -> None:
         self.server.events.emit(GcodeCommand(script))
         await self.console.run(script)

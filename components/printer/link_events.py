@@ -84,8 +84,14 @@ class LinkEvents:
         min_extrude = p.printer_cfg.min_extrude_temp
         for name, reading in readings(event.sensors, p.gcode.active_tool).items():
             if not p.model.has(name):
+                if not name.startswith("temperature_sensor "):
+                    continue
+                self._add_sensor(name)
+            temperature = round(reading.temperature, 2)
+            if name.startswith("temperature_sensor "):
+                p.update_object(name, self._sensor_fields(name, temperature))
                 continue
-            fields: dict[str, Any] = {"temperature": round(reading.temperature, 2)}
+            fields: dict[str, Any] = {"temperature": temperature}
             if reading.target is not None:
                 fields["target"] = reading.target
             if reading.power is not None:
@@ -93,6 +99,24 @@ class LinkEvents:
             if name.startswith("extruder"):
                 fields["can_extrude"] = reading.temperature >= min_extrude
             p.update_object(name, fields)
+
+    def _sensor_fields(self, name: str, temperature: float) -> dict[str, Any]:
+        low = self.printer.model.get(name, "measured_min_temp")
+        high = self.printer.model.get(name, "measured_max_temp")
+        return {"temperature": temperature,
+                "measured_min_temp": temperature if low is None else min(low, temperature),
+                "measured_max_temp": temperature if high is None else max(high, temperature)}
+
+    def _add_sensor(self, name: str) -> None:
+        """A sensor the firmware reports (chamber, probe, board): Klipper's
+        temperature_sensor object, listed in heaters.available_sensors for the frontends'
+        temperature panels."""
+        p = self.printer
+        p.add_object(name, {"temperature": 0.0, "measured_min_temp": None,
+                            "measured_max_temp": None})
+        sensors = list(p.model.get("heaters", "available_sensors", []))
+        if name not in sensors:
+            p.update_object("heaters", {"available_sensors": [*sensors, name]})
 
     def _state(self, state: LinkState, message: str) -> None:
         p = self.printer

@@ -17,8 +17,19 @@ class Reading:
     power: float | None
 
 
+# sensors without a heater that Marlin may report, as Klipper's temperature_sensor objects
+EXTRA_SENSORS = {
+    "C": "temperature_sensor chamber",
+    "P": "temperature_sensor probe",
+    "M": "temperature_sensor board",
+    "L": "temperature_sensor cooler",
+    "R": "temperature_sensor redundant",
+}
+
+
 def object_name(sensor: str, active_tool: int) -> str | None:
-    """T (active tool), T0..Tn, B, C → extruder, extruderN, heater_bed, chamber."""
+    """T (active tool), T0..Tn, B → extruder, extruderN, heater_bed; C, P, M, L, R →
+    temperature_sensor chamber, probe, board, cooler, redundant."""
     if sensor == "T":
         sensor = f"T{active_tool}"
     if sensor.startswith("T") and sensor[1:].isdigit():
@@ -26,9 +37,7 @@ def object_name(sensor: str, active_tool: int) -> str | None:
         return "extruder" if index == 0 else f"extruder{index}"
     if sensor == "B":
         return "heater_bed"
-    if sensor == "C":
-        return "temperature_sensor chamber"
-    return None
+    return EXTRA_SENSORS.get(sensor)
 
 
 def readings(

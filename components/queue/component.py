@@ -6,8 +6,8 @@ tasks that come back through `dispatch` with their token.
 
 Listens to (server.events): JobStarted, JobFinished, PrinterStateChanged (printer
 component), FilesChanged (files component). Calls the printer through PrinterApi and the
-files through FilesApi. Emits no events of its own; websocket notifications:
-notify_job_queue_changed, notify_gcode_response.
+files through FilesApi. Emits JobQueueChanged (api.py: power devices switch on when jobs
+are added); websocket notifications: notify_job_queue_changed, notify_gcode_response.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from gateway.component import BaseComponent
 from gateway.errors import BadRequest, NotFound, ServerError
 
 from . import views
+from .api import JobQueueChanged
 from .config import JobQueueSection, Policy, QueueSection
 from .effects import Effect, Notify, RunScript, Say, StartPrint, StartTimer, Step
 from .model import QueueState
@@ -184,6 +185,7 @@ class QueueComponent(BaseComponent):
             "queue_state": views.queue_state(state),
         }
         self.server.send_notification("notify_job_queue_changed", [payload])
+        self.server.events.emit(JobQueueChanged(action))
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)

@@ -49,6 +49,10 @@ class SerialConfig(msgspec.Struct, kw_only=True):
     virtual_autoreport_temp: bool = True
     virtual_autoreport_pos: bool = True
     virtual_command_delay: float = 0.0
+    # PSU control: M80/M81 and Cap:SOFTWARE_POWER ([power NAME] type: marlin)
+    virtual_software_power: bool = False
+    # extra temperature sensors reported: "C" chamber, "P" probe, "M" board (e.g. CPM)
+    virtual_extra_sensors: str = ""
 
     def __post_init__(self) -> None:
         self.advanced_ok = self.advanced_ok.strip().lower()

@@ -631,5 +631,7 @@ def _make_virtual_printer(config: SerialConfig) -> VirtualPrinter:
             autoreport_pos=config.virtual_autoreport_pos,
             time_scale=config.virtual_time_scale,
             command_delay=config.virtual_command_delay,
+            software_power=config.virtual_software_power,
+            extra_sensors=config.virtual_extra_sensors,
         )
     )

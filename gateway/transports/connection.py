@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any
 
 _ids = itertools.count(1)
@@ -37,6 +38,8 @@ class Connection(ABC):
 class ConnectionManager:
     def __init__(self) -> None:
         self.connections: dict[int, Connection] = {}
+        # other channels that carry every broadcast too (the MQTT notification topic)
+        self.taps: list[Callable[[bytes], None]] = []
 
     def add(self, conn: Connection) -> None:
         self.connections[conn.id] = conn
@@ -54,3 +57,5 @@ class ConnectionManager:
         for conn in list(self.connections.values()):
             if conn.authenticated:
                 conn.send_bytes(frame)
+        for tap in self.taps:
+            tap(frame)

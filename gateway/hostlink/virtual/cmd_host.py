@@ -38,7 +38,7 @@ def m115(fw: Firmware, gc: Gcode) -> None:
         ("Z_PROBE", False),
         ("LEVELING_DATA", False),
         ("BUILD_PERCENT", True),
-        ("SOFTWARE_POWER", False),
+        ("SOFTWARE_POWER", c.software_power),
         ("TOGGLE_LIGHTS", False),
         ("CASE_LIGHT_BRIGHTNESS", False),
         ("EMERGENCY_PARSER", c.emergency_parser),
@@ -201,6 +201,20 @@ def m503(fw: Firmware, gc: Gcode) -> None:
     fw.echo(f"  M204 P{fw.accel:.2f} R{fw.retract_accel:.2f} T{fw.travel_accel:.2f}")
 
 
+def m80(fw: Firmware, gc: Gcode) -> None:
+    if gc.has("S"):
+        fw.emit("PS:1" if fw.psu_on else "PS:0")
+        return
+    fw.psu_on = True
+
+
+def m81(fw: Firmware, gc: Gcode) -> None:
+    # Marlin finishes the moves, turns the heaters and steppers off, then the supply
+    fw.synchronize()
+    fw.thermal.all_off()
+    fw.psu_on = False
+
+
 def tool_change(fw: Firmware, gc: Gcode) -> None:
     if gc.code >= len(fw.thermal.hotends):
         fw.echo(f"T{gc.code} Invalid extruder")
@@ -239,3 +253,4 @@ TABLE = {
     ("M", 503): m503,
 }
 PROMPT_TABLE = {("M", 876): m876}
+POWER_TABLE = {("M", 80): m80, ("M", 81): m81}

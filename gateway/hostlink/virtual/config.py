@@ -37,6 +37,8 @@ class VirtualPrinterConfig(msgspec.Struct, kw_only=True, frozen=True):
     host_action_commands: bool = True
     prompt_support: bool = True
     sdcard: bool = True
+    # PSU_CONTROL: M80/M81 switch the power supply (Cap:SOFTWARE_POWER); `M80 S` reports it
+    software_power: bool = False
     sd_dir: str | None = None  # None: a fresh temporary directory
     firmware_version: str = "2.1.2.1"
     machine_type: str = "Virtual Printer"
@@ -73,6 +75,9 @@ class VirtualPrinterConfig(msgspec.Struct, kw_only=True, frozen=True):
     temp_residency_time: float = 10.0
     bed_residency_time: float = 10.0
     extrude_mintemp: float = 170.0
+    # unheated sensors in the temperature report, by Marlin's letters: "C" chamber,
+    # "P" probe, "M" board (e.g. "CPM")
+    extra_sensors: str = ""
     # --- bed levelling (cmd_mesh.py) --------------------------------------------------
     leveling: str = "bilinear"  # report style: "bilinear", "ubl", "mbl" or "none"
     mesh_grid: tuple[int, int] = (5, 5)  # GRID_MAX_POINTS_X/Y

@@ -106,7 +106,7 @@ class Firmware:
     # ================================================================== state
     def _new_thermal(self, now: float) -> Thermal:
         c = self.cfg
-        return Thermal(
+        thermal = Thermal(
             extruder_count=max(1, c.extruder_count),
             heated_bed=c.heated_bed,
             ambient=c.ambient_temp,
@@ -117,6 +117,8 @@ class Firmware:
             time_scale=c.time_scale,
             now=now,
         )
+        thermal.extra_sensors = c.extra_sensors
+        return thermal
 
     def _init_state(self) -> None:
         c = self.cfg
@@ -132,6 +134,8 @@ class Firmware:
             stats=self.stats,
         )
         self.thermal.all_off()
+        # PSU_CONTROL without PSU_DEFAULT_OFF: the supply is on after a reset
+        self.psu_on = True
         self.pos = [0.0, 0.0, 0.0, 0.0]
         self.relative = False
         self.e_relative = False

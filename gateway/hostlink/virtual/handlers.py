@@ -35,6 +35,8 @@ def build_table(cfg: VirtualPrinterConfig) -> dict[tuple[str, int], Handler]:
         table.update(cmd_sd.TABLE)
     if cfg.host_action_commands and cfg.prompt_support:
         table.update(cmd_host.PROMPT_TABLE)
+    if cfg.software_power:
+        table.update(cmd_host.POWER_TABLE)
     return table
 
 

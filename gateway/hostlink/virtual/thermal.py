@@ -72,6 +72,9 @@ class Thermal:
         )
         self.scale = time_scale
         self._last = now
+        # extra sensors in the report (Marlin's letters): C chamber, P probe, M board
+        self.extra_sensors = ""
+        self.ambient = ambient
 
     def update(self, now: float) -> None:
         dt = (now - self._last) * self.scale
@@ -99,6 +102,7 @@ class Thermal:
         if multi:
             for i, h in enumerate(self.hotends):
                 parts.append(f" T{i}:{h.temp:.2f} /{h.target:.2f}")
+        parts.extend(self._extra_report(he))
         parts.append(f" @:{he.pwm}")
         if self.bed is not None:
             parts.append(f" B@:{self.bed.pwm}")
@@ -106,3 +110,18 @@ class Thermal:
             for i, h in enumerate(self.hotends):
                 parts.append(f" @{i}:{h.pwm}")
         return "".join(parts)
+
+    def _extra_report(self, hotend: Heater) -> list[str]:
+        """Unheated sensors that follow the heaters: the chamber and the probe warm with
+        the bed, the board with the hotend."""
+        bed = self.bed.temp if self.bed is not None else self.ambient
+        values = {"C": self.ambient + 0.1 * (bed - self.ambient),
+                  "P": self.ambient + 0.3 * (bed - self.ambient),
+                  "M": self.ambient + 12.0 + 0.02 * (hotend.temp - self.ambient)}
+        parts = []
+        for letter in self.extra_sensors:
+            if letter == "C":
+                parts.append(f" C:{values['C']:.2f} /0.00")
+            elif letter in values:
+                parts.append(f" {letter}:{values[letter]:.2f}")
+        return parts
