@@ -91,6 +91,8 @@ class BrokerClient:
         self._task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self.connected = asyncio.Event()
+        # topics the broker has acknowledged on this connection
+        self.acknowledged: set[str] = set()
         self.dropped = 0
         self.connects = 0
         self._stopping = False
@@ -221,8 +223,10 @@ class BrokerClient:
         async with self._make_client() as client:
             self._client = client
             self.connects += 1
+            self.acknowledged.clear()
             for topic, sub in list(self._subscriptions.items()):
                 await client.subscribe(topic, sub.qos)
+                self.acknowledged.add(topic)
             self.connected.set()
             s = self.settings
             log.info("MQTT: connected to %s:%d", s.address, s.port)
@@ -266,8 +270,10 @@ class BrokerClient:
     async def _broker_subscribe(self, client: aiomqtt.Client, topic: str, qos: int) -> None:
         with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
             await client.subscribe(topic, qos, timeout=PUBLISH_TIMEOUT)
+            self.acknowledged.add(topic)
 
     async def _broker_unsubscribe(self, client: aiomqtt.Client, topic: str) -> None:
+        self.acknowledged.discard(topic)
         with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
             await client.unsubscribe(topic, timeout=PUBLISH_TIMEOUT)
 

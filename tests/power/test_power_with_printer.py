@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from components.printer.api import PrinterStateChanged
 from tests.harness import RunningServer, running_server, wait_for
 from tests.power.fake_devices import fake_devices
 from tests.printer.conftest import FAST_PRINTER, printer_of, virtual_of, write_gcode
@@ -41,7 +42,7 @@ restart_delay: 0
         assert await ws.call("machine.device_power.get_device",
                              {"device": "printer"}) == {"printer": "off"}
         states: list[str] = []
-        srv.server.events.subscribe("printer:state_changed", lambda s, m: states.append(s))
+        srv.server.events.subscribe(PrinterStateChanged, lambda e: states.append(e.state))
         handshakes = vp.executed.count("M115")
         assert await ws.call("machine.device_power.post_device",
                              {"device": "printer", "action": "on"}) == {"printer": "on"}
