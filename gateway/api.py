@@ -184,6 +184,3 @@ class Providers:
     def withdraw(self, api: type) -> None:
         self._providers.pop(api, None)
 
-    def provided(self) -> list[type]:
-        return list(self._providers)
-

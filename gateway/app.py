@@ -87,7 +87,6 @@ class Server:
         # the printer component keeps these current; Moonraker calls the printer "klippy"
         self.klippy_connected = False
         self.klippy_state = "disconnected"
-        self.klippy_message = "Printer not connected"
         # the access component installs this; until then every peer is trusted
         self.access: AccessProvider | None = None
         # Tornado routes added by components before start (streaming uploads, downloads)
@@ -188,7 +187,6 @@ class Server:
     def set_printer_state(self, connected: bool, state: str, message: str) -> None:
         self.klippy_connected = connected
         self.klippy_state = state
-        self.klippy_message = message
 
     # -- lifecycle ----------------------------------------------------------------------
 

@@ -57,16 +57,8 @@ class NotFound(ServerError):
         return -32601
 
 
-class MethodNotAllowed(ServerError):
-    status = 405
-
-
 class Conflict(ServerError):
     status = 409
-
-
-class PayloadTooLarge(ServerError):
-    status = 413
 
 
 class PrinterNotReady(ServerError):

@@ -2,8 +2,7 @@
 update/dismiss/feeds/post_feed/delete_feed, answering with what is configured and
 fetching nothing from the network. Empty by default.
 
-Used from other components: `await Announcements.add_announcement(title, description,
-url, priority, feed)` and `await Announcements.remove_announcement(entry_id)`.
+Other components publish their own entries through api.py (AnnouncementsApi).
 
 Events: none consumed or emitted.
 
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from gateway.component import ComponentSpec
 
+from .api import AnnouncementsApi
 from .component import Announcements, AnnouncementsSection
 
 if TYPE_CHECKING:
@@ -29,4 +29,4 @@ def load_component(server: ServerApi) -> Announcements:
     return Announcements(server)
 
 
-COMPONENT = ComponentSpec(load_component, always=True)
+COMPONENT = ComponentSpec(load_component, always=True, provides=(AnnouncementsApi,))

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from components.announcements import store
+from components.announcements.api import AnnouncementsApi
 from gateway.component import BaseComponent
 from gateway.errors import BadRequest
 from gateway.request import Request
@@ -39,7 +40,7 @@ class AnnouncementsSection(msgspec.Struct, kw_only=True):
     enable_moonlight: bool = True
 
 
-class Announcements(BaseComponent):
+class Announcements(BaseComponent, AnnouncementsApi):
     moonraker_names = ("announcements",)
 
     def __init__(self, server: ServerApi) -> None:

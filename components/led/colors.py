@@ -28,11 +28,6 @@ def parse_color(text: str) -> Pixel:
     return (int(rgb[0:2], 16), int(rgb[2:4], 16), int(rgb[4:6], 16), int(white, 16))
 
 
-def format_color(pixel: Pixel) -> str:
-    text = "#{:02x}{:02x}{:02x}".format(*pixel[:3])
-    return text + (f"{pixel[3]:02x}" if pixel[3] else "")
-
-
 def clamp8(value: float) -> int:
     return max(0, min(255, round(value)))
 

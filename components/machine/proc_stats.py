@@ -183,11 +183,6 @@ class ProcStatsSampler:
     # -- public API --------------------------------------------------------
 
     @property
-    def throttle_supported(self) -> bool:
-        """True when a firmware ``get_throttled`` source was found."""
-        return self._throttled is not None
-
-    @property
     def system_memory(self) -> SystemMemory:
         """/proc/meminfo as of the last sample."""
         return self._system_memory

@@ -9,7 +9,6 @@ from components.led.colors import (
     ColorError,
     apply_brightness,
     blend,
-    format_color,
     parse_color,
 )
 from components.led.config import LedSection
@@ -20,12 +19,10 @@ RED = (255, 0, 0, 0)
 BLUE = (0, 0, 255, 0)
 
 
-def test_parse_and_format_colours() -> None:
+def test_parse_colours() -> None:
     assert parse_color("#ff8000") == (255, 128, 0, 0)
     assert parse_color("00ff00") == (0, 255, 0, 0)
     assert parse_color("#ffffff80") == (255, 255, 255, 128)
-    assert format_color((255, 128, 0, 0)) == "#ff8000"
-    assert format_color((1, 2, 3, 4)) == "#01020304"
     for bad in ("#fff", "red", "#gg0000", "#ff00ff0", ""):
         with pytest.raises(ColorError):
             parse_color(bad)

@@ -50,7 +50,6 @@ def test_cpu_temp_garbage_is_null(host: FakeHost) -> None:
 def test_throttled_state_from_pi_firmware(host: FakeHost) -> None:
     host.write("sys/devices/platform/soc/soc:firmware/get_throttled", "50005\n")
     sampler = make(host, FakeClock())
-    assert sampler.throttle_supported
     assert sampler.proc_stats(0)["throttled_state"] == {
         "bits": 0x50005,
         "flags": [

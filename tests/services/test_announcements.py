@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from components.announcements import Announcements
+from components.announcements.api import AnnouncementsApi
 from tests.harness import RpcError, RunningServer, running_server
 
 from .conftest import CONFIG, wait_for
@@ -18,10 +18,9 @@ ENTRY_FIELDS = [
 ]
 
 
-def component(srv: RunningServer) -> Announcements:
-    comp = srv.server.components["announcements"]
-    assert isinstance(comp, Announcements)
-    return comp
+def component(srv: RunningServer) -> AnnouncementsApi:
+    """The interface other components use."""
+    return srv.server.lookup(AnnouncementsApi)
 
 
 def notes(ws: Any, method: str) -> list[dict[str, Any]]:
