@@ -12,6 +12,7 @@ import pytest
 from components.access import AccessComponent
 from components.led import LedComponent
 from components.led.backends.virtual import VirtualBackend
+from components.printer.api import PrinterApi
 from tests.harness import RpcError, RunningServer, running_server
 
 PATH = "/api/plugin/ws281x_led_status"
@@ -176,8 +177,8 @@ async def test_json_rpc_methods_and_update_notification(srv: RunningServer) -> N
 
 async def test_without_a_printer_component_the_strip_shows_disconnected(
         srv: RunningServer) -> None:
-    components = srv.server.components
-    printer = components.pop("printer", None)
+    printer = srv.server.lookup(PrinterApi)
+    srv.server.withdraw(PrinterApi)
     try:
         led_of(srv).refresh()
         state = (await srv.http.get("/server/led/state")).json()["result"]
@@ -185,8 +186,7 @@ async def test_without_a_printer_component_the_strip_shows_disconnected(
         assert state["state"] == "disconnected"
         assert (await post(srv, {"command": "torch_on"}))[0] == 200
     finally:
-        if printer is not None:
-            components["printer"] = printer
+        srv.server.provide(PrinterApi, printer)
 
 
 UNTRUSTED = """
