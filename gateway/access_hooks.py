@@ -7,7 +7,7 @@ request; without one, every peer is trusted (the core alone, in unit tests).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from gateway.registry import Endpoint
@@ -29,7 +29,7 @@ class AccessProvider(Protocol):
         headers: Mapping[str, str],
         query: Mapping[str, list[str]],
         public: bool,
-    ) -> dict[str, Any] | None:
+    ) -> dict[str, object] | None:
         """A request to a non-registry HTTP route (upload, download, static, OctoPrint API
         handlers). Returns the user (or None when trusted without one); raises to refuse.
         `public` routes never raise for lack of credentials."""

@@ -15,7 +15,7 @@ are loaded.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload
 
@@ -143,10 +143,10 @@ class ServerApi(Protocol):
         self,
         pattern: str,
         handler: type[tornado.web.RequestHandler],
-        init_kwargs: dict[str, Any] | None = None,
+        init_kwargs: Mapping[str, object] | None = None,
     ) -> None: ...
 
-    def send_notification(self, method: str, params: list[Any] | None = None) -> None: ...
+    def send_notification(self, method: str, params: Sequence[object] | None = None) -> None: ...
 
     # -- the printer's connection state (server.info's klippy_*) ----------------------
 

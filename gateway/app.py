@@ -7,9 +7,9 @@ import contextlib
 import logging
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import tornado.web
 
@@ -40,6 +40,8 @@ from gateway.transports.websocket import WebSocketUpgradeHandler
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# a Tornado route: pattern, handler class, its initialize() arguments
+Route = tuple[str, type[tornado.web.RequestHandler], dict[str, object]]
 
 def _test_client_dir() -> Path:
     """The source tree's test/client, or the copy an installed package carries."""
@@ -90,7 +92,7 @@ class Server:
         # the access component installs this; until then every peer is trusted
         self.access: AccessProvider | None = None
         # Tornado routes added by components before start (streaming uploads, downloads)
-        self._extra_routes: list[tuple[str, type[tornado.web.RequestHandler], dict[str, Any]]] = []
+        self._extra_routes: list[Route] = []
         # the paths of those that stream their request body (uploads)
         self._streaming: list[re.Pattern[str]] = []
         db_section = self.config.section("database", DatabaseSection)
@@ -134,14 +136,14 @@ class Server:
 
     # -- endpoints and notifications --------------------------------------------------
 
-    def send_notification(self, method: str, params: list[Any] | None = None) -> None:
+    def send_notification(self, method: str, params: Sequence[object] | None = None) -> None:
         self.connections.broadcast(notification_frame(method, params))
 
     def add_http_route(
         self,
         pattern: str,
         handler: type[tornado.web.RequestHandler],
-        init_kwargs: dict[str, Any] | None = None,
+        init_kwargs: Mapping[str, object] | None = None,
     ) -> None:
         """A Tornado route for what the method table cannot carry (streaming bodies,
         file downloads), with a handler of gateway.transports (BaseHandler applies access
@@ -199,7 +201,7 @@ class Server:
                 await self._all_closed.wait()
 
     def make_app(self) -> tornado.web.Application:
-        routes: list[Any] = [
+        routes: list[Route] = [
             (r"/websocket", WebSocketUpgradeHandler, {"server": self}),
             (
                 r"/test/client/(.*)",

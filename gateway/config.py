@@ -13,7 +13,7 @@ import logging
 import types
 import typing
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import msgspec
 
@@ -26,7 +26,7 @@ class ConfigError(Exception):
     """Start-up stops with this message."""
 
 
-def _is_list_type(tp: Any) -> bool:
+def _is_list_type(tp: object) -> bool:
     origin = typing.get_origin(tp)
     if origin in (list, tuple, set, frozenset):
         return True
@@ -35,7 +35,7 @@ def _is_list_type(tp: Any) -> bool:
     return False
 
 
-def _type_name(tp: Any) -> str:
+def _type_name(tp: object) -> str:
     if isinstance(tp, type):
         return tp.__name__
     return str(tp).replace("typing.", "")
@@ -50,10 +50,10 @@ def split_list(raw: str) -> list[str]:
 _NULL_WORDS = {"none", "null", ""}
 
 
-def convert_option(section: str, option: str, raw: str, tp: Any) -> Any:
+def convert_option(section: str, option: str, raw: str, tp: object) -> object:
     if raw.strip().lower() in _NULL_WORDS and _accepts_none(tp):
         return None
-    value: Any = split_list(raw) if _is_list_type(tp) else raw.strip()
+    value: object = split_list(raw) if _is_list_type(tp) else raw.strip()
     try:
         return msgspec.convert(value, tp, strict=False)
     except msgspec.ValidationError:
@@ -62,7 +62,7 @@ def convert_option(section: str, option: str, raw: str, tp: Any) -> Any:
         ) from None
 
 
-def _accepts_none(tp: Any) -> bool:
+def _accepts_none(tp: object) -> bool:
     return type(None) in typing.get_args(tp)
 
 
@@ -131,7 +131,7 @@ class Config:
         raw = self.raw(name)
         hints = typing.get_type_hints(struct)
         fields = {f.name: f for f in msgspec.structs.fields(struct)}
-        values: dict[str, Any] = {}
+        values: dict[str, object] = {}
         for option, text in raw.items():
             field = fields.get(option)
             if field is None:
@@ -153,7 +153,7 @@ class Config:
         return [s for s in self.sections()
                 if s not in self._read and not s.startswith(prefixes)]
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, object]:
         """Typed values of every section parsed so far, for server.config."""
         return {name: msgspec.to_builtins(value) for name, value in self._typed.items()}
 

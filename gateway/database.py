@@ -13,7 +13,7 @@ import enum
 import sqlite3
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import msgspec
 
@@ -150,29 +150,30 @@ class Database:
 
         return await self.run(q)
 
-    async def get_item(self, namespace: str, key: str | list[str] | None = None) -> Any:
+    async def get_item(self, namespace: str, key: str | list[str] | None = None) -> object:
         parts = split_key(key)
         return await self.run(lambda c: _get(c, namespace, parts))
 
-    async def insert_item(self, namespace: str, key: str | list[str], value: Any) -> None:
+    async def insert_item(self, namespace: str, key: str | list[str], value: object) -> None:
         parts = split_key(key)
         if not parts:
             raise BadRequest("No data for argument: key")
         await self.run(lambda c: _insert(c, namespace, parts, value))
 
-    async def delete_item(self, namespace: str, key: str | list[str]) -> Any:
+    async def delete_item(self, namespace: str, key: str | list[str]) -> object:
         parts = split_key(key)
         if not parts:
             raise BadRequest("No data for argument: key")
         return await self.run(lambda c: _delete(c, namespace, parts))
 
-    def get_item_sync(self, namespace: str, key: str | None = None, default: Any = None) -> Any:
+    def get_item_sync(self, namespace: str, key: str | None = None,
+                      default: object = None) -> object:
         try:
             return self.run_sync(lambda c: _get(c, namespace, split_key(key)))
         except NotFound:
             return default
 
-    def insert_item_sync(self, namespace: str, key: str, value: Any) -> None:
+    def insert_item_sync(self, namespace: str, key: str, value: object) -> None:
         self.run_sync(lambda c: _insert(c, namespace, split_key(key), value))
 
 
@@ -184,7 +185,7 @@ def _key_missing(namespace: str, key: str) -> NotFound:
     return NotFound(f"Key '{key}' in namespace '{namespace}' not found")
 
 
-def _get(conn: sqlite3.Connection, namespace: str, parts: list[str]) -> Any:
+def _get(conn: sqlite3.Connection, namespace: str, parts: list[str]) -> object:
     if not parts:
         rows = conn.execute(
             "SELECT key, value FROM namespace_items WHERE namespace = ?", (namespace,)
@@ -215,7 +216,7 @@ def _namespace_exists(conn: sqlite3.Connection, namespace: str) -> bool:
     return row is not None
 
 
-def _insert(conn: sqlite3.Connection, namespace: str, parts: list[str], value: Any) -> None:
+def _insert(conn: sqlite3.Connection, namespace: str, parts: list[str], value: object) -> None:
     top = parts[0]
     if len(parts) == 1:
         new_top = value
@@ -241,7 +242,7 @@ def _insert(conn: sqlite3.Connection, namespace: str, parts: list[str], value: A
     )
 
 
-def _delete(conn: sqlite3.Connection, namespace: str, parts: list[str]) -> Any:
+def _delete(conn: sqlite3.Connection, namespace: str, parts: list[str]) -> object:
     top = parts[0]
     if len(parts) == 1:
         value = _get(conn, namespace, parts)

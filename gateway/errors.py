@@ -6,15 +6,13 @@ every other handler error uses the HTTP status number as the JSON-RPC code.
 
 from __future__ import annotations
 
-from typing import Any
-
 
 class ServerError(Exception):
     """An error meant for the client: its message is shown as is."""
 
     status: int = 500
 
-    def __init__(self, message: str, status: int | None = None, data: Any = None) -> None:
+    def __init__(self, message: str, status: int | None = None, data: object = None) -> None:
         super().__init__(message)
         self.message = message
         if status is not None:

@@ -8,7 +8,6 @@ warning is the library's, so it is silenced here and only here.
 from __future__ import annotations
 
 import warnings
-from typing import Any
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -22,7 +21,7 @@ INVALID_PARAMS: int = _codes.ERROR_INVALID_PARAMS
 INTERNAL_ERROR: int = _codes.ERROR_INTERNAL_ERROR
 
 
-def schema_problem(item: Any) -> str | None:
+def schema_problem(item: object) -> str | None:
     """Why `item` is not a valid JSON-RPC 2.0 request object, per the library's schema."""
     try:
         _schema_validator(item)

@@ -272,7 +272,7 @@ class AccessControl:
     def on_identify(self, conn: Connection, request: Request) -> None:
         """The identify call succeeded (WebsocketIdentified)."""
         user = conn.state.pop(_PENDING_USER, None)
-        if user is not None:
+        if isinstance(user, dict):
             conn.user = user
 
     def check_http(

@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 
 @runtime_checkable
 class AnnouncementsApi(Protocol):
     async def add_announcement(self, title: str, description: str, url: str = "",
                                priority: str = "normal",
-                               feed: str = "skysail") -> dict[str, Any]:
+                               feed: str = "skysail") -> dict[str, object]:
         """Publish an entry (source "internal"; priority "normal" or "high"): returns it
         as server.announcements.list shows it, with its `entry_id`."""
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from components.bed_mesh import configfile, endpoints
 from components.bed_mesh.config import BedMeshSection
@@ -62,7 +62,7 @@ class BedMesh(BaseComponent):
 
     # -- state ----------------------------------------------------------------------------
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> dict[str, object]:
         shown = self.mesh if self.active else None
         return klipper_status(shown, self.profile_name, self.profiles)
 
@@ -74,7 +74,7 @@ class BedMesh(BaseComponent):
         self.profile_name = name if self.active else ""
         self._publish()
 
-    def blv(self) -> dict[str, Any]:
+    def blv(self) -> dict[str, object]:
         return blv_payload(self.mesh, self._axis_limits(2))
 
     # -- talking to the firmware --------------------------------------------------------------

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+
+import msgspec
 
 from components.bed_mesh.parser import Matrix, MeshReport
 
@@ -12,6 +13,21 @@ XY = tuple[float, float]
 LEVELING_KINDS = ("bilinear", "ubl", "mbl")
 # Klipper's default; Marlin's meshes are not interpolated by us ("direct", 0 pps)
 TENSION = 0.2
+
+
+class _Bounds(msgspec.Struct):
+    min_x: float
+    min_y: float
+    max_x: float
+    max_y: float
+
+
+class _Record(msgspec.Struct):
+    """A saved profile as the database holds it (other mesh_params are derived)."""
+
+    points: list[list[float | None]]
+    mesh_params: _Bounds
+    leveling: str = "bilinear"
 
 
 @dataclass(slots=True)
@@ -29,7 +45,7 @@ class Mesh:
     def y_count(self) -> int:
         return len(self.points)
 
-    def params(self) -> dict[str, Any]:
+    def params(self) -> dict[str, object]:
         return {
             "min_x": self.mesh_min[0],
             "max_x": self.mesh_max[0],
@@ -51,20 +67,21 @@ class Mesh:
         return (along(self.mesh_min[0], self.mesh_max[0], ix, self.x_count),
                 along(self.mesh_min[1], self.mesh_max[1], iy, self.y_count))
 
-    def to_record(self) -> dict[str, Any]:
+    def to_record(self) -> dict[str, object]:
         """What a saved profile holds (database)."""
         return {"points": [list(r) for r in self.points], "mesh_params": self.params(),
                 "leveling": self.leveling}
 
     @classmethod
-    def from_record(cls, record: dict[str, Any]) -> Mesh:
-        p = record["mesh_params"]
-        points: Matrix = [[None if v is None else float(v) for v in row]
-                          for row in record["points"]]
-        leveling = record.get("leveling", "bilinear")
-        return cls(points, (float(p["min_x"]), float(p["min_y"])),
-                   (float(p["max_x"]), float(p["max_y"])),
-                   leveling if leveling in LEVELING_KINDS else "bilinear")
+    def from_record(cls, record: object) -> Mesh:
+        """A saved profile; ValueError naming what is wrong with it."""
+        try:
+            r = msgspec.convert(record, _Record, strict=False)
+        except msgspec.ValidationError as exc:
+            raise ValueError(str(exc)) from None
+        p = r.mesh_params
+        return cls(r.points, (p.min_x, p.min_y), (p.max_x, p.max_y),
+                   r.leveling if r.leveling in LEVELING_KINDS else "bilinear")
 
 
 def mesh_from_report(report: MeshReport, default_min: XY, default_max: XY) -> Mesh:
@@ -85,9 +102,9 @@ def filled(points: Matrix) -> list[list[float]]:
 
 
 def klipper_status(mesh: Mesh | None, profile_name: str,
-                   profiles: dict[str, Mesh]) -> dict[str, Any]:
+                   profiles: dict[str, Mesh]) -> dict[str, object]:
     """Klipper's `bed_mesh` object."""
-    status: dict[str, Any] = {
+    status: dict[str, object] = {
         "profile_name": "",
         "mesh_min": [0.0, 0.0],
         "mesh_max": [0.0, 0.0],
@@ -107,9 +124,9 @@ def klipper_status(mesh: Mesh | None, profile_name: str,
     return status
 
 
-def blv_payload(mesh: Mesh | None, z_limits: XY) -> dict[str, Any]:
+def blv_payload(mesh: Mesh | None, z_limits: XY) -> dict[str, object]:
     """The Bed Level Visualizer's `mesh_data_collected` payload: rows front to back."""
-    bed: dict[str, Any] = {"type": "rectangular", "z_min": z_limits[0], "z_max": z_limits[1]}
+    bed: dict[str, object] = {"type": "rectangular", "z_min": z_limits[0], "z_max": z_limits[1]}
     if mesh is None:
         bed.update({"x_min": 0.0, "x_max": 0.0, "y_min": 0.0, "y_max": 0.0})
         return {"mesh": [], "bed": bed}

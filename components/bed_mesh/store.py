@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from components.bed_mesh.mesh import Mesh
 from gateway.database import Database
@@ -17,7 +16,7 @@ KEY = "profiles"
 
 async def load_profiles(db: Database) -> dict[str, Mesh]:
     try:
-        raw: Any = await db.get_item(NAMESPACE, KEY)
+        raw: object = await db.get_item(NAMESPACE, KEY)
     except NotFound:
         return {}
     profiles: dict[str, Mesh] = {}

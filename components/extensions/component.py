@@ -200,7 +200,8 @@ class Extensions(BaseComponent, AgentHost):
         if printer is None:
             raise ServerError("Remote methods need the printer component", 503)
         known = printer.query_status({"gcode": ["commands"]}).get("gcode", {})
-        if method.upper() in known.get("commands", {}):
+        commands = known.get("commands")
+        if isinstance(commands, dict) and method.upper() in commands:
             raise BadRequest(
                 f"Remote method ({method}) would replace the command {method.upper()}")
 

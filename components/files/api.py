@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from gateway.events import BusEvent
 from gateway.transports.files_http import FilesService
@@ -29,7 +29,7 @@ class FilesApi(FilesService, Protocol):
     def gcode_path(self, filename: str) -> Path:
         """Disk path of gcodes/`filename`; NotFound (404) if there is no such file."""
 
-    async def get_metadata(self, filename: str) -> dict[str, Any] | None:
+    async def get_metadata(self, filename: str) -> dict[str, object] | None:
         """The file's metadata as server.files.metadata answers it, or None."""
 
     def register_directory(self, name: str, path: Path, full_access: bool) -> None:

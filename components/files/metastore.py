@@ -17,16 +17,16 @@ import os
 import shutil
 import sqlite3
 import stat
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import cast
 
 import msgspec
 
 from gateway.database import Database
 
-from .metadata import PARSER_VERSION, extract_metadata, needs_miniature
+from .metadata import PARSER_VERSION, ThumbnailInfo, extract_metadata, needs_miniature
 from .miniatures import MiniatureMaker
 from .roots import Root, is_gcode
 
@@ -50,11 +50,16 @@ _decode = msgspec.json.Decoder().decode
 class Entry:
     size: int
     mtime_ns: int
-    data: dict[str, Any]
+    data: dict[str, object]
 
 
-def _remove_thumbs(directory: Path, data: dict[str, Any]) -> None:
-    for thumb in data.get("thumbnails") or ():
+def _thumbnails(data: dict[str, object]) -> list[object]:
+    found = data.get("thumbnails")
+    return found if isinstance(found, list) else []
+
+
+def _remove_thumbs(directory: Path, data: dict[str, object]) -> None:
+    for thumb in _thumbnails(data):
         rel = thumb.get("relative_path") if isinstance(thumb, dict) else None
         if isinstance(rel, str):
             try:
@@ -63,9 +68,9 @@ def _remove_thumbs(directory: Path, data: dict[str, Any]) -> None:
                 pass
 
 
-def _move_thumbs(src_dir: Path, dst_dir: Path, data: dict[str, Any]) -> None:
+def _move_thumbs(src_dir: Path, dst_dir: Path, data: dict[str, object]) -> None:
     """Thumbnails keep their names (their paths are relative to the G-code's folder)."""
-    for thumb in data.get("thumbnails") or ():
+    for thumb in _thumbnails(data):
         rel = thumb.get("relative_path") if isinstance(thumb, dict) else None
         if not isinstance(rel, str):
             continue
@@ -84,7 +89,7 @@ class MetadataStore:
         self,
         db: Database,
         gcodes: Root,
-        on_update: Callable[[str, dict[str, Any]], None] | None = None,
+        on_update: Callable[[str, dict[str, object]], None] | None = None,
     ) -> None:
         self.db = db
         self.gcodes = gcodes
@@ -92,8 +97,8 @@ class MetadataStore:
         self.on_update = on_update
         self.miniatures = MiniatureMaker()
         self._entries: dict[str, Entry] = {}
-        self._inflight: dict[str, asyncio.Future[dict[str, Any] | None]] = {}
-        self._background: set[asyncio.Task[Any]] = set()
+        self._inflight: dict[str, asyncio.Future[dict[str, object] | None]] = {}
+        self._background: set[asyncio.Task[object]] = set()
         # one thread: extraction is disk-bound, and an SD card prefers one reader
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="files-metadata"
@@ -132,7 +137,7 @@ class MetadataStore:
 
     # -- queries ---------------------------------------------------------------------
 
-    def peek(self, rel: str, st: os.stat_result | None = None) -> dict[str, Any] | None:
+    def peek(self, rel: str, st: os.stat_result | None = None) -> dict[str, object] | None:
         """Cached metadata if still valid for `st` (no disk access if st is given)."""
         entry = self._entries.get(rel)
         if entry is None:
@@ -144,7 +149,7 @@ class MetadataStore:
     def is_current(self, rel: str, st: os.stat_result) -> bool:
         return self.peek(rel, st) is not None
 
-    async def get(self, rel: str, *, force: bool = False) -> dict[str, Any] | None:
+    async def get(self, rel: str, *, force: bool = False) -> dict[str, object] | None:
         """Metadata of gcodes/`rel`, extracted now if missing or stale; None if no file."""
         path = self.gcodes.path / rel
         try:
@@ -161,12 +166,12 @@ class MetadataStore:
                 return data
         return await self.extract(rel)
 
-    async def extract(self, rel: str) -> dict[str, Any] | None:
+    async def extract(self, rel: str) -> dict[str, object] | None:
         """Extract (or join an extraction already running) and cache the result."""
         pending = self._inflight.get(rel)
         if pending is not None:
             return await asyncio.shield(pending)
-        fut: asyncio.Future[dict[str, Any] | None] = asyncio.get_running_loop().create_future()
+        fut: asyncio.Future[dict[str, object] | None] = asyncio.get_running_loop().create_future()
         self._inflight[rel] = fut
         try:
             result = await self._extract(rel)
@@ -182,11 +187,11 @@ class MetadataStore:
         fut.set_result(result)
         return result
 
-    async def _extract(self, rel: str) -> dict[str, Any] | None:
+    async def _extract(self, rel: str) -> dict[str, object] | None:
         path = self.gcodes.path / rel
         loop = asyncio.get_running_loop()
 
-        def work() -> tuple[os.stat_result, dict[str, Any]] | None:
+        def work() -> tuple[os.stat_result, dict[str, object]] | None:
             try:
                 before = os.stat(path)
                 # the miniature costs ~20x the rest: made right after, off the answer's path
@@ -220,7 +225,8 @@ class MetadataStore:
 
     async def _add_miniature(self, rel: str, entry: Entry) -> None:
         path = self.gcodes.path / rel
-        thumbs = list(entry.data["thumbnails"])
+        # our own extractor wrote them: ThumbnailInfo dicts
+        thumbs = cast(list[ThumbnailInfo], _thumbnails(entry.data))
         try:
             mini = await self.miniatures.make(path, thumbs, entry.mtime_ns)
         except (OSError, concurrent.futures.process.BrokenProcessPool) as exc:
@@ -300,12 +306,12 @@ class MetadataStore:
             f"UPDATE {TABLE} SET path = ?, data = ? WHERE path = ?", (new, blob, old)
         )))
 
-    def _spawn(self, awaitable: Any) -> None:
+    def _spawn(self, awaitable: Awaitable[object]) -> None:
         task = asyncio.ensure_future(awaitable)
         self._background.add(task)
         task.add_done_callback(self._done)
 
-    def _done(self, task: asyncio.Task[Any]) -> None:
+    def _done(self, task: asyncio.Task[object]) -> None:
         self._background.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.warning("metadata cache write failed: %s", task.exception())

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from .roots import Target
 
 
-def item(target: Target, info: dict[str, Any]) -> dict[str, Any]:
+def item(target: Target, info: dict[str, object]) -> dict[str, object]:
     """{modified, size, permissions, path, root} - Moonraker's key order."""
     return {**info, "path": target.rel, "root": target.root.name}
 
 
 def changed(
-    action: str, target: Target, info: dict[str, Any], source: Target | None = None
-) -> dict[str, Any]:
-    payload: dict[str, Any] = {"action": action, "item": item(target, info)}
+    action: str, target: Target, info: dict[str, object], source: Target | None = None
+) -> dict[str, object]:
+    payload: dict[str, object] = {"action": action, "item": item(target, info)}
     if source is not None:
         payload["source_item"] = {"path": source.rel, "root": source.root.name}
     return payload

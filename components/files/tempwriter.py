@@ -15,7 +15,7 @@ import hashlib
 import os
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 from .roots import TEMP_PREFIX
 
@@ -26,7 +26,11 @@ _HASH_BLOCK = 1024 * 1024
 Buffer = bytes | memoryview
 
 
-def _write_all(fd: int, chunks: list[Buffer], hasher: Any) -> None:
+class _Hasher(Protocol):
+    def update(self, data: Buffer, /) -> None: ...
+
+
+def _write_all(fd: int, chunks: list[Buffer], hasher: _Hasher | None) -> None:
     if hasher is not None:
         for chunk in chunks:
             hasher.update(chunk)

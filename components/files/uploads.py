@@ -14,7 +14,7 @@ import shutil
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from gateway.errors import BadRequest, Forbidden, ServerError
 from gateway.request import Caller
@@ -45,7 +45,7 @@ class UploadHost(Protocol):
     @property
     def io_executor(self) -> concurrent.futures.Executor: ...
 
-    async def finish_upload(self, upload: FinishedUpload) -> dict[str, Any]: ...
+    async def finish_upload(self, upload: FinishedUpload) -> dict[str, object]: ...
 
 
 def _writable(roots: Roots, name: str) -> Root:
@@ -107,14 +107,14 @@ class Upload:
     def drain(self) -> Awaitable[None] | None:
         return self.writer.drain() if self.writer is not None else None
 
-    async def complete(self) -> dict[str, Any]:
+    async def complete(self) -> dict[str, object]:
         try:
             return await self._complete()
         except BaseException:
             self.abort()
             raise
 
-    async def _complete(self) -> dict[str, Any]:
+    async def _complete(self) -> dict[str, object]:
         writer = self.writer
         if writer is None or self.filename is None:
             raise BadRequest("Multipart filename omitted")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 NO_USER = "No User"
 IN_PROGRESS = "in_progress"
@@ -29,7 +28,7 @@ def parse_job_id(uid: str) -> int | None:
     return number if number >= 0 else None
 
 
-def clean_metadata(metadata: dict[str, Any] | None) -> dict[str, Any]:
+def clean_metadata(metadata: dict[str, object] | None) -> dict[str, object]:
     """The file's metadata as kept with a job: without the fields that point back at the
     job and without inline thumbnail data."""
     if not metadata:
@@ -56,8 +55,8 @@ class Job:
     print_duration: float = 0.0
     total_duration: float = 0.0
     filament_used: float = 0.0
-    metadata: dict[str, Any] = field(default_factory=dict)
-    auxiliary_data: list[Any] = field(default_factory=list)
+    metadata: dict[str, object] = field(default_factory=dict)
+    auxiliary_data: list[object] = field(default_factory=list)
     number: int | None = None  # the row id once stored
 
     @property
@@ -65,7 +64,7 @@ class Job:
         assert self.number is not None
         return format_job_id(self.number)
 
-    def finish(self, status: str, stats: dict[str, Any], now: float | None = None) -> None:
+    def finish(self, status: str, stats: dict[str, object], now: float | None = None) -> None:
         self.end_time = time.time() if now is None else now
         self.status = status
         self.print_duration = _number(stats.get("print_duration"), self.print_duration)
@@ -73,7 +72,7 @@ class Job:
         self.total_duration = _number(stats.get("total_duration"), elapsed)
         self.filament_used = _number(stats.get("filament_used"), self.filament_used)
 
-    def as_listed(self, exists: bool) -> dict[str, Any]:
+    def as_listed(self, exists: bool) -> dict[str, object]:
         """As server.history.list / get_job return it."""
         return {
             "job_id": self.job_id,
@@ -90,7 +89,7 @@ class Job:
             "exists": exists,
         }
 
-    def as_notified(self, exists: bool) -> dict[str, Any]:
+    def as_notified(self, exists: bool) -> dict[str, object]:
         """As notify_history_changed carries it."""
         return {
             "end_time": self.end_time,
@@ -108,7 +107,7 @@ class Job:
         }
 
 
-def _number(value: Any, default: float) -> float:
+def _number(value: object, default: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return default
     return float(value)

@@ -54,7 +54,7 @@ TOTAL_FIELDS = (
 )
 
 
-def empty_totals() -> dict[str, Any]:
+def empty_totals() -> dict[str, object]:
     return {"total_jobs": 0, **{name: 0.0 for name in TOTAL_FIELDS[1:]}}
 
 
@@ -87,7 +87,7 @@ def _in_transaction(
             conn.execute(sql, params)
 
 
-def setup(conn: sqlite3.Connection) -> tuple[dict[str, Any], list[int]]:
+def setup(conn: sqlite3.Connection) -> tuple[dict[str, object], list[int]]:
     """Create the tables, mark jobs left in progress by a crash as interrupted.
     Returns the totals and the ids of the interrupted jobs."""
     conn.executescript(SCHEMA)
@@ -101,7 +101,7 @@ def setup(conn: sqlite3.Connection) -> tuple[dict[str, Any], list[int]]:
     return load_totals(conn), interrupted
 
 
-def load_totals(conn: sqlite3.Connection) -> dict[str, Any]:
+def load_totals(conn: sqlite3.Connection) -> dict[str, object]:
     totals = empty_totals()
     for name, value in conn.execute(f"SELECT field, value FROM {TOTALS}"):
         if name in totals:
@@ -109,7 +109,7 @@ def load_totals(conn: sqlite3.Connection) -> dict[str, Any]:
     return totals
 
 
-def _totals_statements(totals: dict[str, Any]) -> list[tuple[str, tuple[Any, ...]]]:
+def _totals_statements(totals: dict[str, object]) -> list[tuple[str, tuple[Any, ...]]]:
     sql = f"INSERT OR REPLACE INTO {TOTALS} (field, value) VALUES (?, ?)"
     return [(sql, (name, totals[name])) for name in TOTAL_FIELDS]
 
@@ -152,7 +152,7 @@ def insert_job(conn: sqlite3.Connection, job: Job) -> int:
     return cursor.lastrowid
 
 
-def finish_job(conn: sqlite3.Connection, job: Job, totals: dict[str, Any],
+def finish_job(conn: sqlite3.Connection, job: Job, totals: dict[str, object],
                aux: dict[str, float] | None = None) -> None:
     """The finished job and the new totals, in one transaction."""
     update = (
@@ -175,7 +175,7 @@ def finish_job(conn: sqlite3.Connection, job: Job, totals: dict[str, Any],
                            *_auxiliary_statements(aux or {})])
 
 
-def save_totals(conn: sqlite3.Connection, totals: dict[str, Any]) -> None:
+def save_totals(conn: sqlite3.Connection, totals: dict[str, object]) -> None:
     _in_transaction(conn, _totals_statements(totals))
 
 
@@ -205,7 +205,7 @@ def get_job(conn: sqlite3.Connection, number: int) -> Job | None:
 def list_jobs(conn: sqlite3.Connection, query: ListQuery) -> list[Job]:
     sql = f"SELECT {_COLUMNS} FROM {JOBS}"
     where: list[str] = []
-    params: list[Any] = []
+    params: list[object] = []
     if query.before is not None:
         where.append("end_time < ?")
         params.append(query.before)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
 
 from components.led.colors import Pixel, parse_color
 from gateway.errors import BadRequest
@@ -33,7 +32,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
 _SEVEN_CHAR_HEX = re.compile(r"#[0-9a-fA-F]{6}")
 
 
-def check_command(args: Mapping[str, Any]) -> str:
+def check_command(args: Mapping[str, object]) -> str:
     """The command named in `args`, with its parameters present; BadRequest otherwise."""
     command = args.get("command")
     if command is None:
@@ -47,7 +46,7 @@ def check_command(args: Mapping[str, Any]) -> str:
     return command
 
 
-def test_color(value: Any) -> Pixel:
+def test_color(value: object) -> Pixel:
     """test_led's colour: a full 7 character HTML hex colour such as #ff00ff."""
     if not isinstance(value, str) or _SEVEN_CHAR_HEX.fullmatch(value) is None:
         raise BadRequest(f"Malformed color {value!r}: expected a 7 character hex colour "

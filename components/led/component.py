@@ -21,7 +21,7 @@ import datetime
 import logging
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from components.led import neopixel
 from components.led.backends import Backend, make_backend
@@ -83,7 +83,7 @@ class LedComponent(BaseComponent):
         self._attached: PrinterApi | None = None
         self._object_sent_at = -float("inf")
         self._object_dirty = False
-        self._last_state: dict[str, Any] | None = None
+        self._last_state: dict[str, object] | None = None
         self._query_failing = False
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -159,7 +159,7 @@ class LedComponent(BaseComponent):
         if printer is None:
             return self.tracker.observe("disconnected", {}, now)
         state = printer.state
-        status: Mapping[str, Mapping[str, Any]] = {}
+        status: Mapping[str, Mapping[str, object]] = {}
         if state == "ready":
             try:
                 status = printer.query_status(STATUS_QUERY)
@@ -247,7 +247,7 @@ class LedComponent(BaseComponent):
         return {"lights_on": self.controller.lights_on,
                 "torch_on": self.controller.torch_active(self.clock())}
 
-    def state(self) -> dict[str, Any]:
+    def state(self) -> dict[str, object]:
         return {
             **self.seed_state(),
             "state": self.scene.layer.value,
@@ -258,7 +258,7 @@ class LedComponent(BaseComponent):
             "led_count": self.config.led_count,
         }
 
-    async def command(self, args: Mapping[str, Any]) -> dict[str, bool]:
+    async def command(self, args: Mapping[str, object]) -> dict[str, bool]:
         command = check_command(args)
         now = self.clock()
         if command == "lights_on":

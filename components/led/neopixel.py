@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from components.led.colors import Frame, Pixel, from_unit, to_unit
 
@@ -31,7 +30,7 @@ def object_name(name: str) -> str:
     return f"neopixel {name}"
 
 
-def object_fields(frame: Frame) -> dict[str, Any]:
+def object_fields(frame: Frame) -> dict[str, object]:
     return {"color_data": [to_unit(p) for p in frame]}
 
 
@@ -40,7 +39,7 @@ def config_strings(count: int, color_order: str) -> dict[str, str]:
     return {"chain_count": str(count), "color_order": color_order}
 
 
-def config_settings(count: int, color_order: str) -> dict[str, Any]:
+def config_settings(count: int, color_order: str) -> dict[str, object]:
     """The strip's entry in configfile.settings, as Klipper reports a [neopixel] section."""
     return {"chain_count": count, "color_order": [color_order], "initial_red": 0.0,
             "initial_green": 0.0, "initial_blue": 0.0, "initial_white": 0.0}

@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from components.led.precedence import Layer
 
@@ -66,7 +65,7 @@ class PrinterTracker:
         if kind is not None and self._ended is None:
             self._ended = (kind, now)
 
-    def observe(self, state: str, status: Mapping[str, Mapping[str, Any]],
+    def observe(self, state: str, status: Mapping[str, Mapping[str, object]],
                 now: float) -> PrinterView:
         if state in ("error", "shutdown"):
             return PrinterView(frozenset({Layer.ERROR, Layer.IDLE}))
@@ -104,7 +103,7 @@ class PrinterTracker:
             # the print ended between two ticks and no job:finished told us yet
             self._ended = (print_state, now)
 
-    def _track_heaters(self, status: Mapping[str, Mapping[str, Any]],
+    def _track_heaters(self, status: Mapping[str, Mapping[str, object]],
                        view: PrinterView) -> None:
         for name in HEATERS:
             fields = status.get(name)
@@ -128,7 +127,7 @@ class PrinterTracker:
             view.layers = view.layers | {Layer.HEATING}
 
 
-def _number(value: Any) -> float:
+def _number(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return 0.0
     number = float(value)

@@ -20,7 +20,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import Protocol, TextIO
 
 SPI_PIN = 10
 SPI_DEVICE = "/dev/spidev0.0"
@@ -60,7 +60,7 @@ def pack(pixel: list[int]) -> int:
     return (w << 24) | (r << 16) | (g << 8) | b
 
 
-def strip_type(module: Any, order: str) -> Any:
+def strip_type(module: object, order: str) -> object:
     ws = getattr(module, "ws", None)
     family = "SK6812_STRIP_" if order.endswith("W") else "WS2811_STRIP_"
     value = getattr(ws, family + order, None) if ws is not None else None
@@ -69,31 +69,49 @@ def strip_type(module: Any, order: str) -> Any:
     return value
 
 
+class Strip(Protocol):
+    """What we use of rpi_ws281x.PixelStrip."""
+
+    def begin(self) -> None: ...
+
+    def setPixelColor(self, n: int, color: int) -> None: ...
+
+    def show(self) -> None: ...
+
+
+def _int(msg: dict[str, object], key: str) -> int:
+    value = msg.get(key)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"init: {key} must be a whole number, got {value!r}")
+    return value
+
+
 class Child:
     def __init__(self, out: TextIO) -> None:
         self.out = out
-        self.strip: Any = None
+        self.strip: Strip | None = None
         self.count = 0
 
-    def send(self, message: dict[str, Any]) -> None:
+    def send(self, message: dict[str, object]) -> None:
         self.out.write(json.dumps(message) + "\n")
         self.out.flush()
 
-    def init(self, msg: dict[str, Any]) -> bool:
+    def init(self, msg: dict[str, object]) -> bool:
         try:
             rpi_ws281x = importlib.import_module("rpi_ws281x")
         except ImportError:
             self.send({"error": NOT_INSTALLED})
             return False
-        pin = int(msg["pin"])
-        self.count = int(msg["count"])
+        pin = _int(msg, "pin")
+        self.count = _int(msg, "count")
         try:
-            self.strip = rpi_ws281x.PixelStrip(
-                self.count, pin, int(msg["freq"]), int(msg["dma"]), bool(msg["invert"]),
-                int(msg["brightness"]), int(msg["channel"]),
+            strip: Strip = rpi_ws281x.PixelStrip(
+                self.count, pin, _int(msg, "freq"), _int(msg, "dma"), bool(msg["invert"]),
+                _int(msg, "brightness"), _int(msg, "channel"),
                 strip_type(rpi_ws281x, str(msg["order"])),
             )
-            self.strip.begin()
+            strip.begin()
+            self.strip = strip
         except Exception as exc:
             hints = diagnose(pin, euid=os.geteuid(), exists=os.path.exists,
                              writable=_writable)
@@ -104,6 +122,8 @@ class Child:
         return True
 
     def show(self, pixels: list[list[int]]) -> None:
+        if self.strip is None:
+            return
         for i, pixel in enumerate(pixels[: self.count]):
             self.strip.setPixelColor(i, pack(pixel))
         self.strip.show()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from components.machine.peripherals import Peripherals
 from components.machine.proc_stats import ProcStatsSampler
@@ -65,16 +65,16 @@ class Machine(BaseComponent):
         if throttled is not None:
             self.server.send_notification("notify_cpu_throttled", [throttled])
 
-    def system_stats(self) -> dict[str, float]:
+    def system_stats(self) -> dict[str, object]:
         """Klipper's system_stats: load, this process's CPU seconds, MemAvailable kB."""
         return {"sysload": round(os.getloadavg()[0], 2),
                 "cputime": round(time.process_time(), 3),
                 "memavail": self.sampler.system_memory.get("available", 0)}
 
-    def system_info(self, request: Request) -> dict[str, Any]:
+    def system_info(self, request: Request) -> dict[str, object]:
         return collect_system_info(instance_id="skysail")
 
-    def proc_stats(self, request: Request) -> dict[str, Any]:
+    def proc_stats(self, request: Request) -> dict[str, object]:
         return dict(self.sampler.proc_stats(len(self.server.connections)))
 
 

@@ -16,7 +16,7 @@ import re
 import struct
 import sys
 from collections.abc import Iterable, Mapping
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from components.machine.memory import parse_meminfo
 from components.machine.network import NetworkInterfaceInfo, collect_canbus, collect_network
@@ -176,7 +176,7 @@ def _bits(reg: int, high: int, low: int) -> int:
     return (reg >> low) & ((1 << (high - low + 1)) - 1)
 
 
-def collect_sd_info(*, sys_root: str = "/sys", device: str = "mmcblk0") -> dict[str, Any]:
+def collect_sd_info(*, sys_root: str = "/sys", device: str = "mmcblk0") -> dict[str, object]:
     """``sd_info`` decoded from the SD card's CID/CSD registers, or ``{}``."""
     dev_dir = os.path.join(sys_root, "block", device, "device")
     cid_text = read_stripped(os.path.join(dev_dir, "cid")).lower()
@@ -188,7 +188,7 @@ def collect_sd_info(*, sys_root: str = "/sys", device: str = "mmcblk0") -> dict[
         name = _bits(cid, 103, 64).to_bytes(5, "big").decode("ascii", "ignore")
         year = 2000 + _bits(cid, 19, 12)
         month = _bits(cid, 11, 8)
-        info: dict[str, Any] = {
+        info: dict[str, object] = {
             "manufacturer_id": mid,
             "manufacturer": _SD_MANUFACTURERS.get(mid, "Unknown"),
             "oem_id": cid_text[2:6],
@@ -379,7 +379,7 @@ def collect_system_info(
     sys_root: str = "/sys",
     root: str = "/",
     network: Mapping[str, NetworkInterfaceInfo] | None = None,
-) -> dict[str, Any]:
+) -> dict[str, object]:
     """The full ``machine.system_info`` result: ``{"system_info": {...}}``.
 
     ``network`` may carry a cached :func:`collect_network` result (Moonraker
@@ -388,7 +388,7 @@ def collect_system_info(
     """
     if network is None:
         network = collect_network(sys_root=sys_root, proc_root=proc_root)
-    info: dict[str, Any] = {
+    info: dict[str, object] = {
         "python": {
             "version": list(sys.version_info),
             "version_string": sys.version.replace("\n", " "),

@@ -72,23 +72,34 @@ def take(printer: PrinterApi | None, with_settings: bool = False) -> Snapshot:
     if with_settings:
         objects["configfile"] = ["settings"]
     status = printer.query_status(objects)
-    heaters = [str(h) for h in status.get("heaters", {}).get("available_heaters", [])]
+    heaters = [str(h) for h in _items(status.get("heaters", {}).get("available_heaters"))]
     temps = printer.query_status({name: ["temperature", "target"] for name in heaters})
     stats = status.get("print_stats", {})
     sdcard = status.get("virtual_sdcard", {})
     snap.message = str(status.get("webhooks", {}).get("state_message", ""))
     snap.print_state = str(stats.get("state", "standby"))
     snap.filename = str(stats.get("filename") or "")
-    snap.print_duration = float(stats.get("print_duration") or 0.0)
-    snap.file_position = int(sdcard.get("file_position") or 0)
-    snap.file_size = int(sdcard.get("file_size") or 0)
-    snap.position = [float(v) for v in status.get("gcode_move", {}).get("gcode_position", [])]
-    snap.settings = status.get("configfile", {}).get("settings", {})
+    snap.print_duration = _number(stats.get("print_duration"))
+    snap.file_position = int(_number(sdcard.get("file_position")))
+    snap.file_size = int(_number(sdcard.get("file_size")))
+    snap.position = [_number(v) for v in _items(
+        status.get("gcode_move", {}).get("gcode_position"))]
+    settings = status.get("configfile", {}).get("settings")
+    snap.settings = settings if isinstance(settings, dict) else {}
     for name in heaters:
         values = temps.get(name, {})
-        snap.heaters[name] = (float(values.get("temperature") or 0.0),
-                              float(values.get("target") or 0.0))
+        snap.heaters[name] = (_number(values.get("temperature")),
+                              _number(values.get("target")))
     return snap
+
+
+def _number(value: object) -> float:
+    """A status value as a number (None or anything else: 0)."""
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
+def _items(value: object) -> list[object]:
+    return value if isinstance(value, list) else []
 
 
 @dataclass(slots=True)

@@ -5,7 +5,7 @@ emits. `server.lookup(PrinterApi)`; call through it, never into internals.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any, NamedTuple, Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from gateway.events import BusEvent
 
@@ -86,7 +86,7 @@ class PrinterApi(Protocol):
 
     def query_status(
         self, objects: Mapping[str, Iterable[str] | None]
-    ) -> dict[str, dict[str, Any]]:
+    ) -> dict[str, dict[str, object]]:
         """Current values, as printer.objects.query's "status"."""
 
     async def run_gcode(self, script: str) -> None:
@@ -118,17 +118,17 @@ class PrinterApi(Protocol):
         """Remove a command added with register_command (an agent's remote method when
         the agent disconnects); unknown names are ignored."""
 
-    def add_object(self, name: str, fields: dict[str, Any]) -> None:
+    def add_object(self, name: str, fields: dict[str, object]) -> None:
         """Publish a Klipper-style object (e.g. "neopixel status", "bed_mesh")."""
 
-    def update_object(self, name: str, fields: Mapping[str, Any]) -> None:
+    def update_object(self, name: str, fields: Mapping[str, object]) -> None:
         """Change fields of an object added with add_object; subscribers get the diff."""
 
     def respond(self, line: str) -> None:
         """Show a line in the console (and the gcode store), e.g. "// Mesh saved"."""
 
     def add_config_section(
-        self, name: str, config: dict[str, str], settings: dict[str, Any]
+        self, name: str, config: dict[str, str], settings: dict[str, object]
     ) -> None:
         """List a section in `configfile` (raw strings and typed settings), as Klipper
         lists every printer.cfg section; frontends look for some (bed_mesh, neopixel)."""

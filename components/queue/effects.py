@@ -8,7 +8,6 @@ whose token is no longer the state's is stale and ignored.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from .model import QueueState
 
@@ -56,4 +55,4 @@ class Step:
 
     state: QueueState
     effects: tuple[Effect, ...] = ()
-    result: Any = None
+    result: object = None

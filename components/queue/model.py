@@ -13,7 +13,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 # where a job came from: Moonraker's post_job or the Continuous Print API
 ORIGIN_JOB_QUEUE = "job_queue"
@@ -104,7 +103,7 @@ class QueueState:
     # identifies the pending timer/script/start; results carrying an older one are stale
     token: int = 0
     # Continuous Print's automation/external data, for the scripts
-    external: Mapping[str, Any] = field(default_factory=dict)
+    external: Mapping[str, object] = field(default_factory=dict)
     # why the queue paused by itself, for the status line; "" when nothing to report
     notice: str = ""
     # load_on_startup still to do in this server run

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
 
 _VARIABLE = re.compile(r"\{\s*(external(?:\.[A-Za-z0-9_\-]+)+)\s*\}")
 
@@ -19,7 +18,7 @@ class ScriptError(Exception):
     pass
 
 
-def _format(value: Any) -> str:
+def _format(value: object) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, float) and value.is_integer():
@@ -27,10 +26,10 @@ def _format(value: Any) -> str:
     return str(value)
 
 
-def render(script: str, external: Mapping[str, Any]) -> str:
+def render(script: str, external: Mapping[str, object]) -> str:
     def lookup(match: re.Match[str]) -> str:
         name = match.group(1)
-        value: Any = external
+        value: object = external
         for part in name.split(".")[1:]:
             if not isinstance(value, Mapping) or part not in value:
                 raise ScriptError(f"unknown variable {name}")

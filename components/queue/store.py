@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
-from typing import Any
 
 import msgspec
 
@@ -57,7 +56,7 @@ _decode = msgspec.json.Decoder().decode
 _META = ("next_id", "run", "interrupted", "external")
 
 
-def _meta_value(state: QueueState, key: str) -> Any:
+def _meta_value(state: QueueState, key: str) -> object:
     value = getattr(state, key)
     if isinstance(value, Run):
         return dataclasses.asdict(value)
@@ -66,7 +65,7 @@ def _meta_value(state: QueueState, key: str) -> Any:
     return value
 
 
-def _run(value: Any) -> Run | None:
+def _run(value: object) -> Run | None:
     if not isinstance(value, dict):
         return None
     return Run(**value)

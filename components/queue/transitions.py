@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
 from . import views
 from .config import Policy
@@ -74,7 +73,7 @@ class QueueTransitions:
         effects: Iterable[Effect] = (),
         *,
         action: str | None = None,
-        result: Any = None,
+        result: object = None,
         quiet: bool = False,
     ) -> Step:
         """Normalize, then add the notification the change calls for."""
@@ -271,7 +270,7 @@ class QueueTransitions:
         result = {"job_id": job.id, "set_": views.set_dict(qs)}
         return self._finish(old, s, effects, result=result)
 
-    def set_external(self, s: QueueState, data: Mapping[str, Any]) -> Step:
+    def set_external(self, s: QueueState, data: Mapping[str, object]) -> Step:
         return Step(replace(s, external=dict(data)), (), "OK")
 
     # -- the printer ------------------------------------------------------------------

@@ -7,8 +7,6 @@ the set id in Moonraker's 16-hex-digit form. Continuous Print shows jobs and set
 
 from __future__ import annotations
 
-from typing import Any
-
 from .model import LOADING_PHASES, Phase, QueueJob, QueueSet, QueueState, Run
 
 QUEUE_NAME = "local"
@@ -45,7 +43,7 @@ def _pending(job: QueueJob, s: QueueSet, run: Run | None) -> bool:
     return left > 0 or job.remaining > 1
 
 
-def queued_jobs(state: QueueState, now: float) -> list[dict[str, Any]]:
+def queued_jobs(state: QueueState, now: float) -> list[dict[str, object]]:
     return [
         {
             "filename": s.path,
@@ -63,15 +61,15 @@ def visible_ids(state: QueueState) -> tuple[int, ...]:
     return tuple(s.id for job, s in state.all_sets() if _pending(job, s, state.run))
 
 
-def moonraker_status(state: QueueState, now: float) -> dict[str, Any]:
+def moonraker_status(state: QueueState, now: float) -> dict[str, object]:
     return {"queued_jobs": queued_jobs(state, now), "queue_state": queue_state(state)}
 
 
 # -- Continuous Print ------------------------------------------------------------------
 
 
-def set_dict(s: QueueSet) -> dict[str, Any]:
-    out: dict[str, Any] = {
+def set_dict(s: QueueSet) -> dict[str, object]:
+    out: dict[str, object] = {
         "path": s.path,
         "count": s.count,
         "remaining": s.remaining,
@@ -87,7 +85,7 @@ def set_dict(s: QueueSet) -> dict[str, Any]:
     return out
 
 
-def job_dict(job: QueueJob, run: Run | None) -> dict[str, Any]:
+def job_dict(job: QueueJob, run: Run | None) -> dict[str, object]:
     return {
         "queue": QUEUE_NAME,
         "name": job.name,
@@ -101,7 +99,7 @@ def job_dict(job: QueueJob, run: Run | None) -> dict[str, Any]:
     }
 
 
-def _run_dict(run: Run) -> dict[str, Any]:
+def _run_dict(run: Run) -> dict[str, object]:
     return {"job_id": run.job_id, "set_id": run.set_id, "path": run.path,
             "started": run.started}
 
@@ -137,7 +135,7 @@ def status(state: QueueState) -> tuple[str, str]:
     return _ACTIVE_STATUS[state.phase], "NORMAL"
 
 
-def cp_state(state: QueueState, profile: str) -> dict[str, Any]:
+def cp_state(state: QueueState, profile: str) -> dict[str, object]:
     text, kind = status(state)
     return {
         "active": state.active,

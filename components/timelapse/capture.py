@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Protocol
 
 from components.timelapse.camera import SnapshotError, Snapshotter
 from components.timelapse.config import TimelapseSection
@@ -39,7 +39,7 @@ class ParkingPrinter(Protocol):
     def respond(self, line: str) -> None: ...
 
 
-Notify = Callable[[dict[str, Any]], None]
+Notify = Callable[[dict[str, object]], None]
 
 
 class Capturer:

@@ -10,8 +10,6 @@ post_settings` (or OctoPrint's `POST /api/timelapse`); changes are stored in the
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
 
 MODES = ("layer", "hyperlapse")
@@ -134,7 +132,7 @@ OURS_TO_MOONRAKER = {ours: theirs for theirs, ours in MOONRAKER_KEYS.items()}
 
 # moonraker-timelapse settings for its Klipper macros: parking here is PAUSE/RESUME plus
 # park_gcode, so these are reported with Moonraker's defaults and always blocked
-UNSUPPORTED: dict[str, Any] = {
+UNSUPPORTED: dict[str, object] = {
     "parkpos": "custom",
     "park_custom_pos_x": 0.0,
     "park_custom_pos_y": 0.0,
@@ -153,11 +151,11 @@ MODE_TO_MOONRAKER = {"layer": "layermacro", "hyperlapse": "hyperlapse"}
 MODE_FROM_MOONRAKER = {"layermacro": "layer", "layer": "layer", "hyperlapse": "hyperlapse"}
 
 
-def to_moonraker(name: str, value: Any) -> Any:
-    return MODE_TO_MOONRAKER[value] if name == "mode" else value
+def to_moonraker(name: str, value: object) -> object:
+    return MODE_TO_MOONRAKER[str(value)] if name == "mode" else value
 
 
-def from_moonraker(name: str, value: Any) -> Any:
+def from_moonraker(name: str, value: object) -> object:
     """A Moonraker-named setting's value in our terms (ValueError when impossible)."""
     if name == "mode":
         if value not in MODE_FROM_MOONRAKER:
@@ -166,7 +164,7 @@ def from_moonraker(name: str, value: Any) -> Any:
     return value
 
 
-def replace(cfg: TimelapseSection, changes: dict[str, Any]) -> TimelapseSection:
+def replace(cfg: TimelapseSection, changes: dict[str, object]) -> TimelapseSection:
     """A checked copy with `changes` (our names); ValueError / msgspec.ValidationError."""
     merged = {**msgspec.structs.asdict(cfg), **changes}
     return msgspec.convert(merged, TimelapseSection, strict=False)

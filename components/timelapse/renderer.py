@@ -10,7 +10,6 @@ import datetime
 import logging
 import shutil
 from pathlib import Path
-from typing import Any
 
 from components.timelapse import ffmpeg
 from components.timelapse.capture import Notify
@@ -31,8 +30,8 @@ class Renderer:
         self.last_error = ""
         self.busy_with: set[Path] = set()  # the frame folder being rendered
 
-    async def render(self, frames: FrameSet | None, cfg: TimelapseSection) -> dict[str, Any]:
-        result: dict[str, Any] = {"action": "render"}
+    async def render(self, frames: FrameSet | None, cfg: TimelapseSection) -> dict[str, object]:
+        result: dict[str, object] = {"action": "render"}
         if self.running:
             return self._end(result, "running", "render is already running")
         if frames is not None:
@@ -54,7 +53,7 @@ class Renderer:
             self.busy_with = set()
 
     async def _render(self, program: str, frames: FrameSet, cfg: TimelapseSection,
-                      result: dict[str, Any]) -> dict[str, Any]:
+                      result: dict[str, object]) -> dict[str, object]:
         stem = f"timelapse_{safe_stem(frames.printfile)}_" \
                f"{datetime.datetime.now().strftime(cfg.time_format)}"
         out = self.library.unique(stem, ".mp4")
@@ -99,7 +98,7 @@ class Renderer:
         self.progress = percent
         self.notify({"action": "render", "status": "running", "progress": percent})
 
-    def _end(self, result: dict[str, Any], status: str, msg: str) -> dict[str, Any]:
+    def _end(self, result: dict[str, object], status: str, msg: str) -> dict[str, object]:
         result.update(status=status, msg=msg)
         if status == "error":
             self.last_error = msg
@@ -108,8 +107,8 @@ class Renderer:
         self.notify(dict(result))
         return result
 
-    async def save_frames(self, frames: FrameSet | None) -> dict[str, Any]:
-        result: dict[str, Any] = {"action": "saveframes"}
+    async def save_frames(self, frames: FrameSet | None) -> dict[str, object]:
+        result: dict[str, object] = {"action": "saveframes"}
         if frames is not None:
             await asyncio.to_thread(frames.recount)
         if frames is None or not frames.count:

@@ -5,7 +5,7 @@ reported as `blockedsettings`)."""
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -42,9 +42,9 @@ class SettingsStore:
         except (ValueError, msgspec.ValidationError, BadRequest) as exc:
             log.warning("timelapse: stored settings ignored: %s", exc)
 
-    def _ours(self, values: dict[str, Any]) -> dict[str, Any]:
+    def _ours(self, values: dict[str, object]) -> dict[str, object]:
         """Moonraker-named values -> our names, minus blocked and unknown ones."""
-        changes: dict[str, Any] = {}
+        changes: dict[str, object] = {}
         for key, value in values.items():
             ours = C.MOONRAKER_KEYS.get(key)
             if ours is None or ours in self.blocked:
@@ -55,7 +55,7 @@ class SettingsStore:
                 raise BadRequest(str(exc)) from None
         return changes
 
-    async def update(self, values: dict[str, Any]) -> TimelapseSection:
+    async def update(self, values: dict[str, object]) -> TimelapseSection:
         """Apply Moonraker-named settings (blocked and unknown ones are ignored, as
         moonraker-timelapse); BadRequest for an impossible value; stored."""
         changes = self._ours(values)
@@ -72,9 +72,9 @@ class SettingsStore:
         self.cfg = new
         return new
 
-    def moonraker(self, snapshoturl: str) -> dict[str, Any]:
+    def moonraker(self, snapshoturl: str) -> dict[str, object]:
         """moonraker-timelapse's settings dictionary (plus our own keys)."""
-        out: dict[str, Any] = {}
+        out: dict[str, object] = {}
         for theirs, ours in C.MOONRAKER_KEYS.items():
             out[theirs] = C.to_moonraker(ours, getattr(self.cfg, ours))
         out["snapshoturl"] = snapshoturl

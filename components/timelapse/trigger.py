@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Protocol
+from typing import Protocol
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ Z_EPSILON = 1e-4
 class StatusSource(Protocol):
     def query_status(
         self, objects: Mapping[str, Iterable[str] | None]
-    ) -> dict[str, dict[str, Any]]: ...
+    ) -> dict[str, dict[str, object]]: ...
 
 
 class LayerDetector:
@@ -42,12 +42,12 @@ class LayerDetector:
         self.max_z: float | None = None
         self.z_layers = 0
 
-    def feed(self, status: dict[str, dict[str, Any]]) -> int | None:
+    def feed(self, status: dict[str, dict[str, object]]) -> int | None:
         stats = status.get("print_stats", {})
         if stats.get("state") != "printing":
             return None
-        info = stats.get("info") or {}
-        current = info.get("current_layer")
+        info = stats.get("info")
+        current = info.get("current_layer") if isinstance(info, dict) else None
         if isinstance(current, int):
             previous, self.layer = self.layer, current
             if previous is not None and current != previous:
@@ -55,8 +55,8 @@ class LayerDetector:
             return None
         if self.layer is not None:
             return None  # markers seen: Z is not used
-        position = status.get("gcode_move", {}).get("gcode_position") or []
-        if len(position) < 3:
+        position = status.get("gcode_move", {}).get("gcode_position")
+        if not isinstance(position, list) or len(position) < 3:
             return None
         z = float(position[2])
         if self.max_z is None:
@@ -101,7 +101,7 @@ class Watcher:
             return True
         return False
 
-    def _status(self) -> dict[str, dict[str, Any]]:
+    def _status(self) -> dict[str, dict[str, object]]:
         return self.source.query_status(STATUS_QUERY)
 
     async def _layers(self) -> None:

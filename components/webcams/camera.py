@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
 
 import msgspec
 
@@ -87,13 +86,13 @@ class Webcam:
     flip_vertical: bool = False
     rotation: int = 0
     source: str = SOURCE_DATABASE
-    extra_data: dict[str, Any] = field(default_factory=dict)
+    extra_data: dict[str, object] = field(default_factory=dict)
     uid: str = ""
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
-    def to_database(self) -> dict[str, Any]:
+    def to_database(self) -> dict[str, object]:
         return {db: getattr(self, ours) for ours, db in DB_FIELDS.items()}
 
     @classmethod
@@ -103,7 +102,7 @@ class Webcam:
         return cls(name=name, source=SOURCE_CONFIG, uid=uid, **values)
 
     @classmethod
-    def from_database(cls, uid: str, data: dict[str, Any]) -> Webcam:
+    def from_database(cls, uid: str, data: dict[str, object]) -> Webcam:
         """Tolerant, as Moonraker: missing fields take their defaults."""
         cam = cls(name=str(data["name"]), uid=uid)
         for ours, db in DB_FIELDS.items():
@@ -114,8 +113,9 @@ class Webcam:
                 cam.extra_data = value if isinstance(value, dict) else {}
                 continue
             setattr(cam, ours, type(getattr(cam, ours))(value))
-        if "rotation" not in data and "rotate" in data:
-            cam.rotation = int(data["rotate"])
+        rotate = data.get("rotate")
+        if "rotation" not in data and isinstance(rotate, int | float | str):
+            cam.rotation = int(rotate)
         return cam
 
 

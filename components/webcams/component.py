@@ -54,6 +54,8 @@ class Webcams(BaseComponent, WebcamsApi):
         except NotFound:
             return []
         cams: list[Webcam] = []
+        if not isinstance(items, dict):
+            return cams
         for uid, data in items.items():
             if not isinstance(data, dict) or "name" not in data:
                 continue

@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Any
 
 _ids = itertools.count(1)
 
@@ -17,11 +16,11 @@ class Connection(ABC):
         # Moonraker hands out large integers; a counter seeded from id() keeps them unique
         self.id: int = id(self) + next(_ids)
         self.ip = ip
-        self.client_info: dict[str, Any] = {}
-        self.user: dict[str, Any] | None = None
+        self.client_info: dict[str, object] = {}
+        self.user: dict[str, object] | None = None
         self.trusted = True
         # per-connection state components attach (printer subscriptions, ...)
-        self.state: dict[str, Any] = {}
+        self.state: dict[str, object] = {}
 
     @property
     def authenticated(self) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from gateway.access_hooks import AccessProvider
@@ -21,7 +21,7 @@ class Dispatcher(Protocol):
 
     def handle(
         self, data: bytes | str, caller: Caller, reply: Callable[[bytes], None]
-    ) -> asyncio.Task[Any] | None: ...
+    ) -> asyncio.Task[object] | None: ...
 
     async def handle_async(self, data: bytes | str, caller: Caller) -> bytes | None: ...
 

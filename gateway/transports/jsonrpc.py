@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -45,7 +45,7 @@ def result_frame(result: Any, req_id: Any) -> bytes:
     return b'{"jsonrpc":"2.0","result":%s,"id":%s}' % (_encode(result), _encode(req_id))
 
 
-def notification_frame(method: str, params: list[Any] | None = None) -> bytes:
+def notification_frame(method: str, params: Sequence[object] | None = None) -> bytes:
     if params is None:
         return b'{"jsonrpc":"2.0","method":%s}' % _encode(method)
     return b'{"jsonrpc":"2.0","method":%s,"params":%s}' % (_encode(method), _encode(params))

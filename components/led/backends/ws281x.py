@@ -14,7 +14,6 @@ import logging
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 from components.led.backends import LedBackendError
 from components.led.colors import Frame, clamp8
@@ -43,7 +42,7 @@ class Ws281xSettings:
                    brightness=clamp8(config.brightness * 255), channel=config.pwm_channel,
                    order=config.color_order)
 
-    def init_message(self) -> dict[str, Any]:
+    def init_message(self) -> dict[str, object]:
         return {"op": "init", **asdict(self)}
 
 
@@ -90,13 +89,13 @@ class Ws281xBackend:
         if frame != self._sent:
             self._wake.set()
 
-    async def _write(self, message: dict[str, Any]) -> None:
+    async def _write(self, message: dict[str, object]) -> None:
         if self.proc is None or self.proc.stdin is None:
             raise OSError("the LED process is not running")
         self.proc.stdin.write(json.dumps(message, separators=(",", ":")).encode() + b"\n")
         await self.proc.stdin.drain()
 
-    async def _read(self, timeout: float) -> dict[str, Any] | None:
+    async def _read(self, timeout: float) -> dict[str, object] | None:
         if self.proc is None or self.proc.stdout is None:
             return None
         async with asyncio.timeout(timeout):  # not wait_for: it may swallow a cancel (3.11)
