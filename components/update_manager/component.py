@@ -25,6 +25,7 @@ from components.update_manager.config import (
     UpdateManagerSection,
     WebSection,
 )
+from components.update_manager.selfupdate import NAMESPACE as STATE_NAMESPACE
 from components.update_manager.selfupdate import SkysailUpdater
 from components.update_manager.system import SystemUpdater, privilege_prefix
 from components.update_manager.webclient import WebUpdater
@@ -70,6 +71,8 @@ class UpdateManager(BaseComponent):
     def __init__(self, server: ServerApi) -> None:
         self.server = server
         self.config = server.config.section("update_manager", UpdateManagerSection)
+        # the updaters' saved state: clients may read it, never change it (as Moonraker)
+        server.database.reserve_namespace(STATE_NAMESPACE)
         self.updaters: dict[str, Updater] = {}
         self._lock = asyncio.Lock()
         self._busy: str | None = None

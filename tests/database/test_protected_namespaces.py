@@ -145,3 +145,23 @@ def test_a_stricter_declaration_wins(tmp_path: Path) -> None:
         assert db.namespace_access("y") is NamespaceAccess.READ_ONLY
     finally:
         db.close()
+
+
+async def test_update_state_is_read_only(tmp_path: Path) -> None:
+    """The update manager's saved state (Moonraker protects `update_manager` too)."""
+    config = """
+[server]
+host: 127.0.0.1
+port: 0
+[update_manager]
+enable_system_updates: False
+"""
+    async with running_server(tmp_path, config) as srv:
+        assert srv.server.database.namespace_access("update_manager") is (
+            NamespaceAccess.READ_ONLY)
+        await srv.server.database.insert_item("update_manager", "mainsail", {"version": "v1"})
+        ws = await srv.websocket()
+        await _refused_writes(srv, ws, "update_manager")
+        got = await ws.call("server.database.get_item",
+                            {"namespace": "update_manager", "key": "mainsail"})
+        assert got["value"] == {"version": "v1"}
