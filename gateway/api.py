@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import tornado.web
 
     from gateway.access_hooks import AccessProvider
+    from gateway.carry import CarryOver
     from gateway.client_calls import ClientCalls
     from gateway.config import Config
     from gateway.database import Database
@@ -158,6 +159,15 @@ class ServerApi(Protocol):
 
     def request_exec(self, argv: list[str]) -> None:
         """Stop, then replace the process with `argv` (a new installed version)."""
+
+    @property
+    def restart_requested(self) -> bool:
+        """This generation stops for server.restart: a new one follows in the process."""
+
+    @property
+    def carry(self) -> CarryOver:
+        """What the previous generation handed this one, and what a stopping one hands
+        the next (the printer's serial link and a running print)."""
 
 
 class Providers:

@@ -16,6 +16,7 @@ import tornado.web
 from gateway import loader
 from gateway.access_hooks import AccessProvider
 from gateway.api import Providers
+from gateway.carry import CarryOver
 from gateway.client_calls import ClientCalls
 from gateway.component import Component
 from gateway.config import Config
@@ -65,8 +66,15 @@ def make_data_dirs(data_dir: Path) -> None:
 class Server:
     """The server (components see it as gateway.api.ServerApi)."""
 
-    def __init__(self, options: ServerOptions, logs: LogManager | None = None) -> None:
+    def __init__(
+        self,
+        options: ServerOptions,
+        logs: LogManager | None = None,
+        carry: CarryOver | None = None,
+    ) -> None:
         self.options = options
+        # parts of the previous generation handed to this one (server.restart)
+        self.carry = carry or CarryOver()
         self.data_dir = options.data_dir
         make_data_dirs(self.data_dir)
         self.config = Config.load(options.resolved_config_path)
@@ -251,6 +259,7 @@ class Server:
         )
         self._warn_unread_sections()
         self.port = listener.port
+        await self.carry.close()  # what the previous generation left and nobody took
         log.info("Skysail listening on %s:%d", self.server_config.host, self.port)
         self.events.emit(ServerStarted())
 
@@ -289,6 +298,8 @@ class Server:
             if self._owns_listener:
                 self._listener.close()
             self._listener = None
+        if not self.restart_requested:
+            await self.carry.close()
         self.database.close()
 
 

@@ -8,19 +8,28 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Callable
 
 from gateway.app import Server, ServerOptions
+from gateway.carry import CarryOver
 from gateway.logs import LogManager
 from gateway.transports.listener import Listener
 
 log = logging.getLogger(__name__)
 
 
-async def serve(options: ServerOptions, logs: LogManager) -> None:
+async def serve(
+    options: ServerOptions,
+    logs: LogManager,
+    on_started: Callable[[Server], None] | None = None,
+) -> None:
+    """`on_started` sees each server generation once it listens (tests)."""
     listener: Listener | None = None
     loop = asyncio.get_running_loop()
+    # the serial link and a running print go from one generation to the next
+    carry = CarryOver()
     while True:
-        server = Server(options, logs)
+        server = Server(options, logs, carry)
         if listener is None:
             cfg = server.server_config
             listener = Listener.inherited() or Listener.bind(cfg.host, cfg.port)
@@ -28,11 +37,16 @@ async def serve(options: ServerOptions, logs: LogManager) -> None:
             loop.add_signal_handler(sig, server.request_stop)
         try:
             await server.start(listener)
+            if on_started is not None:
+                on_started(server)
             await server.wait_stopped()
         finally:
             log.info("Skysail stopping")
             await server.stop()
+            if not server.restart_requested:
+                await carry.close()
         if server.exec_argv is not None:
+            await carry.close()  # a new program: nothing of this one goes on
             exec_new_version(server.exec_argv, listener)
         if not server.restart_requested:
             break

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# a job still printing when the server restarts goes on in the next generation
+CARRY_NAME = "history.current"
 # a job row is written at once; metadata still being extracted is fetched again at the end
 METADATA_WAIT = 2.0
 
@@ -33,13 +35,16 @@ class History(BaseComponent, HistoryApi):
     def __init__(self, server: ServerApi) -> None:
         self.server = server
         self.db = server.database
-        self.totals, interrupted = self.db.run_sync(store.setup)
+        carried = server.carry.take(CARRY_NAME)
+        running = carried if isinstance(carried, Job) else None
+        keep = running.number if running is not None else None
+        self.totals, interrupted = self.db.run_sync(lambda c: store.setup(c, keep))
         if interrupted:
             names = ", ".join(format_job_id(n) for n in interrupted)
             log.warning("history: jobs interrupted by an abrupt stop: %s", names)
         self.auxiliary_totals = self.db.run_sync(store.load_auxiliary_totals)
         self.auxiliary_providers: list[auxiliary.AuxiliaryProvider] = []
-        self.current: Job | None = None
+        self.current: Job | None = running
         # job events and requests that change the tables run one at a time, in order
         self._lock = asyncio.Lock()
         self._closed = False
@@ -66,12 +71,30 @@ class History(BaseComponent, HistoryApi):
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         async with self._lock:
+            if self.current is not None and self._still_printing():
+                # server.restart: the printer goes on printing it; the next generation
+                # records its end (or, if it never comes, the process stop does)
+                job = self.current
+                self.current = None
+                self.server.carry.put(CARRY_NAME, job, lambda: self._finish_carried(job))
             if self.current is not None:
                 stats = self._printer_stats()
                 if stats.get("filename") != self.current.filename:
                     stats = {}  # the printer's numbers are not about this job
                 await self._finish(SERVER_EXIT, stats)
             self._closed = True
+
+    def _still_printing(self) -> bool:
+        if not self.server.restart_requested or self.current is None:
+            return False
+        stats = self._printer_stats()
+        return stats.get("filename") == self.current.filename and stats.get("state") in (
+            "printing", "paused", "cancelling")
+
+    async def _finish_carried(self, job: Job) -> None:
+        job.finish(SERVER_EXIT, {})
+        totals, aux = self.totals, self.auxiliary_totals
+        await self.db.run(lambda c: store.finish_job(c, job, totals, aux))
 
     # -- other components ------------------------------------------------------------
 

@@ -87,16 +87,20 @@ def _in_transaction(
             conn.execute(sql, params)
 
 
-def setup(conn: sqlite3.Connection) -> tuple[dict[str, object], list[int]]:
-    """Create the tables, mark jobs left in progress by a crash as interrupted.
-    Returns the totals and the ids of the interrupted jobs."""
+def setup(
+    conn: sqlite3.Connection, keep: int | None = None
+) -> tuple[dict[str, object], list[int]]:
+    """Create the tables, mark jobs left in progress by a crash as interrupted (but
+    `keep`, a job still printing across a server restart). Returns the totals and the
+    ids of the interrupted jobs."""
     conn.executescript(SCHEMA)
     rows = conn.execute(f"SELECT job_id FROM {JOBS} WHERE status = ?", (IN_PROGRESS,))
-    interrupted = [r[0] for r in rows]
+    interrupted = [r[0] for r in rows if r[0] != keep]
     if interrupted:
         _in_transaction(
             conn,
-            [(f"UPDATE {JOBS} SET status = ? WHERE status = ?", (INTERRUPTED, IN_PROGRESS))],
+            [(f"UPDATE {JOBS} SET status = ? WHERE status = ? AND job_id IS NOT ?",
+              (INTERRUPTED, IN_PROGRESS, keep))],
         )
     return load_totals(conn), interrupted
 

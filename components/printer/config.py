@@ -24,6 +24,8 @@ class PrinterSection(msgspec.Struct, kw_only=True):
     extruder_max_temp: float = 275.0
     min_extrude_temp: float = 170.0
     bed_max_temp: float = 120.0
+    # a heated chamber (M141) when the firmware reports CHAMBER_TEMPERATURE
+    chamber_max_temp: float = 60.0
     # a heated bed is assumed unless told otherwise (M115 does not say)
     heated_bed: bool = True
     # seconds without activity before idle_timeout reports Idle
@@ -58,6 +60,21 @@ class PauseResumeSection(msgspec.Struct, kw_only=True):
             raise ValueError("option 'retract_length'/'lift_z': must not be negative")
         if self.park_speed <= 0 or self.retract_speed <= 0:
             raise ValueError("option 'park_speed'/'retract_speed': expected a positive number")
+
+
+class FanGenericSection(msgspec.Struct, kw_only=True):
+    """[fan_generic NAME]: a fan Marlin drives as M106 P<index> (SET_FAN_SPEED FAN=NAME)."""
+
+    index: int = 1
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.index <= 7:
+            raise ValueError("option 'index': expected Marlin's fan number 0..7")
+
+
+def load_fans(config: Config) -> dict[str, FanGenericSection]:
+    return {name: config.section(f"fan_generic {name}", FanGenericSection)
+            for name in config.prefixed_sections("fan_generic")}
 
 
 class MacroSection(msgspec.Struct, kw_only=True):

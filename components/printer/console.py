@@ -1,129 +1,151 @@
-"""Runs G-code scripts from the console, the API and macros.
+"""Runs G-code scripts from the console, the API and macros, with Klipper's semantics.
 
-A script's lines run strictly in order. Firmware lines go to the printer in batches, so
-nothing from elsewhere lands between them. Host commands (PAUSE, RESUME, CANCEL_PRINT,
-configured macros, commands other components register, such as SET_LED) run on the host
-between batches. M112 goes out of band as an emergency stop; M108, M410 and M876 jump
-the queue.
+A script runs line by line and stops at the first line that fails: the answer is an
+error naming that line, and nothing after it reaches the printer. Firmware lines go out
+in lockstep batches (each waits for the previous one's ok, nothing else in between), so
+a line the firmware refuses also stops the script before the next line is sent.
+Extended commands run on the host (see commands.py); one the host does not know is
+refused with Klipper's `Unknown command:"NAME"` and never sent to the firmware. M112
+goes out of band as an emergency stop; M108, M410 and M876 jump the queue.
 """
 
 from __future__ import annotations
 
-import inspect
-import re
-import shlex
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
-from components.printer.api import CommandHandler
-from components.printer.marlin_help import MARLIN_COMMANDS
+from components.printer.commands import CommandTable, call
+from components.printer.gcode_state import GcodeState
+from components.printer.outgoing import Outgoing
+from components.printer.params import (
+    CommandError,
+    Params,
+    command_word,
+    is_traditional,
+    strip_comment,
+)
 from gateway.errors import BadRequest, ServerError
 from gateway.hostlink import GCodeError, HostLink, LinkError, LinkNotReady
 
 MAX_MACRO_DEPTH = 10
 OUT_OF_BAND = frozenset({"M108", "M410", "M876"})
-_PARAM = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
-
-
-@dataclass(slots=True)
-class HostCommand:
-    handler: CommandHandler
-    description: str
-
-
-def command_word(line: str) -> str:
-    return line.split(None, 1)[0].upper() if line.strip() else ""
-
-
-def parse_params(line: str) -> dict[str, str]:
-    """KEY=VALUE parameters of a Klipper-style command (keys upper-cased)."""
-    rest = line.split(None, 1)[1] if len(line.split(None, 1)) > 1 else ""
-    try:
-        words = shlex.split(rest)
-    except ValueError as exc:
-        raise BadRequest(f"Malformed command '{line}': {exc}") from None
-    params: dict[str, str] = {}
-    for word in words:
-        match = _PARAM.match(word)
-        if match is None:
-            raise BadRequest(f"Malformed command '{line}': expected KEY=VALUE, got '{word}'")
-        params[match.group(1).upper()] = match.group(2)
-    return params
 
 
 def clean_lines(script: str) -> list[str]:
-    lines = []
-    for raw in script.splitlines():
-        line = raw.split(";", 1)[0].strip()
-        if line:
-            lines.append(line)
-    return lines
+    return [line for line in (strip_comment(raw) for raw in script.splitlines()) if line]
+
+
+class FirmwareRefused(ServerError):
+    """A batch of firmware lines failed (refused, or the link went down); the
+    firmware's own error line is already in the console."""
+
+    status = 400
+
+
+class _Stop(Exception):
+    """M112 was sent: the rest of the script is dropped."""
+
+
+class _Batch:
+    """Firmware lines waiting to go out together, and the state they lead to."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.state: GcodeState | None = None
 
 
 class Console:
     def __init__(
         self,
         link: HostLink,
+        table: CommandTable,
+        outgoing: Outgoing,
+        gcode: GcodeState,
         emergency_stop: Callable[[], Awaitable[None]],
         on_replies: Callable[[str, list[str]], None],
+        respond: Callable[[str], None],
     ) -> None:
         self.link = link
+        self.table = table
+        self.outgoing = outgoing
+        self.gcode = gcode
         self.emergency_stop = emergency_stop
         self.on_replies = on_replies
-        self.commands: dict[str, HostCommand] = {}
-        self.macros: dict[str, str] = {}
+        self.respond = respond
 
-    def register(self, name: str, handler: CommandHandler, description: str) -> None:
-        self.commands[name.upper()] = HostCommand(handler, description)
+    async def run(self, script: str) -> None:
+        try:
+            await self._run(script, 0)
+        except _Stop:
+            pass
 
-    def unregister(self, name: str) -> None:
-        self.commands.pop(name.upper(), None)
-
-    def help(self) -> dict[str, str]:
-        out = dict(MARLIN_COMMANDS)
-        out.update({name: cmd.description for name, cmd in sorted(self.commands.items())})
-        out.update({name: "G-Code macro" for name in sorted(self.macros) if name not in out})
-        return out
-
-    async def run(self, script: str, depth: int = 0) -> None:
+    async def _run(self, script: str, depth: int) -> None:
         if depth > MAX_MACRO_DEPTH:
             raise BadRequest("Macros nested too deeply (a macro calling itself?)")
-        batch: list[str] = []
-        for line in clean_lines(script):
-            word = command_word(line)
-            if word == "M112":
-                await self._flush(batch)
-                await self.emergency_stop()
-                return
-            if word in OUT_OF_BAND:
-                await self._flush(batch)
-                await self._emergency(line)
-            elif word in self.macros:
-                await self._flush(batch)
-                await self.run(self.macros[word], depth + 1)
-            elif word in self.commands:
-                await self._flush(batch)
-                params = parse_params(line)
-                result = self.commands[word].handler(word, params)
-                if inspect.isawaitable(result):
-                    await result
-            else:
-                batch.append(line)
-        await self._flush(batch)
+        lines = clean_lines(script)
+        many = len(lines) > 1
+        batch = _Batch()
+        for number, line in enumerate(lines, 1):
+            try:
+                await self._line(line, batch, depth)
+            except FirmwareRefused:
+                raise
+            except ServerError as exc:
+                await self._flush(batch, many)  # the lines before it came first
+                if depth > 0:
+                    raise
+                # as Klipper: the console shows the error, the caller gets it
+                self.respond(f"!! {exc.message}")
+                if not many:
+                    raise
+                raise ServerError(f"{exc.message} (script line {number}: {line})",
+                                  exc.status) from None
+        await self._flush(batch, many)
 
-    async def _flush(self, batch: list[str]) -> None:
-        if not batch:
+    async def _line(self, line: str, batch: _Batch, depth: int) -> None:
+        word = command_word(line)
+        if word == "M112":
+            await self._flush(batch, False)
+            await self.emergency_stop()
+            raise _Stop
+        if word in OUT_OF_BAND:
+            await self._flush(batch, False)
+            await self._emergency(line)
             return
-        script = "\n".join(batch)
-        batch.clear()
+        macro = self.table.macros.get(word)
+        command = self.table.get(word)
+        if command is not None and command.expand is not None and command.handler is None:
+            if batch.state is None:
+                batch.state = self.gcode.copy()
+            batch.lines += command.expand(Params.parse(line), batch.state)
+            return
+        if macro is not None or command is not None:
+            await self._flush(batch, False)
+            if command is not None:
+                await call(command, Params.parse(line))
+            elif macro is not None:
+                await self._run(macro[0], depth + 1)
+            return
+        if not is_traditional(word):
+            raise CommandError(f'Unknown command:"{word}"')
+        if batch.state is None:
+            batch.state = self.gcode.copy()
+        batch.lines.append(self.outgoing.translate(line, batch.state, check_range=True))
+
+    async def _flush(self, batch: _Batch, many: bool) -> None:
+        if not batch.lines:
+            return
+        script = "\n".join(batch.lines)
+        batch.lines.clear()
+        batch.state = None
         try:
-            replies = await self.link.send(script)
+            replies = await self.link.send(script, lockstep=True)
         except GCodeError as exc:
-            raise ServerError(str(exc), 400) from None
+            failed = f" (script line: {exc.command})" if many and exc.command else ""
+            raise FirmwareRefused(f"{exc}{failed}") from None
         except LinkNotReady as exc:
-            raise ServerError(str(exc), 503) from None
+            raise FirmwareRefused(str(exc), 503) from None
         except LinkError as exc:
-            raise ServerError(str(exc), 400) from None
+            raise FirmwareRefused(str(exc)) from None
         self.on_replies(script, replies)
 
     async def _emergency(self, line: str) -> None:

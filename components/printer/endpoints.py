@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from msgspec import Meta
 
+from components.printer.cmd_host import parse_endstops
 from gateway.errors import BadRequest, InvalidParams, NotFound
 from gateway.registry import Params
 from gateway.request import Request, Transport
@@ -136,22 +137,14 @@ class _PrinterEndpoints:
         return {"eventtime": self.printer.hub.eventtime(), "status": status}
 
     async def endstops(self, request: Request) -> dict[str, str]:
-        replies = await self.printer.send_firmware("M119")
-        out: dict[str, str] = {}
-        for line in replies:
-            name, sep, value = line.partition(":")
-            if not sep or name.strip() == "Reporting endstop status":
-                continue
-            axis = name.strip().split("_")[0].lower()
-            out[axis if axis not in out else name.strip().lower()] = value.strip()
-        return out
+        return parse_endstops(await self.printer.send_firmware("M119"))
 
     async def gcode_script(self, args: ScriptArgs, request: Request) -> str:
         await self.printer.run_gcode(args.script)
         return "ok"
 
     def gcode_help(self, request: Request) -> dict[str, str]:
-        return self.printer.console.help()
+        return self.printer.help()
 
     async def emergency_stop(self, request: Request) -> str:
         await self.printer.emergency_stop()

@@ -1,8 +1,11 @@
 """The G-code state the printer is in, derived from the commands it has executed, in order:
-coordinate modes, the G-code position, feedrate, speed/flow factors, fan, heater targets.
+coordinate modes, the position, feedrate, speed/flow factors, fan, heater targets, and the
+offsets SET_GCODE_OFFSET keeps.
 
 Marlin reports none of these except the position (M114), so the host keeps them. PAUSE
-saves this state and RESUME restores it exactly.
+saves this state and RESUME restores it exactly. `position` is in the firmware's
+coordinates (what was sent); the G-code coordinates a user sees are `gcode_position()`,
+which takes away the part of the offset the host adds to the moves it sends.
 """
 
 from __future__ import annotations
@@ -51,6 +54,30 @@ class GcodeState:
     filament_used: float = 0.0
     # filament per mm of travel of the latest move, for motion_report's extruder velocity
     last_e_ratio: float = 0.0
+    # SET_GCODE_OFFSET: the whole offset (gcode_move.homing_origin) and the part of Z
+    # done by Marlin's babystepping (M290), which moves the nozzle without changing the
+    # firmware's coordinates; the rest the host adds to the moves it sends
+    homing_origin: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0, 0.0])
+    babystep_z: float = 0.0
+    # motion settings the firmware was given (M203 X/Y, M204 P, M205 J, M900 K by
+    # extruder object name); absent until set, then shown in toolhead/extruder
+    motion: dict[str, float] = field(default_factory=dict)
+    pressure_advance: dict[str, float] = field(default_factory=dict)
+
+    def host_offset(self) -> list[float]:
+        """What the host adds to X, Y, Z of absolute moves it sends."""
+        x, y, z, _ = self.homing_origin
+        return [x, y, z - self.babystep_z]
+
+    def gcode_position(self) -> list[float]:
+        offset = self.host_offset()
+        return [self.position[i] - offset[i] for i in range(3)] + [self.position[3]]
+
+    def reset(self) -> None:
+        """The firmware restarted: its modes, factors and position are its defaults."""
+        fresh = GcodeState()
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(fresh, name))
 
     def copy(self) -> GcodeState:
         return GcodeState(
@@ -67,6 +94,10 @@ class GcodeState:
             display_progress=self.display_progress,
             active_tool=self.active_tool,
             filament_used=self.filament_used,
+            homing_origin=list(self.homing_origin),
+            babystep_z=self.babystep_z,
+            motion=dict(self.motion),
+            pressure_advance=dict(self.pressure_advance),
         )
 
     def apply(self, line: str) -> None:
@@ -172,6 +203,32 @@ class GcodeState:
         if "P" in words:
             self.display_progress = max(0.0, min(1.0, words["P"] / 100.0))
 
+    def _babystep(self, words: dict[str, float], _: str) -> None:
+        # M290 Z: the nozzle moves, the firmware's coordinates stay: a Z offset
+        delta = words.get("Z", words.get("S", 0.0))
+        self.homing_origin[2] += delta
+        self.babystep_z += delta
+
+    def _max_feedrate(self, words: dict[str, float], _: str) -> None:
+        speeds = [words[a] for a in "XY" if a in words and words[a] > 0]
+        if speeds:
+            self.motion["max_velocity"] = min(speeds)
+
+    def _acceleration(self, words: dict[str, float], _: str) -> None:
+        accel = words.get("P", words.get("S"))
+        if accel is not None and accel > 0:
+            self.motion["max_accel"] = accel
+
+    def _advanced(self, words: dict[str, float], _: str) -> None:
+        if "J" in words and words["J"] >= 0:
+            self.motion["junction_deviation"] = words["J"]
+
+    def _linear_advance(self, words: dict[str, float], _: str) -> None:
+        if "K" in words and words["K"] >= 0:
+            tool = int(words.get("T", self.active_tool))
+            name = "extruder" if tool == 0 else f"extruder{tool}"
+            self.pressure_advance[name] = words["K"]
+
     def _tool(self, words: dict[str, float], line: str) -> None:
         code, _ = split_command(line)
         self.active_tool = int(code[1:])
@@ -206,6 +263,26 @@ _HANDLERS = {
     "M190": GcodeState._bed_target,
     "M117": GcodeState._display,
     "M73": GcodeState._progress,
+    "M290": GcodeState._babystep,
+    "M203": GcodeState._max_feedrate,
+    "M204": GcodeState._acceleration,
+    "M205": GcodeState._advanced,
+    "M900": GcodeState._linear_advance,
 }
 for _n in range(8):
     _HANDLERS[f"T{_n}"] = GcodeState._tool
+
+
+def mode_lines(absolute_coordinates: bool, absolute_extrude: bool) -> list[str]:
+    """Marlin lines that put the firmware into these modes, whatever it is in now
+    (G90/G91 set E's mode too, so M82/M83 comes after)."""
+    lines = ["G90" if absolute_coordinates else "G91"]
+    if absolute_extrude != absolute_coordinates:
+        lines.append("M82" if absolute_extrude else "M83")
+    return lines
+
+
+def fmt(value: float) -> str:
+    """A coordinate for a G-code word: 4 decimals, no trailing zeros."""
+    text = f"{value:.4f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text

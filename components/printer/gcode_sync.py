@@ -6,6 +6,7 @@ later, so a burst of acknowledgements makes one update."""
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -33,6 +34,12 @@ class GcodeSync:
         # the firmware reports its own position (M154/M114): motion_report shows that
         self.position_reports = False
         self._handle: asyncio.TimerHandle | None = None
+        # heater targets as last pushed from commands: a push only when one changes, so
+        # the firmware's own report (which may clamp a target) is never fought over
+        self._targets: dict[str, float] = {}
+
+    def forget_targets(self) -> None:
+        self._targets.clear()
 
     def schedule(self) -> None:
         if self._handle is None:
@@ -49,18 +56,33 @@ class GcodeSync:
         g = self.gcode
         update = self.update
         update("gcode_move", {
-            "gcode_position": list(g.position),
+            "gcode_position": g.gcode_position(),
             "position": list(g.position),
+            "homing_origin": list(g.homing_origin),
             "speed": g.feedrate,
             "speed_factor": g.speed_factor,
             "extrude_factor": g.extrude_factor,
             "absolute_coordinates": g.absolute_coordinates,
             "absolute_extrude": g.absolute_extrude,
         })
-        update("toolhead", {"homed_axes": g.homed_axes,
-                            "position": list(g.position),
-                            "extruder": "extruder" if g.active_tool == 0
-                            else f"extruder{g.active_tool}"})
+        physical = list(g.position)
+        physical[2] += g.babystep_z
+        toolhead: dict[str, Any] = {"homed_axes": g.homed_axes, "position": physical,
+                                    "extruder": "extruder" if g.active_tool == 0
+                                    else f"extruder{g.active_tool}"}
+        motion = g.motion
+        if "max_velocity" in motion:
+            toolhead["max_velocity"] = motion["max_velocity"]
+        if "max_accel" in motion:
+            toolhead["max_accel"] = motion["max_accel"]
+        if "junction_deviation" in motion:
+            accel = motion.get("max_accel", self.model.get("toolhead", "max_accel", 3000.0))
+            scv = math.sqrt(motion["junction_deviation"] * accel / (math.sqrt(2.0) - 1.0))
+            toolhead["square_corner_velocity"] = round(scv, 3)
+        update("toolhead", toolhead)
+        for name, advance in g.pressure_advance.items():
+            if self.model.has(name):
+                update(name, {"pressure_advance": advance})
         moving = self.printing() and self.model.get("print_stats", "state") == "printing"
         velocity = g.feedrate / 60.0 * g.speed_factor if moving else 0.0
         live: dict[str, Any] = {
@@ -72,7 +94,8 @@ class GcodeSync:
         update("motion_report", live)
         update("fan", {"speed": g.fan_speed})
         for name, target in g.targets.items():
-            if self.model.has(name):
+            if self.model.has(name) and self._targets.get(name) != target:
+                self._targets[name] = target
                 update(name, {"target": target})
         message = g.display_message
         status: dict[str, Any] = {"message": message}

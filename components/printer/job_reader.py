@@ -5,7 +5,7 @@ and the layer changes the slicer marked, by offset."""
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from gateway.gcode import parse_layer_marker
@@ -26,11 +26,13 @@ def strip_line(raw: bytes) -> str:
 class LayerTrack:
     """Layer numbers by file offset, filled while the file is read ahead of the printer."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_layer: Callable[[int], None] | None = None) -> None:
         self.offsets: list[int] = []
         self.layers: list[int] = []
         self.total: int | None = None
         self._current = 0
+        # called as a layer's marker is read (ahead of the printer): a pause at a layer
+        self.on_layer = on_layer
 
     def marker(self, raw: bytes, offset: int) -> None:
         found = parse_layer_marker(raw.decode("utf-8", errors="replace"))
@@ -46,6 +48,8 @@ class LayerTrack:
             return
         self.offsets.append(offset)
         self.layers.append(self._current)
+        if self.on_layer is not None:
+            self.on_layer(self._current)
 
     def layer_at(self, offset: int) -> int | None:
         """The layer being printed once the printer has acknowledged up to `offset`."""

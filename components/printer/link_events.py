@@ -17,6 +17,7 @@ from gateway.hostlink.protocol import (
     FirmwareError,
     FirmwareStarted,
     LineReceived,
+    MachineLimits,
     PositionReport,
     PromptClosed,
     PromptShown,
@@ -25,7 +26,7 @@ from gateway.hostlink.protocol import (
 from gateway.hostlink.protocol.events import ErrorKind, SdStatus
 
 if TYPE_CHECKING:
-    from components.printer.component import Printer
+    from components.printer.core import PrinterCore
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +42,12 @@ _WEBHOOKS = {
 class LinkEvents:
     """Listens to the host link; every event is routed in `handle`."""
 
-    def __init__(self, printer: Printer) -> None:
+    def __init__(self, printer: PrinterCore) -> None:
         self.printer = printer
         self.have_temperatures = False
+        # the next position report is taken as the G-code position (after M410)
+        self.resync_position = False
+        self.last_position: PositionReport | None = None
 
     def handle(self, event: Event) -> None:
         p = self.printer
@@ -56,15 +60,26 @@ class LinkEvents:
             case PositionReport(axes=axes):
                 pos = [axes.get("X", 0.0), axes.get("Y", 0.0), axes.get("Z", 0.0),
                        axes.get("E", 0.0)]
+                self.last_position = event
+                if self.resync_position:
+                    self.resync_position = False
+                    p.gcode.position = pos
+                    p.sync.schedule()
                 # the firmware's own position: the head's actual one, behind what was sent
                 p.sync.position_reports = True
                 p.update_object("motion_report", {"live_position": pos})
+            case MachineLimits():
+                if p.limits.on_firmware(event):
+                    p.publish_limits()
             case StateChanged(state=state, message=message):
                 self._state(state, message)
             case EchoMessage(text=text):
                 p.respond(f"echo:{text}")
             case FirmwareError(kind=kind, message=message) if kind is not ErrorKind.LINE:
-                p.respond(f"!! {message}")
+                if not self._quiet(message):
+                    p.respond(f"!! {message}")
+            case ActionCommand(name=name) if name.startswith("prompt_"):
+                pass  # the whole dialog comes as PromptShown / PromptClosed
             case ActionCommand():
                 self._action(event)
             case PromptShown():
@@ -73,15 +88,22 @@ class LinkEvents:
                 p.respond("// action:prompt_end")
             case FirmwareStarted():
                 p.respond("// Firmware restarted")
+                p.firmware_started()
             case SdStatus() | LineReceived():
                 p.sd.on_event(event)
             case _:
                 pass
 
+    def _quiet(self, message: str) -> bool:
+        """An error about a command the host sent for itself (`Unknown command: "M211"`)."""
+        quoted = message.partition('"')[2].rpartition('"')[0].split(" ")[0].upper()
+        return bool(quoted) and quoted in self.printer.quiet_commands
+
     def _temperatures(self, event: TemperatureReport) -> None:
         p = self.printer
         self.have_temperatures = True
-        min_extrude = p.printer_cfg.min_extrude_temp
+        p.temperatures_seen.set()
+        min_extrude = p.setup.printer.min_extrude_temp
         for name, reading in readings(event.sensors, p.gcode.active_tool).items():
             if not p.model.has(name):
                 if not name.startswith("temperature_sensor "):
@@ -112,8 +134,9 @@ class LinkEvents:
         temperature_sensor object, listed in heaters.available_sensors for the frontends'
         temperature panels."""
         p = self.printer
-        p.add_object(name, {"temperature": 0.0, "measured_min_temp": None,
-                            "measured_max_temp": None})
+        p.model.add_object(name, {"temperature": 0.0, "measured_min_temp": None,
+                                  "measured_max_temp": None})
+        p.outlet.changed()
         sensors = list(p.model.get("heaters", "available_sensors", []))
         if name not in sensors:
             p.update_object("heaters", {"available_sensors": [*sensors, name]})
@@ -125,6 +148,7 @@ class LinkEvents:
         text = text or default
         previous = p.state
         p.set_state(webhooks, text)
+        p.temperatures_seen.set()
         if webhooks != "disconnected":
             p.update_object("webhooks", {"state": webhooks, "state_message": text})
         if state in (LinkState.SHUTDOWN, LinkState.ERROR, LinkState.DISCONNECTED):
@@ -132,15 +156,16 @@ class LinkEvents:
             for name in p.model.get("heaters", "available_heaters", []):
                 p.update_object(name, {"target": 0.0, "power": 0.0})
             p.gcode.targets.clear()
-        server = p.server
+            p.sync.forget_targets()
         if state is LinkState.READY and previous != "ready":
-            server.send_notification("notify_klippy_ready")
+            p.notify("notify_klippy_ready")
+            p.link_ready()
         elif state is LinkState.SHUTDOWN and previous != "shutdown":
             # the firmware's own Error: lines have already reached the console
-            server.send_notification("notify_klippy_shutdown")
+            p.notify("notify_klippy_shutdown")
         elif state is LinkState.DISCONNECTED and previous != "disconnected":
-            server.send_notification("notify_klippy_disconnected")
-        server.events.emit(PrinterStateChanged(webhooks, text))
+            p.notify("notify_klippy_disconnected")
+        p.emit(PrinterStateChanged(webhooks, text))
 
     def _action(self, event: ActionCommand) -> None:
         p = self.printer
@@ -148,12 +173,13 @@ class LinkEvents:
         handlers = {"pause": p.pause_print, "resume": p.resume_print,
                     "cancel": p.cancel_print}
         start = handlers.get(event.name)
-        if start is not None and (p.jobs.active or p.sd.active):
+        if start is not None and p.busy:
             p.spawn(start())
-        elif event.name == "paused" and p.jobs.active:
-            p.update_object("print_stats", {"message": "Paused by the printer"})
+        elif event.name == "paused":
+            # the firmware paused itself (M600, a runout): the print shows paused
+            p.jobs.firmware_paused()
         elif event.name == "resumed":
-            p.update_object("print_stats", {"message": ""})
+            p.jobs.firmware_resumed()
 
     def _prompt(self, event: PromptShown) -> None:
         # Mainsail and Fluidd show Klipper's "// action:prompt_*" dialogs: each button

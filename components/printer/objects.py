@@ -9,14 +9,40 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.printer.config import MacroSection, PauseResumeSection, PrinterSection
+from components.printer.config import (
+    FanGenericSection,
+    MacroSection,
+    PauseResumeSection,
+    PrinterSection,
+)
+from components.printer.exclude_object import OBJECT as EXCLUDE_OBJECT
+from components.printer.exclude_object import initial_status as exclude_status
+from components.printer.layer_pause import initial_status as layer_pause_status
 
-# macros every frontend expects; the printer component implements them on the host
+# macros every frontend expects; the printer component implements them on the host.
+# SET_PAUSE_NEXT_LAYER/SET_PAUSE_AT_LAYER are what Mainsail's and Fluidd's "pause at
+# layer" dialogs look for (they come from mainsail-config on a Klipper printer)
 BUILTIN_MACROS = {
     "PAUSE": "Pause the current print: park the head, keep the heaters",
     "RESUME": "Resume the paused print at the exact position it left",
     "CANCEL_PRINT": "Cancel the current print",
+    "SET_PAUSE_NEXT_LAYER": "Pause (or run MACRO) when the next layer starts",
+    "SET_PAUSE_AT_LAYER": "Pause (or run MACRO) when LAYER starts",
 }
+
+
+def limit_fields(
+    minimum: tuple[float, float, float], maximum: tuple[float, float, float]
+) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, Any]], dict[str, Any]]:
+    """The axis ranges in use, as configfile's stepper sections and toolhead's fields."""
+    config: dict[str, dict[str, str]] = {}
+    settings: dict[str, dict[str, Any]] = {}
+    for index, axis in enumerate("xyz"):
+        low, high = minimum[index], maximum[index]
+        config[f"stepper_{axis}"] = {"position_min": _fmt(low), "position_max": _fmt(high)}
+        settings[f"stepper_{axis}"] = {"position_min": low, "position_max": high}
+    toolhead = {"axis_minimum": [*minimum, 0.0], "axis_maximum": [*maximum, 0.0]}
+    return config, settings, toolhead
 
 
 def extruder_names(count: int) -> list[str]:
@@ -32,6 +58,7 @@ def build_configfile(
     pause: PauseResumeSection,
     macros: dict[str, MacroSection],
     extruders: list[str],
+    fans: dict[str, FanGenericSection],
 ) -> dict[str, Any]:
     config: dict[str, dict[str, str]] = {
         "printer": {
@@ -43,6 +70,7 @@ def build_configfile(
         "virtual_sdcard": {"path": "~/printer_data/gcodes"},
         "pause_resume": {},
         "display_status": {},
+        "exclude_object": {},
     }
     settings: dict[str, dict[str, Any]] = {
         "printer": {
@@ -55,7 +83,11 @@ def build_configfile(
         "virtual_sdcard": {"path": "~/printer_data/gcodes", "on_error_gcode": ""},
         "pause_resume": {"recover_velocity": pause.park_speed},
         "display_status": {},
+        "exclude_object": {},
     }
+    for name, fan in fans.items():
+        config[f"fan_generic {name}"] = {"index": str(fan.index)}
+        settings[f"fan_generic {name}"] = {"index": fan.index}
     for axis in "xyz":
         low, high = getattr(cfg, f"{axis}_min"), getattr(cfg, f"{axis}_max")
         config[f"stepper_{axis}"] = {"position_min": _fmt(low), "position_max": _fmt(high)}
@@ -96,6 +128,7 @@ def initial_objects(
     cfg: PrinterSection,
     pause: PauseResumeSection,
     macros: dict[str, MacroSection],
+    fans: dict[str, FanGenericSection] | None = None,
     extruder_count: int = 1,
 ) -> dict[str, dict[str, Any]]:
     extruders = extruder_names(extruder_count)
@@ -157,9 +190,12 @@ def initial_objects(
             "available_sensors": list(heaters),
             "available_monitors": [],
         },
-        "configfile": build_configfile(cfg, pause, macros, extruders),
+        "configfile": build_configfile(cfg, pause, macros, extruders, fans or {}),
         "gcode": {"commands": {}},
+        EXCLUDE_OBJECT: exclude_status(),
     }
+    for name in fans or {}:
+        objects[f"fan_generic {name}"] = {"speed": 0.0, "rpm": None}
     for name in extruders:
         objects[name] = {
             "temperature": 0.0,
@@ -173,4 +209,6 @@ def initial_objects(
         objects["heater_bed"] = {"temperature": 0.0, "target": 0.0, "power": 0.0}
     for name in {**BUILTIN_MACROS, **macros}:
         objects[f"gcode_macro {name}"] = {}
+    # where Mainsail's pause-at-layer dialog reads the settings (mainsail-config's macro)
+    objects["gcode_macro SET_PRINT_STATS_INFO"] = layer_pause_status()
     return objects

@@ -1,11 +1,11 @@
-"""A print from the host: the file streamed through the link, its progress in
-print_stats/virtual_sdcard, and PAUSE/RESUME/CANCEL.
+"""A print from the host: the file streamed through the link (via the stream filter),
+its progress in print_stats/virtual_sdcard, and PAUSE/RESUME/CANCEL.
 
-PAUSE stops feeding, waits until every line sent is acknowledged, saves the G-code state,
-then retracts, lifts and parks. RESUME travels back over the part at the park height,
-lowers to the saved Z, primes, and restores the extrusion mode, E coordinate, coordinate
-mode and feedrate before the file continues. The printer then picks up exactly where it
-stopped.
+PAUSE and CANCEL answer at once whatever the firmware is doing: the stream stops
+feeding immediately; with the emergency parser M108 breaks a heating or user wait and
+(for a cancel) M410 drops the planned moves. What needs the firmware (the park moves,
+the cancel script) follows in the background as soon as the lines already sent are
+acknowledged: a 60 s dwell delays the end of a cancel, never its answer.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,13 +22,17 @@ from components.printer.api import JobFinished, JobPaused, JobResumed, JobStarte
 from components.printer.config import PauseResumeSection, PrinterSection
 from components.printer.gcode_state import GcodeState
 from components.printer.job_reader import LayerTrack, read_commands
+from components.printer.park import lift_script, park_script, return_script
+from components.printer.stream_filter import StreamFilter
 from gateway.errors import Conflict, ServerError
-from gateway.events import EventBus
+from gateway.events import BusEvent
 from gateway.hostlink import HostLink, JobFailed, JobState, LinkError, LinkState, StreamJob
 
 log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL = 0.25
+# how long pause/cancel wait for their firmware part before answering anyway
+ANSWER_WITHIN = 0.8
 
 
 @dataclass
@@ -38,17 +42,22 @@ class Run:
     size: int
     stream: StreamJob
     layers: LayerTrack
+    filter: StreamFilter
     total_layers: int | None
     started: float = field(default_factory=time.monotonic)
     paused_at: float | None = None
     paused_total: float = 0.0
     saved: GcodeState | None = None
     filament_start: float = 0.0
-    state: str = "printing"
+    state: str = "printing"  # printing | paused | cancelling | complete | cancelled | error
+    firmware_paused: bool = False  # the firmware paused itself (M600) and waits for us
+    parking: asyncio.Task[None] | None = None
+    cancelling: asyncio.Task[None] | None = None
 
 
 Update = Callable[[str, dict[str, Any]], None]
 Read = Callable[[str, str], Any]
+Emit = Callable[[BusEvent], None]
 
 
 class PrintManager:
@@ -58,25 +67,31 @@ class PrintManager:
         gcode: GcodeState,
         update: Update,
         read: Read,
-        events: EventBus,
+        emit: Emit,
         printer_cfg: PrinterSection,
         pause_cfg: PauseResumeSection,
+        make_filter: Callable[[Callable[[str], None]], StreamFilter],
+        resync_position: Callable[[], Awaitable[None]],
     ) -> None:
         self.link = link
         self.gcode = gcode
         self.update = update
         self.read = read
-        self.events = events
+        self.emit = emit
         self.printer_cfg = printer_cfg
         self.pause_cfg = pause_cfg
+        self.make_filter = make_filter
+        self.resync_position = resync_position
+        self.on_layer: Callable[[int, StreamFilter], None] = lambda _layer, _f: None
         self.run: Run | None = None
         self._watch_task: asyncio.Task[None] | None = None
         self._ticker: asyncio.TimerHandle | None = None
-        self._busy = asyncio.Lock()
+        self._pending_pause: str | None = None
+        self._starting = False
 
     @property
     def active(self) -> bool:
-        return self.run is not None and self.run.state in ("printing", "paused")
+        return self.run is not None and self.run.state in ("printing", "paused", "cancelling")
 
     # -- start ---------------------------------------------------------------------
 
@@ -85,14 +100,19 @@ class PrintManager:
             raise Conflict("A print is already in progress")
         if self.link.state is not LinkState.READY:
             raise ServerError(f"Printer not ready: {self.link.state_message}", 503)
-        layers = LayerTrack()
+        flt = self.make_filter(self._file_pause)
+        layers = LayerTrack(on_layer=lambda layer: self.on_layer(layer, flt))
+        self._pending_pause = None
+        self._starting = True
         try:
-            stream = self.link.stream(read_commands(path, layers=layers))
+            stream = self.link.stream(flt.lines(read_commands(path, layers=layers)))
         except LinkError as exc:
             raise Conflict(str(exc)) from None
+        finally:
+            self._starting = False
         size = path.stat().st_size
-        self.run = Run(filename, path, size, stream, layers, total_layers,
-                       filament_start=self.gcode.filament_used)
+        run = self.run = Run(filename, path, size, stream, layers, flt, total_layers,
+                             filament_start=self.gcode.filament_used)
         self.update("print_stats", {
             "filename": filename, "state": "printing", "message": "",
             "total_duration": 0.0, "print_duration": 0.0, "filament_used": 0.0,
@@ -104,9 +124,11 @@ class PrintManager:
         self.update("pause_resume", {"is_paused": False})
         self.update("idle_timeout", {"state": "Printing"})
         self.update("display_status", {"progress": 0.0})
-        self._watch_task = asyncio.get_running_loop().create_task(self._watch(self.run))
+        self._watch_task = asyncio.get_running_loop().create_task(self._watch(run))
         self._schedule_tick()
-        self.events.emit(JobStarted(filename))
+        self.emit(JobStarted(filename))
+        if self._pending_pause is not None:
+            self._file_pause(self._pending_pause)
 
     # -- progress ------------------------------------------------------------------
 
@@ -116,7 +138,7 @@ class PrintManager:
     def _tick(self) -> None:
         self._ticker = None
         run = self.run
-        if run is None or run.state not in ("printing", "paused"):
+        if run is None or run.state not in ("printing", "paused", "cancelling"):
             return
         self.refresh_progress(run)
         self._schedule_tick()
@@ -139,57 +161,135 @@ class PrintManager:
         if self.gcode.display_progress is None:
             self.update("display_status", {"progress": round(progress, 4)})
 
-    # -- pause / resume / cancel -----------------------------------------------------
+    # -- pause / resume ----------------------------------------------------------------
+
+    def _require(self, *states: str) -> Run:
+        run = self.run
+        if run is None or run.state not in states:
+            if run is not None and run.state == "paused" and "printing" in states:
+                raise Conflict("Print is already paused")
+            if run is not None and run.state == "cancelling":
+                raise Conflict("The print is being cancelled")
+            raise Conflict("Print is not paused" if states == ("paused",)
+                           else "No print in progress")
+        return run
+
+    def _file_pause(self, reason: str) -> None:
+        """PAUSE met while reading the file (a layer pause): stop feeding right here."""
+        if self._starting:
+            self._pending_pause = reason  # still inside link.stream(): start() does it
+            return
+        run = self.run
+        if run is not None and run.state == "printing":
+            run.stream.hold()
+            task = asyncio.get_running_loop().create_task(self.pause(reason))
+            task.add_done_callback(_log_failure)
 
     async def pause(self, reason: str = "") -> None:
-        async with self._busy:
-            run = self.run
-            if run is None or run.state != "printing":
-                raise Conflict("Print is already paused" if run and run.state == "paused"
-                               else "No print in progress")
-            run.state = "paused"
-            run.paused_at = time.monotonic()
-            await run.stream.pause()
-            run.saved = self.gcode.copy()
-            self.update("print_stats", {"state": "paused", "message": reason})
-            self.update("pause_resume", {"is_paused": True})
-            self.update("idle_timeout", {"state": "Ready"})
-            self.events.emit(JobPaused(run.filename))
-            await self._send(self._park_script(run.saved))
+        run = self._require("printing")
+        run.state = "paused"
+        run.paused_at = time.monotonic()
+        run.stream.hold()
+        if self.link.firmware.has("EMERGENCY_PARSER"):
+            # a heat-up wait would hold the lines in flight: break it (RESUME heats again)
+            await self._quiet(self.link.emergency("M108"))
+        self.update("print_stats", {"state": "paused", "message": reason})
+        self.update("pause_resume", {"is_paused": True})
+        self.update("idle_timeout", {"state": "Ready"})
+        self.emit(JobPaused(run.filename))
+        run.parking = asyncio.get_running_loop().create_task(self._park(run))
+        await asyncio.wait([run.parking], timeout=ANSWER_WITHIN)
+
+    async def _park(self, run: Run) -> None:
+        await run.stream.pause()  # every line sent is acknowledged
+        if run.state != "paused" or not run.stream.active:
+            return  # the print ended (or is being cancelled) meanwhile
+        run.saved = self.gcode.copy()
+        await self._quiet(self._send(park_script(run.saved, self.pause_cfg,
+                                                 self.printer_cfg)))
 
     async def resume(self) -> None:
-        async with self._busy:
-            run = self.run
-            if run is None or run.state != "paused":
-                raise Conflict("Print is not paused")
-            if run.saved is not None:
-                await self._send(self._return_script(run.saved))
-            if run.paused_at is not None:
-                run.paused_total += time.monotonic() - run.paused_at
-                run.paused_at = None
-            run.state = "printing"
-            run.saved = None
-            self.update("print_stats", {"state": "printing", "message": ""})
-            self.update("pause_resume", {"is_paused": False})
-            self.update("idle_timeout", {"state": "Printing"})
-            run.stream.resume()
-            self.events.emit(JobResumed(run.filename))
+        run = self._require("paused")
+        if run.firmware_paused:
+            # the firmware waits for the user (M600): let it go on by itself
+            await self._quiet(self.link.emergency("M108"))
+            self.firmware_resumed()
+            return
+        if run.parking is not None:
+            await run.parking
+            run.parking = None
+        if run.state != "paused":
+            raise Conflict("No print in progress")
+        if run.saved is not None:
+            temps = {name: self.read(name, "temperature") or 0.0
+                     for name in run.saved.targets}
+            await self._send(return_script(run.saved, self.pause_cfg, temps))
+        self._resumed(run)
+
+    def _resumed(self, run: Run) -> None:
+        if run.paused_at is not None:
+            run.paused_total += time.monotonic() - run.paused_at
+            run.paused_at = None
+        run.state = "printing"
+        run.saved = None
+        run.firmware_paused = False
+        self.update("print_stats", {"state": "printing", "message": ""})
+        self.update("pause_resume", {"is_paused": False})
+        self.update("idle_timeout", {"state": "Printing"})
+        run.stream.resume()
+        self.emit(JobResumed(run.filename))
+
+    def firmware_paused(self) -> None:
+        """`//action:paused`: the firmware paused itself (M600) and waits for the user."""
+        run = self.run
+        if run is None or run.state != "printing":
+            return
+        run.state = "paused"
+        run.firmware_paused = True
+        run.paused_at = time.monotonic()
+        self.update("print_stats", {"state": "paused", "message": "Paused by the printer"})
+        self.update("pause_resume", {"is_paused": True})
+        self.update("idle_timeout", {"state": "Ready"})
+        self.emit(JobPaused(run.filename))
+
+    def firmware_resumed(self) -> None:
+        run = self.run
+        if run is not None and run.state == "paused" and run.firmware_paused:
+            self._resumed(run)
+
+    # -- cancel ------------------------------------------------------------------------
 
     async def cancel(self) -> None:
-        async with self._busy:
-            run = self.run
-            if run is None or run.state not in ("printing", "paused"):
-                raise Conflict("No print to cancel")
-            was_paused = run.state == "paused"
-            run.state = "cancelling"
-            if self.link.firmware.has("EMERGENCY_PARSER"):
-                # break out of a heating wait so the in-flight lines drain at once
-                await self._quiet(self.link.emergency("M108"))
-            await run.stream.cancel()
-            if not was_paused:
-                await self._quiet(self._send(self._lift_script()))
-            await self._quiet(self._send(self.pause_cfg.cancel_gcode))
-            self._finish(run, "cancelled", "")
+        run = self._require("printing", "paused")
+        was_paused = run.state == "paused" and not run.firmware_paused
+        run.state = "cancelling"
+        run.stream.hold()
+        if self.link.firmware.has("EMERGENCY_PARSER"):
+            # out of any heating or user wait at once, and drop the moves planned
+            await self._quiet(self.link.emergency("M108"))
+            await self._quiet(self.link.emergency("M410"))
+        self.update("print_stats", {"state": "cancelling", "message": ""})
+        self.update("pause_resume", {"is_paused": False})
+        self.update("idle_timeout", {"state": "Printing"})
+        run.cancelling = asyncio.get_running_loop().create_task(
+            self._finish_cancel(run, was_paused))
+        run.cancelling.add_done_callback(_log_failure)
+        await asyncio.wait([run.cancelling], timeout=ANSWER_WITHIN)
+
+    async def _finish_cancel(self, run: Run, was_paused: bool) -> None:
+        if run.parking is not None:
+            await asyncio.wait([run.parking])
+        await run.stream.cancel()  # returns once the lines already sent are acknowledged
+        if self.link.firmware.has("EMERGENCY_PARSER"):
+            await self._quiet(self.link.emergency("M410"))  # what those lines planned
+        await self._quiet(self.resync_position())
+        if not was_paused:
+            await self._quiet(self._send(lift_script(self.gcode.position[2],
+                                                     self.pause_cfg, self.printer_cfg)))
+        await self._quiet(self._send(self.pause_cfg.cancel_gcode))
+        self._finish(run, "cancelled", "")
+
+    # -- the end -----------------------------------------------------------------------
 
     async def _watch(self, run: Run) -> None:
         try:
@@ -200,7 +300,10 @@ class PrintManager:
             self._finish(run, "error", message, status)
             return
         if state is JobState.COMPLETE and run.state == "printing":
-            self._finish(run, "complete", "")
+            if run.filter.error is not None:
+                self._finish(run, "error", run.filter.error)
+            else:
+                self._finish(run, "complete", "")
 
     def _finish(self, run: Run, state: str, message: str, status: str | None = None) -> None:
         if run.state in ("complete", "cancelled", "error"):
@@ -219,7 +322,7 @@ class PrintManager:
             self._ticker = None
         history_status = status or {"complete": "completed", "cancelled": "cancelled"}.get(
             state, "error")
-        self.events.emit(JobFinished(
+        self.emit(JobFinished(
             run.filename, history_status,
             print_duration=self.read("print_stats", "print_duration"),
             total_duration=self.read("print_stats", "total_duration"),
@@ -227,49 +330,7 @@ class PrintManager:
             message=message))
         log.info("print of %s %s%s", run.filename, state, f": {message}" if message else "")
 
-
-    # -- scripts -------------------------------------------------------------------
-
-    def _park_script(self, saved: GcodeState) -> str:
-        cfg, pcfg = self.pause_cfg, self.printer_cfg
-        z = saved.position[2]
-        lift = max(0.0, min(cfg.lift_z, pcfg.z_max - z))
-        park_x = cfg.park_x if cfg.park_x is not None else pcfg.x_min
-        park_y = cfg.park_y if cfg.park_y is not None else pcfg.y_max
-        lines = ["M83"]
-        if cfg.retract_length:
-            lines.append(f"G1 E-{cfg.retract_length:.4f} F{cfg.retract_speed * 60:.0f}")
-        lines += [
-            "G91",
-            f"G1 Z{lift:.4f} F600",
-            "G90",
-            f"G1 X{park_x:.4f} Y{park_y:.4f} F{cfg.park_speed * 60:.0f}",
-        ]
-        return "\n".join(lines)
-
-    def _return_script(self, saved: GcodeState) -> str:
-        cfg = self.pause_cfg
-        x, y, z, e = saved.position
-        lines = [
-            "G90",
-            f"G1 X{x:.4f} Y{y:.4f} F{cfg.park_speed * 60:.0f}",
-            f"G1 Z{z:.4f} F600",
-            "M83",
-        ]
-        if cfg.retract_length:
-            lines.append(f"G1 E{cfg.retract_length:.4f} F{cfg.retract_speed * 60:.0f}")
-        if saved.absolute_extrude:
-            lines.append("M82")
-        lines.append(f"G92 E{e:.5f}")
-        if not saved.absolute_coordinates:
-            lines.append("G91")
-        lines.append(f"G1 F{saved.feedrate:.0f}")
-        return "\n".join(lines)
-
-    def _lift_script(self) -> str:
-        z = self.gcode.position[2]
-        lift = max(0.0, min(self.pause_cfg.lift_z, self.printer_cfg.z_max - z))
-        return f"G91\nG1 Z{lift:.4f} F600\nG90"
+    # -- helpers -------------------------------------------------------------------------
 
     async def _send(self, script: str) -> None:
         try:
@@ -278,14 +339,23 @@ class PrintManager:
             raise ServerError(f"Printer refused the pause/resume moves: {exc}", 400) from None
 
     @staticmethod
-    async def _quiet(awaitable: Any) -> None:
+    async def _quiet(awaitable: Awaitable[Any]) -> None:
         try:
             await awaitable
         except (LinkError, ServerError) as exc:
-            log.warning("while cancelling: %s", exc)
+            log.warning("while pausing or cancelling: %s", exc)
 
     def close(self) -> None:
         if self._ticker is not None:
             self._ticker.cancel()
         if self._watch_task is not None:
             self._watch_task.cancel()
+        run = self.run
+        for task in (run.parking, run.cancelling) if run is not None else ():
+            if task is not None:
+                task.cancel()
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("print pause/cancel failed: %s", task.exception())

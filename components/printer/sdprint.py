@@ -15,9 +15,9 @@ from typing import Any
 
 from components.printer.api import JobFinished, JobPaused, JobResumed, JobStarted
 from components.printer.gcode_state import split_command
-from gateway.errors import Conflict
-from gateway.events import EventBus
-from gateway.hostlink import HostLink, LinkError
+from gateway.errors import Conflict, ServerError
+from gateway.events import BusEvent
+from gateway.hostlink import HostLink, LinkError, LinkNotReady
 from gateway.hostlink.protocol import Event, LineReceived
 from gateway.hostlink.protocol.events import SdStatus
 
@@ -27,13 +27,14 @@ POLL_INTERVAL = 1.0
 _OPENED = re.compile(r"File opened:\s*(\S+)\s+Size:\s*(\d+)")
 
 Update = Callable[[str, dict[str, Any]], None]
+Emit = Callable[[BusEvent], None]
 
 
 class SdPrint:
-    def __init__(self, link: HostLink, update: Update, events: EventBus) -> None:
+    def __init__(self, link: HostLink, update: Update, emit: Emit) -> None:
         self.link = link
         self.update = update
-        self.events = events
+        self.emit = emit
         self.selected: tuple[str, int] | None = None
         self.state = "idle"  # idle | printing | paused
         self.started = 0.0
@@ -78,23 +79,36 @@ class SdPrint:
                 self.update("virtual_sdcard", {"progress": 1.0})
                 self._end("complete", "completed")
 
+    # the firmware's refusal is the caller's error, and nothing changes (issue 18)
     async def pause(self) -> None:
         if self.state != "printing":
             raise Conflict("SD print is not running")
-        await self._send("M25")
-        self._set("paused")
+        await self._command("M25")
+        if self.state == "printing":
+            self._set("paused")
 
     async def resume(self) -> None:
         if self.state != "paused":
             raise Conflict("SD print is not paused")
-        await self._send("M24")
-        self._set("printing")
+        await self._command("M24")
+        if self.state == "paused":
+            self._set("printing")
 
     async def cancel(self) -> None:
         if not self.active:
             raise Conflict("No SD print to cancel")
-        await self._send("M524")
-        self._end("cancelled", "cancelled")
+        await self._command("M524")
+        if self.active:
+            self._end("cancelled", "cancelled")
+
+    async def _command(self, command: str) -> None:
+        try:
+            await self.link.send(command)
+        except LinkNotReady as exc:
+            raise ServerError(f"SD print: {command} not sent: {exc}", 503) from None
+        except LinkError as exc:
+            raise ServerError(f"SD print: the printer refused {command}: {exc}", 400) \
+                from None
 
     def _started_or_resumed(self) -> None:
         if self.state == "paused":
@@ -112,15 +126,15 @@ class SdPrint:
                                        "is_active": True, "file_position": 0,
                                        "file_size": size})
         self.update("idle_timeout", {"state": "Printing"})
-        self.events.emit(JobStarted(self.filename))
+        self.emit(JobStarted(self.filename))
         self._poller = asyncio.get_running_loop().create_task(self._poll())
 
     def _set(self, state: str) -> None:
         self.state = state
         self.update("print_stats", {"state": state})
         self.update("pause_resume", {"is_paused": state == "paused"})
-        self.events.emit(JobPaused(self.filename) if state == "paused"
-                         else JobResumed(self.filename))
+        self.emit(JobPaused(self.filename) if state == "paused"
+                  else JobResumed(self.filename))
 
     def _end(self, state: str, status: str) -> None:
         self.state = "idle"
@@ -133,8 +147,8 @@ class SdPrint:
         self.update("virtual_sdcard", {"is_active": False})
         self.update("pause_resume", {"is_paused": False})
         self.update("idle_timeout", {"state": "Ready"})
-        self.events.emit(JobFinished(self.filename, status, print_duration=total,
-                                     total_duration=total))
+        self.emit(JobFinished(self.filename, status, print_duration=total,
+                              total_duration=total))
 
     async def _poll(self) -> None:
         auto = self.link.firmware.has("AUTOREPORT_SD_STATUS")

@@ -16,7 +16,12 @@ class LinkBusy(LinkError):
 
 
 class GCodeError(LinkError):
-    """The firmware refused or failed a command; the message is its text."""
+    """The firmware refused or failed a command; the message is its text, ``command``
+    the line that failed (when known)."""
+
+    def __init__(self, message: str, command: str | None = None) -> None:
+        super().__init__(message)
+        self.command = command
 
 
 class JobFailed(LinkError):

@@ -7,7 +7,13 @@ import enum
 from collections.abc import Callable, Iterable, Iterator
 
 from .errors import JobFailed
-from .protocol.framing import clean_command
+from .protocol.framing import clean_command, command_word
+
+# Commands that keep the firmware busy for long (heat-up and other waits, homing,
+# levelling, dwells): nothing after one is sent until it is acknowledged, so a pause or
+# a cancel that breaks the wait (M108) finds nothing else queued in the firmware.
+BARRIERS = frozenset({"M109", "M190", "M191", "M116", "G28", "G29", "G4", "M400",
+                      "M0", "M1", "M600"})
 
 
 class JobState(enum.Enum):
@@ -40,6 +46,8 @@ class StreamJob:
         self._last_offset = 0
         self._exhausted = False
         self._pushback: tuple[str, int] | None = None
+        self._given = ""  # the last line handed out by next_line()
+        self._barrier = False  # a barrier line is in flight
         loop = asyncio.get_running_loop()
         self._finished: asyncio.Future[JobState] = loop.create_future()
         self._drained = asyncio.Event()
@@ -49,6 +57,11 @@ class StreamJob:
     @property
     def active(self) -> bool:
         return self.state in (JobState.RUNNING, JobState.PAUSED)
+
+    def hold(self) -> None:
+        """Stop feeding lines at once (pause() then waits for the lines in flight)."""
+        if self.state is JobState.RUNNING:
+            self.state = JobState.PAUSED
 
     async def pause(self) -> None:
         """Stop feeding lines; returns once every line already sent is acknowledged."""
@@ -83,18 +96,24 @@ class StreamJob:
     # --------------------------------------------- used by the link/scheduler
     @property
     def feeding(self) -> bool:
-        return self.state is JobState.RUNNING and not self._exhausted
+        return self.state is JobState.RUNNING and not self._exhausted and not self._barrier
 
     def next_line(self) -> tuple[str, int] | None:
         """The next command and the file offset after it; None at the end."""
         if self._pushback is not None:
             line, self._pushback = self._pushback, None
+            self._given = line[0]
             return line
         try:
             for raw, offset in self._lines:
                 self._last_offset = offset
                 command = clean_command(raw)
                 if command:
+                    if self.state is not JobState.RUNNING:
+                        # held while this line was read (a pause at a layer): keep it
+                        self._pushback = (command, offset)
+                        return None
+                    self._given = command
                     return command, offset
         except Exception as exc:  # a read error of the file being printed
             self.fail(f"reading the print file failed: {exc}")
@@ -108,6 +127,8 @@ class StreamJob:
         self._pushback = line
 
     def line_sent(self) -> None:
+        if command_word(self._given) in BARRIERS:
+            self._barrier = True
         self._in_flight += 1
         self.lines_sent += 1
         self._drained.clear()
@@ -119,6 +140,7 @@ class StreamJob:
         if error is not None:
             self.command_errors.append(error)
         if self._in_flight == 0:
+            self._barrier = False
             self._drained.set()
             self._check_complete()
 

@@ -182,19 +182,21 @@ class HostLink:
                 self._state_waiters.remove(entry)
         return self._state
 
-    async def send(self, script: str) -> list[str]:
+    async def send(self, script: str, lockstep: bool = False) -> list[str]:
         """Run one or more G-code lines (newline separated; comments and blank
         lines dropped) in order, with nothing interleaved between them.
 
         Returns the firmware's reply lines once the last line's ``ok`` came.
         Raises GCodeError with the firmware's text if a line failed (the rest
-        of the script is then not sent), LinkNotReady if not connected."""
+        of the script is then not sent), LinkNotReady if not connected.
+        ``lockstep``: each line waits for the previous one's ok, so nothing after a
+        failing line has reached the firmware (and nothing else is sent in between)."""
         if self._state is not LinkState.READY:
             raise LinkNotReady(self._not_ready_message())
         lines = split_script(script)
         if not lines:
             return []
-        return await self._run(lines)
+        return await self._run(lines, lockstep)
 
     async def emergency(self, command: str) -> None:
         """Send M112/M108/M410/M876 ahead of everything queued: out of band
@@ -360,9 +362,9 @@ class HostLink:
         cut = self._wbuf.find(b"\n") + 1
         self._wbuf[cut:cut] = data
 
-    def _run(self, lines: list[str]) -> asyncio.Future[list[str]]:
+    def _run(self, lines: list[str], lockstep: bool = False) -> asyncio.Future[list[str]]:
         future: asyncio.Future[list[str]] = self._loop_().create_future()
-        self._sched.scripts.append(Script(lines, future))
+        self._sched.scripts.append(Script(lines, future, lockstep))
         self._pump()
         return future
 
@@ -633,5 +635,6 @@ def _make_virtual_printer(config: SerialConfig) -> VirtualPrinter:
             command_delay=config.virtual_command_delay,
             software_power=config.virtual_software_power,
             extra_sensors=config.virtual_extra_sensors,
+            babystepping=config.virtual_babystepping,
         )
     )

@@ -17,15 +17,25 @@ from .protocol.events import CommandAcknowledged
 class Script:
     """A ``send()`` call: its lines, and the replies gathered for them."""
 
-    __slots__ = ("acked", "error", "future", "lines", "replies", "submitted")
+    __slots__ = ("acked", "error", "failed", "future", "lines", "lockstep", "replies",
+                 "submitted")
 
-    def __init__(self, lines: list[str], future: asyncio.Future[list[str]] | None) -> None:
+    def __init__(
+        self,
+        lines: list[str],
+        future: asyncio.Future[list[str]] | None,
+        lockstep: bool = False,
+    ) -> None:
         self.lines = lines
         self.future = future
+        # one line in flight at a time, and nothing else sent in between: a failing line
+        # stops the script before the next one has reached the firmware
+        self.lockstep = lockstep
         self.submitted = 0
         self.acked = 0
         self.replies: list[str] = []
         self.error: str | None = None
+        self.failed: str | None = None
 
     @property
     def exhausted(self) -> bool:
@@ -39,6 +49,7 @@ class Script:
             self.replies.extend(event.replies)
         if event.error is not None and self.error is None:
             self.error = event.error
+            self.failed = event.command
         if self.acked >= self.submitted and self.exhausted:
             self.resolve()
             return True
@@ -49,7 +60,7 @@ class Script:
         if future is None or future.done():
             return
         if self.error is not None:
-            future.set_exception(GCodeError(self.error))
+            future.set_exception(GCodeError(self.error, self.failed))
         else:
             future.set_result(self.replies)
 
@@ -89,9 +100,14 @@ class Scheduler:
         script = self.urgent[0] if self.urgent else None
         if script is None:
             script = self.current
+            if script is not None and script.error is not None:
+                self._forget(script)  # a line of it failed: the rest is not sent
+                script = None
             if script is None and self.scripts:
                 script = self.current = self.scripts.popleft()
         if script is not None:
+            if script.lockstep and script.acked < script.submitted:
+                return None  # its line in flight holds everything else back
             self._next = (script.lines[script.submitted], script, 0)
             return self._next
         job = self.job

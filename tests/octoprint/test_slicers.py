@@ -101,7 +101,8 @@ async def test_cura_connection(octo: Octo) -> None:
     current = next(p for p in profiles.values() if p["current"])
     assert current["name"] and current["model"]
     assert current["axes"]["x"]["speed"] > 0 and current["axes"]["z"]["inverted"] is False
-    assert current["volume"]["width"] == 220.0 and current["heatedBed"] is True
+    # no [printer] limits configured: the build area the firmware reports (M115, M211)
+    assert current["volume"]["width"] == 235.0 and current["heatedBed"] is True
     # polling
     printer = (await octo.get("/api/printer")).json()
     assert printer["state"]["flags"]["operational"] is True

@@ -190,7 +190,8 @@ async def test_pause_parks_and_resume_returns_to_the_exact_position_and_feedrate
     await ws.wait_notification(
         "notify_status_update",
         lambda n: n["params"][0].get("print_stats", {}).get("state") == "complete", timeout=60)
-    executed = vp.executed[before:]
+    # M108 (breaks a heating wait at once) is the emergency parser's, not a print line
+    executed = [c for c in vp.executed[before:] if c != "M108"]
     k = 0
     while executed[k] == commands[k]:
         k += 1

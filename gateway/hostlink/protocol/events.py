@@ -168,6 +168,17 @@ class SdFileList(Event, frozen=True):
     files: tuple[SdFile, ...]
 
 
+class MachineLimits(Event, frozen=True):
+    """Axis ranges the firmware reports: its soft endstops (``M211``:
+    ``Soft endstops: On  Min:  X0.00 Y0.00 Z0.00   Max:  X235.00 ...``) or the build
+    area of ``M115`` (``area:{full:{min:{x:..},max:{..}},work:{..}}``)."""
+
+    minimum: tuple[float, float, float]
+    maximum: tuple[float, float, float]
+    source: str  # "soft_endstops" | "build_area"
+    enabled: bool = True
+
+
 class ProtocolFailure(Event, frozen=True):
     """The engine cannot continue the stream (resend limit, lost history)."""
 

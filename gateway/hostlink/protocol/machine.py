@@ -62,6 +62,7 @@ from .parsing import (
     classify_error,
     is_position_line,
     is_temperature_line,
+    parse_build_area,
     parse_capability,
     parse_key_fields,
     parse_ok,
@@ -69,6 +70,7 @@ from .parsing import (
     parse_resend,
     parse_sd_file,
     parse_sd_status,
+    parse_soft_endstops,
     parse_temperatures,
 )
 
@@ -381,6 +383,11 @@ class MarlinProtocol:
             if cap is not None:
                 self._events.append(CapabilityReport(cap[0], cap[1]))
             self._reply(line)
+        elif line[:5] == "area:":
+            area = parse_build_area(line)
+            if area is not None:
+                self._events.append(area)
+            self._reply(line)
         elif line[:14] == "FIRMWARE_NAME:":
             self._events.append(FirmwareInfo(parse_key_fields(line)))
             self._reply(line)
@@ -432,6 +439,11 @@ class MarlinProtocol:
             else:
                 self._events.append(FirmwareError(body, ErrorKind.COMMAND))
                 self._fail_head(body)
+        elif "Min:" in body and "Max:" in body and (
+                limits := parse_soft_endstops(body)) is not None:
+            # M211's report: state for the host, the reply of an M211 typed in a console
+            self._events.append(limits)
+            self._reply(body)
         else:
             self._events.append(EchoMessage(rest))
 

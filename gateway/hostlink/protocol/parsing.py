@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .events import ErrorKind, HeaterReading, SdFile, SdStatus
+from .events import ErrorKind, HeaterReading, MachineLimits, SdFile, SdStatus
 
 # ``T:210.0 /210.0``, ``B:60 /60``, ``@:127``, ``B@:0``, ``@1:0``, ``W:?``.
 _TEMP_TOKEN = re.compile(
@@ -16,6 +16,15 @@ _AXIS_TOKEN = re.compile(r"([A-Z]):\s*([-+]?(?:\d+\.?\d*|\.\d+))")
 _FIELD_KEY = re.compile(r"(?:^|\s)([A-Z][A-Z0-9_]+):")
 _RESEND = re.compile(r"(?:resend|rs)\s*:?\s*N?:?\s*(\d+)", re.IGNORECASE)
 _SD_BYTES = re.compile(r"SD printing byte\s+(\d+)\s*/\s*(\d+)")
+_NUM = r"\s*([-+]?(?:\d+\.?\d*|\.\d+))"
+_SOFT_ENDSTOPS = re.compile(
+    r"Min:\s*X" + _NUM + r"\s*Y" + _NUM + r"\s*Z" + _NUM
+    + r"\s+Max:\s*X" + _NUM + r"\s*Y" + _NUM + r"\s*Z" + _NUM
+)
+_AREA = re.compile(
+    r"^area:\{full:\{min:\{x:" + _NUM + r",y:" + _NUM + r",z:" + _NUM
+    + r"\},max:\{x:" + _NUM + r",y:" + _NUM + r",z:" + _NUM + r"\}"
+)
 
 _LINE_ERRORS = (
     "checksum mismatch",
@@ -129,6 +138,27 @@ def parse_capability(line: str) -> tuple[str, bool] | None:
     if not sep or not name:
         return None
     return name.strip(), value.strip() == "1"
+
+
+def parse_soft_endstops(body: str) -> MachineLimits | None:
+    """``Soft endstops: On  Min:  X0.00 Y0.00 Z0.00   Max:  X235.00 Y235.00 Z250.00``
+    (one line, Marlin 2.0) or ``  Min:  X.. Max: ..`` (Marlin 2.1's M211 report)."""
+    m = _SOFT_ENDSTOPS.search(body)
+    if m is None:
+        return None
+    v = [float(g) for g in m.groups()]
+    low = body.lower()
+    enabled = not ("endstops: off" in low or "m211 s0" in low)
+    return MachineLimits((v[0], v[1], v[2]), (v[3], v[4], v[5]), "soft_endstops", enabled)
+
+
+def parse_build_area(line: str) -> MachineLimits | None:
+    """M115's ``area:{full:{min:{x:0.000,y:0.000,z:0.000},max:{x:235.000,...}},work:..}``."""
+    m = _AREA.match(line)
+    if m is None:
+        return None
+    v = [float(g) for g in m.groups()]
+    return MachineLimits((v[0], v[1], v[2]), (v[3], v[4], v[5]), "build_area")
 
 
 def parse_sd_status(line: str) -> SdStatus | None:

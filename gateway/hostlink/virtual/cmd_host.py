@@ -55,7 +55,7 @@ def m115(fw: Firmware, gc: Gcode) -> None:
         ("THERMAL_PROTECTION", True),
         ("MOTION_MODES", False),
         ("ARCS", True),
-        ("BABYSTEPPING", False),
+        ("BABYSTEPPING", c.babystepping),
         ("CHAMBER_TEMPERATURE", False),
         ("COOLER_TEMPERATURE", False),
         ("MEATPACK", False),

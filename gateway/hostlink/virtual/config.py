@@ -39,6 +39,8 @@ class VirtualPrinterConfig(msgspec.Struct, kw_only=True, frozen=True):
     sdcard: bool = True
     # PSU_CONTROL: M80/M81 switch the power supply (Cap:SOFTWARE_POWER); `M80 S` reports it
     software_power: bool = False
+    babystepping: bool = False  # BABYSTEPPING: M290
+    cancel_objects: bool = True  # CANCEL_OBJECTS: M486
     sd_dir: str | None = None  # None: a fresh temporary directory
     firmware_version: str = "2.1.2.1"
     machine_type: str = "Virtual Printer"

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import handlers
+from .cmd_tuning import Tuning
 from .config import VirtualPrinterConfig
 from .parser import Gcode, checksum, command_text, parse_gcode, strtol
 from .planner import Planner
@@ -163,6 +164,7 @@ class Firmware:
         self.wait_for_heatup = False
         self.wait_for_user = False
         self.prompt_reason: str | None = None
+        self.tuning = Tuning()
         self._ep_kill = self._ep_quickstop = self._ep_sd_abort = False
         self.sd.close()
         self.sd.saving = None

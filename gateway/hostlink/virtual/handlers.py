@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from . import cmd_host, cmd_mesh, cmd_motion, cmd_sd, cmd_thermal
+from . import cmd_host, cmd_mesh, cmd_motion, cmd_sd, cmd_thermal, cmd_tuning
 from .config import VirtualPrinterConfig
 from .parser import Gcode
 
@@ -27,6 +27,11 @@ def build_table(cfg: VirtualPrinterConfig) -> dict[tuple[str, int], Handler]:
     table.update(cmd_thermal.TABLE)
     table.update(cmd_host.TABLE)
     table.update(cmd_mesh.table(cfg))
+    table.update(cmd_tuning.TABLE)
+    if cfg.babystepping:
+        table.update(cmd_tuning.BABYSTEP_TABLE)
+    if cfg.cancel_objects:
+        table.update(cmd_tuning.CANCEL_OBJECTS_TABLE)
     if cfg.autoreport_pos:
         table.update(cmd_motion.AUTOREPORT_POS_TABLE)
     if cfg.autoreport_temp:
@@ -52,6 +57,8 @@ def run(fw: Firmware, gc: Gcode) -> bool:
         cmd_host.tool_change(fw, gc)
         return False
     fn = fw.table.get((gc.letter, gc.code)) if gc.letter else None
+    if fw.tuning.skipping and gc.letter == "G" and gc.code in (0, 1, 2, 3):
+        return False  # a cancelled object's move (M486)
     if fn is None:
         fw.echo(f'Unknown command: "{gc.text}"')
         return False

@@ -127,6 +127,12 @@ class VirtualPrinter:
             raise RuntimeError("virtual printer not started")
         return self._fw
 
+    @property
+    def firmware(self) -> Firmware:
+        """The simulated firmware, for reading its state (modes, position, heaters) once
+        the commands of interest were acknowledged."""
+        return self._firmware
+
     # ------------------------------------------------------------------ fault injection
     def set_corruption_rate(self, rate: float, seed: int | None = None) -> None:
         fw = self._firmware

@@ -24,6 +24,7 @@ class VirtualPrinterStats:
     rx_overflows: int = 0
     bytes_in: int = 0
     bytes_out: int = 0
+    port_opens: int = 0  # times a host opened the port (a USB board resets on each)
 
     def copy(self) -> VirtualPrinterStats:
         return dataclasses.replace(self)

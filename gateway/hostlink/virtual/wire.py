@@ -124,6 +124,7 @@ class Wire:
             self._reset_streams()
         if self.connected and not was:
             self.just_opened = True
+            self.stats.port_opens += 1
 
     def discard_input_until(self, t: float) -> None:
         """Lose every received byte until wall time ``t`` (a board booting)."""
