@@ -261,7 +261,7 @@ class Server:
         self.port = listener.port
         await self.carry.close()  # what the previous generation left and nobody took
         log.info("Skysail listening on %s:%d", self.server_config.host, self.port)
-        self.events.emit(ServerStarted())
+        self.events.emit(ServerStarted(self.port or 0))
 
     def _warn_unread_sections(self) -> None:
         """Every component has read its sections by now; what is left is unknown."""

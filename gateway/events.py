@@ -88,7 +88,9 @@ class EventBus:
 
 
 class ServerStarted(BusEvent, frozen=True):
-    """Every component has started and the server is listening."""
+    """Every component has started and the server is listening (on `port`)."""
+
+    port: int = 0
 
 
 class WebsocketConnected(BusEvent, frozen=True):
