@@ -38,6 +38,20 @@ MessageCallback = Callable[[bytes], None]
 _encode = msgspec.json.encode
 
 
+class _NetworkTrouble(logging.Filter):
+    """paho logs a broker going away ("failed to receive on socket: Connection reset")
+    as an error; for us a broker that is down is a warning."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.WARNING:
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+PAHO_LOG = logging.getLogger("components.mqtt.paho")
+PAHO_LOG.addFilter(_NetworkTrouble())
+
+
 def encode_payload(payload: Any) -> bytes:
     """Moonraker's rules: None is an empty payload, bytes and strings go as they are,
     everything else (numbers, booleans, objects, arrays) is JSON."""
@@ -216,7 +230,7 @@ class BrokerClient:
             identifier=s.client_id, protocol=PROTOCOLS[s.protocol], will=will,
             keepalive=KEEPALIVE, timeout=10,
             tls_context=ssl.create_default_context() if s.tls else None,
-            logger=logging.getLogger("components.mqtt.paho"),
+            logger=PAHO_LOG,
         )
 
     async def _session(self) -> None:
