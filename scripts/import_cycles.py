@@ -35,7 +35,11 @@ def imports(path: Path, name: str, known: set[str]) -> set[str]:
                 anchor = package.split(".")
                 anchor = anchor[: len(anchor) - node.level + 1]
                 base = ".".join([*anchor, base] if base else anchor)
-            targets = [base] + [f"{base}.{alias.name}" for alias in node.names]
+            # `from pkg import module` imports the module; `from pkg import name`, pkg
+            subs = [f"{base}.{alias.name}" for alias in node.names]
+            targets = [t for t in subs if t in known]
+            if len(targets) < len(subs):
+                targets.append(base)
         for target in targets:
             # the deepest of our modules the import names
             while target and target not in known:
