@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 import components
-from gateway.api import MissingProvider
 from components.printer.api import JobFinished
+from gateway.api import MissingProvider
 from tests.harness import DEFAULT_CONFIG, RpcError, running_server
 
 DOC = Path(__file__).resolve().parent.parent.parent / "docs" / "core-api.md"
