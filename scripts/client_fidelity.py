@@ -344,6 +344,21 @@ async def check_printer_items(port: int, http: aiohttp.ClientSession, base: str)
     took = time.monotonic() - start
     check(f"cancel during G4 P60000 answers within ~1 s (took {took:.2f} s)",
           took < 1.5 and reply == "ok", reply)
+
+    async def state() -> str:
+        status = await mr.call_method("printer.objects.query",
+                                      objects={"print_stats": ["state"]})
+        return str(status["status"]["print_stats"]["state"])
+
+    seen = await state()
+    check("the print shows cancelling/cancelled at once", seen in ("cancelling", "cancelled"),
+          seen)
+
+    async def cancelled() -> bool:
+        return await state() == "cancelled"
+
+    check("the print ends cancelled once the dwell is over", await wait(cancelled, 60),
+          await state())
     await mr.disconnect()
 
 
