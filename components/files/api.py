@@ -32,6 +32,14 @@ class FilesApi(FilesService, Protocol):
     async def get_metadata(self, filename: str) -> dict[str, object] | None:
         """The file's metadata as server.files.metadata answers it, or None."""
 
+    def note_print_start(self, filename: str, job_id: str, start_time: float) -> None:
+        """A print of gcodes/`filename` began: its metadata shows the job (`job_id`,
+        `print_start_time`), as Moonraker's does — Fluidd's file list reads them."""
+
     def register_directory(self, name: str, path: Path, full_access: bool) -> None:
         """Another component's folder as a root (listed, downloaded and deleted through
         server.files.*); ValueError if the name is taken."""
+
+    def repoint_directory(self, name: str, path: Path) -> None:
+        """A root from register_directory shows another folder from now on (the
+        timelapse frames of the current print); KeyError if there is no such root."""

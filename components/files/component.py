@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from components.files.api import FilesApi, FilesChanged
+from components.files.object_labels import process_in_place
 from components.printer.api import PrinterApi
 from gateway.component import BaseComponent
 from gateway.errors import BadRequest, Conflict, Forbidden, NotFound, ServerError
@@ -424,12 +425,15 @@ class FileManager(BaseComponent, FilesApi):
             raise Conflict("File is loaded, upload not permitted")
         if target.path.is_dir():
             raise BadRequest(f"Cannot overwrite a directory: {target.display}")
+        gcode = target.root is self.gcodes and is_gcode(target.rel)
+        if gcode and self.settings.enable_object_processing:
+            # slicer object labels → EXCLUDE_OBJECT markers (exclude objects on the job card)
+            await self._io(process_in_place, upload.temp)
         try:
             await self._io(_place, upload.temp, target.path)
         except OSError as exc:
             log.warning("upload of %s failed: %s", target.display, exc)
             raise ServerError("Unable to save file", 500) from None
-        gcode = target.root is self.gcodes and is_gcode(target.rel)
         if gcode:
             # answered only once the metadata is there (as Moonraker): clients ask next
             await self.meta.extract(target.rel)
@@ -468,6 +472,12 @@ class FileManager(BaseComponent, FilesApi):
         if name not in self.server.registered_directories:
             self.server.registered_directories.append(name)
 
+    def repoint_directory(self, name: str, path: Path) -> None:
+        root = self.roots.get(name)
+        if root is None or name == "gcodes":
+            raise KeyError(name)
+        self.roots.add(name, path, root.writable)
+
     def gcode_path(self, filename: str) -> Path:
         """Disk path of a G-code file (checked; raises NotFound if missing)."""
         target = self.roots.resolve(self.gcodes, filename)
@@ -477,6 +487,10 @@ class FileManager(BaseComponent, FilesApi):
 
     async def get_metadata(self, filename: str) -> dict[str, Any] | None:
         return await self.meta.get(check_rel_join(filename))
+
+    def note_print_start(self, filename: str, job_id: str, start_time: float) -> None:
+        self.meta.set_fields(check_rel_join(filename),
+                             {"job_id": job_id, "print_start_time": start_time})
 
 
 def check_rel_join(filename: str) -> str:

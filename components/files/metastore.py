@@ -216,6 +216,15 @@ class MetadataStore:
             self._spawn(self._add_miniature(rel, entry))
         return data
 
+    def set_fields(self, rel: str, fields: dict[str, object]) -> None:
+        """Change fields of a file's cached metadata (a print's job_id) and persist them;
+        a file without metadata is left alone (history extracts it before a job)."""
+        entry = self._entries.get(rel)
+        if entry is None:
+            return
+        entry.data.update(fields)
+        self._store(rel, entry)
+
     def _store(self, rel: str, entry: Entry) -> None:
         blob = _encode(entry.data)
         self._spawn(self.db.run(lambda c: c.execute(

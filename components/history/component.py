@@ -166,6 +166,10 @@ class History(BaseComponent, HistoryApi):
             job.metadata = await self._metadata(filename, METADATA_WAIT)
             job.number = await self.db.run(lambda c: store.insert_job(c, job))
             self.current = job
+            files = self._files()
+            if files is not None and not filename.startswith("sd:"):
+                # Fluidd's file list shows a file's last print from these
+                files.note_print_start(filename, job.job_id, job.start_time)
             log.info("history: job %s started (%s)", job.job_id, filename)
             self._announce("added", job)
 

@@ -30,8 +30,8 @@ from components.timelapse.api import TimelapseApi
 from components.timelapse.camera import Snapshotter, snapshot_url
 from components.timelapse.capture import Capturer
 from components.timelapse.config import TimelapseSection
-from components.timelapse.frames import latest_set, new_set, remove_sets
-from components.timelapse.library import ROOT, Library, octoprint_entry
+from components.timelapse.frames import FrameSet, latest_set, new_set, remove_sets
+from components.timelapse.library import FRAMES_ROOT, ROOT, Library, octoprint_entry
 from components.timelapse.renderer import Renderer
 from components.timelapse.settings import SettingsStore
 from components.timelapse.trigger import Watcher
@@ -67,7 +67,11 @@ class Timelapse(BaseComponent, TimelapseApi):
         self.watcher: Watcher | None = None
         self.printing = False
         self._tasks: set[asyncio.Task[Any]] = set()
-        server.lookup(FilesApi).register_directory(ROOT, self.library.path, True)
+        self.files = server.lookup(FilesApi)
+        self.files.register_directory(ROOT, self.library.path, True)
+        # the current print's frames, flat, as both frontends ask for them
+        # (/server/files/timelapse_frames/frame000012.jpg for the last-frame preview)
+        self.files.register_directory(FRAMES_ROOT, self.frame_root, False)
         endpoints.register(server, self)
         server.events.subscribe(JobStarted, self._on_started)
         server.events.subscribe(JobFinished, self._on_finished)
@@ -80,7 +84,7 @@ class Timelapse(BaseComponent, TimelapseApi):
 
     async def start(self) -> None:
         await self.store.load()
-        self.capturer.frames = await asyncio.to_thread(latest_set, self.frame_root)
+        self._use_frames(await asyncio.to_thread(latest_set, self.frame_root))
         printer = self._printer()
         if printer is not None:
             printer.register_command("TIMELAPSE_TAKE_FRAME", self._cmd_frame,
@@ -150,7 +154,7 @@ class Timelapse(BaseComponent, TimelapseApi):
             return
         previous = self.capturer.frames
         frames = new_set(self.frame_root, filename, datetime.datetime.now())
-        self.capturer.frames = frames
+        self._use_frames(frames)
         if not cfg.keep_frames and previous is not None:
             keep = {frames.path, *self.renderer.busy_with}
             self._spawn(asyncio.to_thread(remove_sets, self.frame_root, keep))
@@ -188,12 +192,17 @@ class Timelapse(BaseComponent, TimelapseApi):
         log.info("timelapse of %s: %d frames, %d skipped", frames.printfile, frames.count,
                  self.capturer.skipped)
 
+    def _use_frames(self, frames: FrameSet | None) -> None:
+        self.capturer.frames = frames
+        self.files.repoint_directory(FRAMES_ROOT,
+                                     frames.path if frames is not None else self.frame_root)
+
     # -- console -----------------------------------------------------------------------
 
     async def _cmd_frame(self, name: str, params: dict[str, str]) -> None:
         if self.capturer.frames is None:
-            self.capturer.frames = await asyncio.to_thread(
-                new_set, self.frame_root, "manual", datetime.datetime.now())
+            self._use_frames(await asyncio.to_thread(
+                new_set, self.frame_root, "manual", datetime.datetime.now()))
         await self.capturer.take(self.cfg, "TIMELAPSE_TAKE_FRAME", park=False)
 
     async def _cmd_render(self, name: str, params: dict[str, str]) -> None:

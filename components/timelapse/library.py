@@ -15,6 +15,8 @@ from gateway.request import Caller
 from gateway.transports.files_http import FileHandler, UploadSession
 
 ROOT = "timelapse"
+# the frames of the current print (Moonraker-timelapse's name for the frame folder)
+FRAMES_ROOT = "timelapse_frames"
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".webm", ".avi")
 SHOWN_SUFFIXES = (*VIDEO_SUFFIXES, ".jpg", ".zip")
 
