@@ -10,17 +10,11 @@ API would make this exact; see docs/bed_mesh.md.)
 
 from __future__ import annotations
 
-from typing import Protocol
-
-from components.printer.api import GcodeResponse
+from components.printer.api import GcodeResponse, PrinterApi
 from gateway.events import EventBus
 
 
-class GcodeRunner(Protocol):
-    async def run_gcode(self, script: str) -> None: ...
-
-
-async def run_collecting(events: EventBus, printer: GcodeRunner, script: str) -> list[str]:
+async def run_collecting(events: EventBus, printer: PrinterApi, script: str) -> list[str]:
     lines: list[str] = []
     unsubscribe = events.subscribe(GcodeResponse, lambda e: lines.append(e.line))
     try:

@@ -244,13 +244,10 @@ def _build(name: str, config: PowerSection, power: PowerComponent) -> PowerDevic
             raise ValueError("option 'type': mqtt devices need the [mqtt] section")
         return MqttDevice(name, config, mqtt)
     if isinstance(config, c.MarlinSection):
-        from components.power.marlin import MarlinDevice, MarlinPowerPrinter
+        from components.power.marlin import MarlinDevice
 
-        def printer() -> MarlinPowerPrinter | None:
-            # the printer component offers M80 S's reply and the firmware's capabilities
-            # beyond PrinterApi; a stand-in printer without them has no software power
-            candidate = power.server.find(PrinterApi)
-            return candidate if isinstance(candidate, MarlinPowerPrinter) else None
+        def printer() -> PrinterApi | None:
+            return power.server.find(PrinterApi)
 
         async def firmware_name() -> str:
             info = await power.server.registry.call("printer.info", {}, _INTERNAL)

@@ -11,29 +11,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from components.power.config import MarlinSection
 from components.power.device import DeviceError, PowerDevice
+from components.printer.api import PrinterApi
 from gateway.errors import ServerError
 
 CAPABILITY = "SOFTWARE_POWER"
 _VERSION = re.compile(r"Marlin\s+(?:bugfix-)?v?(\d+)\.(\d+)(?:\.(\d+))?")
 M80_S_SINCE = (2, 0, 9)
-
-
-@runtime_checkable
-class MarlinPowerPrinter(Protocol):
-    """What this device uses of components.printer.api.PrinterApi (and send_firmware)."""
-
-    @property
-    def state(self) -> str: ...
-
-    def has_capability(self, name: str) -> bool: ...
-
-    async def run_gcode(self, script: str) -> None: ...
-
-    async def send_firmware(self, script: str) -> list[str]: ...
 
 
 def reports_psu_state(firmware_name: str) -> bool:
@@ -48,14 +35,14 @@ class MarlinDevice(PowerDevice):
     config: MarlinSection
 
     def __init__(self, name: str, config: MarlinSection,
-                 printer: Callable[[], MarlinPowerPrinter | None],
+                 printer: Callable[[], PrinterApi | None],
                  firmware_name: Callable[[], Any]) -> None:
         super().__init__(name, config)
         self._printer = printer
         self._firmware_name = firmware_name
         self._last_set: str = "off"
 
-    async def _ready_printer(self) -> MarlinPowerPrinter:
+    async def _ready_printer(self) -> PrinterApi:
         printer = self._printer()
         if printer is None or printer.state != "ready":
             raise DeviceError("the printer is not connected")

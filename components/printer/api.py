@@ -89,9 +89,16 @@ class PrinterApi(Protocol):
     ) -> dict[str, dict[str, object]]:
         """Current values, as printer.objects.query's "status"."""
 
+    def has_capability(self, name: str) -> bool:
+        """Whether the firmware reported `Cap:<name>:1` (M115), e.g. "SOFTWARE_POWER"."""
+
     async def run_gcode(self, script: str) -> None:
         """Run G-code (and host commands/macros) like printer.gcode.script: returns once
         executed; raises gateway.errors.ServerError with the firmware's message."""
+
+    async def send_firmware(self, script: str) -> list[str]:
+        """Firmware lines straight to the link (no host commands), with the firmware's
+        replies; ServerError 503 while disconnected, 400 when the firmware refuses."""
 
     async def start_print(self, filename: str) -> None:
         """Start printing a file from the gcodes root; Conflict (409) if busy."""

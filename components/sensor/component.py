@@ -31,7 +31,7 @@ from components.sensor.config import (
     history_fields,
     parameters,
 )
-from components.sensor.sensors import MqttSource, PrinterSource, Sensor, SensorPrinter
+from components.sensor.sensors import MqttSource, PrinterSource, Sensor
 from gateway.component import BaseComponent
 from gateway.config import ConfigError
 
@@ -90,7 +90,7 @@ class SensorComponent(BaseComponent):
             raise ConfigError(f"[{section}] {exc}") from None
         self.sensors[sensor_id] = sensor
 
-    def _printer(self) -> SensorPrinter | None:
+    def _printer(self) -> PrinterApi | None:
         return self.server.find(PrinterApi)
 
     # -- life cycle ---------------------------------------------------------------------

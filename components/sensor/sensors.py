@@ -6,10 +6,11 @@ from __future__ import annotations
 import collections
 import logging
 import math
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from components.mqtt.api import MqttApi
+from components.printer.api import PrinterApi
 from components.sensor.config import (
     HistoryField,
     MqttSensorSection,
@@ -129,24 +130,12 @@ class MqttSource:
             self.sensor.measure(results)
 
 
-@runtime_checkable
-class SensorPrinter(Protocol):
-    """What sensors use of components.printer.api.PrinterApi."""
-
-    @property
-    def state(self) -> str: ...
-
-    def query_status(
-        self, objects: Mapping[str, Iterable[str] | None]
-    ) -> dict[str, dict[str, Any]]: ...
-
-
 class PrinterSource:
     """A Klipper-style object of the printer (`temperature_sensor chamber` …), read on
     every tick while the printer is ready."""
 
     def __init__(self, sensor: Sensor, config: PrinterSensorSection,
-                 printer: Callable[[], SensorPrinter | None]) -> None:
+                 printer: Callable[[], PrinterApi | None]) -> None:
         self.sensor = sensor
         self.object = config.object or f"temperature_sensor {sensor.id}"
         self.fields = list(config.fields)

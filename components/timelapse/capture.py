@@ -16,8 +16,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Protocol
 
+from components.printer.api import PrinterApi
 from components.timelapse.camera import SnapshotError, Snapshotter
 from components.timelapse.config import TimelapseSection
 from components.timelapse.frames import FrameSet, write_frame
@@ -26,26 +26,13 @@ from gateway.errors import ServerError
 log = logging.getLogger(__name__)
 
 
-class ParkingPrinter(Protocol):
-    @property
-    def state(self) -> str: ...
-
-    async def run_gcode(self, script: str) -> None: ...
-
-    async def pause_print(self) -> None: ...
-
-    async def resume_print(self) -> None: ...
-
-    def respond(self, line: str) -> None: ...
-
-
 Notify = Callable[[dict[str, object]], None]
 
 
 class Capturer:
     def __init__(self, snapshotter: Snapshotter, notify: Notify,
                  url: Callable[[], Awaitable[str | None]],
-                 printer: Callable[[], ParkingPrinter | None]) -> None:
+                 printer: Callable[[], PrinterApi | None]) -> None:
         self.snapshotter = snapshotter
         self.notify = notify
         self.url = url
@@ -93,7 +80,7 @@ class Capturer:
         finally:
             self._busy = False
 
-    async def _parked(self, printer: ParkingPrinter, cfg: TimelapseSection, frames: FrameSet,
+    async def _parked(self, printer: PrinterApi, cfg: TimelapseSection, frames: FrameSet,
                       url: str, reason: str) -> bool:
         try:
             await printer.pause_print()

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable, Mapping
-from typing import Protocol
+from collections.abc import Callable
+
+from components.printer.api import PrinterApi
 
 log = logging.getLogger(__name__)
 
@@ -26,12 +27,6 @@ STATUS_QUERY: dict[str, list[str]] = {
     "gcode_move": ["gcode_position"],
 }
 Z_EPSILON = 1e-4
-
-
-class StatusSource(Protocol):
-    def query_status(
-        self, objects: Mapping[str, Iterable[str] | None]
-    ) -> dict[str, dict[str, object]]: ...
 
 
 class LayerDetector:
@@ -74,7 +69,7 @@ class LayerDetector:
 class Watcher:
     """One print's trigger loop (layer or hyperlapse); `stop()` ends it."""
 
-    def __init__(self, source: StatusSource, mode: str, interval: float,
+    def __init__(self, source: PrinterApi, mode: str, interval: float,
                  fire: Callable[[str], None]) -> None:
         self.source = source
         self.mode = mode
