@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
-from components.led.component import LedComponent, load_component
+from typing import TYPE_CHECKING
+
 from components.printer.api import PrinterApi
 from gateway.component import ComponentSpec
 
-__all__ = ["COMPONENT", "LedComponent", "load_component"]
+if TYPE_CHECKING:
+    from components.led.component import LedComponent
+    from gateway.api import ServerApi
+
+__all__ = ["COMPONENT", "load_component"]
+
+
+def load_component(server: ServerApi) -> LedComponent:
+    # imported here: without a [led] section none of the LED code is loaded
+    from components.led.component import LedComponent
+
+    return LedComponent(server)
+
 
 # loaded with a [led] section; works without a printer ("disconnected")
 COMPONENT = ComponentSpec(load_component, wants=(PrinterApi,))

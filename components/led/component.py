@@ -310,7 +310,3 @@ class LedComponent(BaseComponent):
         self._pending_set_led = None
         self.controller.set_manual(frame, resolve(self.view.layers))
         self.refresh(publish=True)
-
-
-def load_component(server: ServerApi) -> LedComponent:
-    return LedComponent(server)

@@ -9,17 +9,20 @@ from typing import TYPE_CHECKING
 from components.files.api import FilesApi
 from components.printer.api import PrinterApi
 from components.timelapse.api import TimelapseApi
-from components.timelapse.component import Timelapse
 from components.webcams.api import WebcamsApi
 from gateway.component import ComponentSpec
 
 if TYPE_CHECKING:
+    from components.timelapse.component import Timelapse
     from gateway.api import ServerApi
 
-__all__ = ["COMPONENT", "Timelapse", "load_component"]
+__all__ = ["COMPONENT", "load_component"]
 
 
 def load_component(server: ServerApi) -> Timelapse:
+    # imported here: the OctoPrint routes import api.py, which must not load the rest
+    from components.timelapse.component import Timelapse
+
     return Timelapse(server)
 
 

@@ -370,7 +370,3 @@ class UpdateManager(BaseComponent):
         updater.restart_argv = None
         log.info("update manager: restarting into %s", argv[0])
         asyncio.get_running_loop().call_later(0.2, self.server.request_exec, argv)
-
-
-def load_component(server: ServerApi) -> UpdateManager:
-    return UpdateManager(server)

@@ -4,6 +4,7 @@ start-up."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -131,3 +132,22 @@ async def test_the_server_looks_up_providers_by_interface(tmp_path: Path) -> Non
             server.lookup(TimelapseApi)
         order = list(server.components)
         assert order.index("files") < order.index("printer") < order.index("queue")
+
+
+def test_finding_components_loads_no_code_of_disabled_ones() -> None:
+    # a fresh interpreter: other tests have imported everything into this one
+    script = (
+        "import sys\n"
+        "from gateway.config import Config\n"
+        "from gateway.loader import discover\n"
+        "found = [f.name for f in discover(Config.from_string(''))]\n"
+        "assert 'led' not in found and 'timelapse' not in found, found\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('components.') and\n"
+        "                m.split('.')[1] in ('led', 'timelapse', 'update_manager', 'mqtt',\n"
+        "                                    'power', 'sensor', 'notifier')\n"
+        "                and m.count('.') > 1 and not m.endswith('.api'))\n"
+        "print(loaded)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True, timeout=60)
+    assert done.stdout.strip() == "[]"

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from components.access import AccessComponent
-from components.led import LedComponent
 from components.led.backends.virtual import VirtualBackend
+from components.led.component import LedComponent
 from components.printer.api import PrinterApi
 from tests.harness import RpcError, RunningServer, running_server
 

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from components.led import LedComponent
 from components.led.backends.marlin import MarlinBackend
 from components.led.backends.virtual import VirtualBackend
+from components.led.component import LedComponent
 from components.printer.api import (
     CommandHandler,
     JobFinished,

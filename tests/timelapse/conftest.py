@@ -15,7 +15,7 @@ import tornado.httpserver
 import tornado.netutil
 import tornado.web
 
-from components.timelapse import Timelapse
+from components.timelapse.component import Timelapse
 from tests.harness import RunningServer, running_server
 from tests.printer.conftest import printer_of, wait_until
 
