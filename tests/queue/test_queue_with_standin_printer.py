@@ -113,6 +113,13 @@ class StandInPrinter:
     def temperature_sensors(self) -> None:
         return None
 
+    def has_capability(self, name: str) -> bool:
+        return False
+
+    async def send_firmware(self, script: str) -> list[str]:
+        self.scripts.append(script)
+        return []
+
     async def start(self) -> None:
         return None
 
