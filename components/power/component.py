@@ -127,7 +127,7 @@ class PowerComponent(BaseComponent):
             # the printer's own supply is known only while the printer is connected
             for device in self.devices.values():
                 if device.type == "marlin":
-                    self._spawn(device.process("status"))
+                    self._spawn(self._refresh_marlin(device))
         if state != "shutdown":
             if self._shutdown_timer is not None:
                 self._shutdown_timer.cancel()
@@ -139,6 +139,17 @@ class PowerComponent(BaseComponent):
         delay = max(d.config.off_when_shutdown_delay for d in devices)
         loop = asyncio.get_running_loop()
         self._shutdown_timer = loop.call_later(delay, self._off_after_shutdown)
+
+    async def _refresh_marlin(self, device: PowerDevice) -> None:
+        """Read the supply's state once the printer is ready; a first answer lost to the
+        link's own start-up commands is asked again (three times, a second apart)."""
+        for _ in range(3):
+            with contextlib.suppress(DeviceError):
+                await device.process("status")
+            printer = self.printer()
+            if device.state != "error" or printer is None or printer.state != "ready":
+                return
+            await asyncio.sleep(1.0)
 
     def _off_after_shutdown(self) -> None:
         self._shutdown_timer = None

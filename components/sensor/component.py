@@ -101,7 +101,27 @@ class SensorComponent(BaseComponent):
             history.add_auxiliary_provider(self)
         for source in self.mqtt_sources:
             source.start()
+        self._declare_printer_sensors()
         self._task = asyncio.get_running_loop().create_task(self._tick_loop(), name="sensor")
+
+    def _declare_printer_sensors(self) -> None:
+        """The printer publishes a firmware sensor when its first report arrives; a
+        configured one is published now, so that frontends subscribing as soon as the
+        printer is ready already see it (they subscribe to the objects listed then)."""
+        printer = self.server.find(PrinterApi)
+        if printer is None:
+            return
+        for source in self.printer_sources:
+            name = source.object
+            if not name.startswith("temperature_sensor ") or printer.query_status({name: None}):
+                continue
+            printer.add_object(name, {"temperature": 0.0, "measured_min_temp": None,
+                                      "measured_max_temp": None})
+            heaters = printer.query_status({"heaters": ["available_sensors"]}).get("heaters")
+            listed = (heaters or {}).get("available_sensors")
+            sensors = [str(n) for n in listed] if isinstance(listed, list) else []
+            if name not in sensors:
+                printer.update_object("heaters", {"available_sensors": [*sensors, name]})
 
     async def stop(self) -> None:
         for unsubscribe in self._unsubscribe:
