@@ -234,3 +234,28 @@ async def test_publish_and_subscribe_endpoints_use_the_broker(
         wild = await srv.http.post("/server/mqtt/subscribe", json={"topic": "home/#"})
         assert wild.status == 400
         await p.publish("home/test/sub", b"", retain=True)
+
+
+@pytest.mark.parametrize("protocol", ["v3.1", "v5"])
+async def test_every_protocol_version_carries_the_api(
+    tmp_path: Path, broker: Mosquitto, protocol: str
+) -> None:
+    config = f"""
+[server]
+host: 127.0.0.1
+port: 0
+
+[mqtt]
+address: 127.0.0.1
+port: {broker.port}
+instance_name: proto
+mqtt_protocol: {protocol}
+"""
+    async with probe(broker.port, "proto/moonraker/#") as p, \
+            running_server(tmp_path / "srv", config):
+        await p.wait("proto/moonraker/status", lambda m: m.json() == {"server": "online"})
+        reply = await JsonRpcOverMqtt(p, "proto").request("server.info")
+        assert "mqtt" in reply["result"]["components"]
+    # the broker saw the server (keepalive 30) speak that version: p1 is 3.1, p5 is 5
+    level = {"v3.1": 1, "v5": 5}[protocol]
+    assert f"(p{level}, c1, k30)" in broker.log

@@ -145,3 +145,35 @@ async def test_wrong_requests_and_unreachable_devices_are_named_errors(tmp_path:
             devices = (await srv.http.get("/machine/device_power/devices")).json()
             states = {d["device"]: d["status"] for d in devices["result"]["devices"]}
             assert states["plug"] == "error"
+
+
+async def test_initial_state_and_timer(tmp_path: Path) -> None:
+    async with fake_devices() as fake:
+        config = BASE + f"""
+[power plug]
+type: tasmota
+address: {fake.address}
+initial_state: on
+
+[power bell]
+type: shelly
+address: {fake.address}
+output_id: 2
+timer: 0.3
+"""
+        async with running_server(tmp_path, config) as srv:
+            power: Any = srv.server.components["power"]
+            # initial_state: switched on at start-up, as the plug's own API shows
+            await wait_for(lambda: power.devices["plug"].state == "on", what="plug on")
+            assert fake.state.relays[1] is True
+            ws = await srv.websocket()
+            assert await ws.call("machine.device_power.post_device",
+                                 {"device": "bell", "action": "on"}) == {"bell": "on"}
+            assert fake.state.relays[2] is True
+            # timer: off again by itself
+            await ws.wait_notification(
+                "notify_power_changed",
+                lambda n: n["params"][0] == {"device": "bell", "status": "off",
+                                             "locked_while_printing": False,
+                                             "type": "shelly"})
+            assert fake.state.relays[2] is False
