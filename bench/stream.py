@@ -164,7 +164,7 @@ async def run(baud: int, commands: list[str], *, mode: str, time_scale: float) -
         raise SystemExit(f"link not ready: {link.state_message}")
     vp = link.virtual_printer
     assert vp is not None
-    first_n = link._proto.next_line_number
+    first_n = link.next_line_number
     vp.reset_stats()
     cpu0 = time.thread_time()
     t0 = time.monotonic()
@@ -214,7 +214,7 @@ async def run_throughput(baud: int, commands: list[str], *, mode: str) -> Result
         await link.start()
         if link.state is not LinkState.READY:
             raise SystemExit(f"link not ready: {link.state_message}")
-        first_n = link._proto.next_line_number
+        first_n = link.next_line_number
         cpu0 = time.thread_time()
         t0 = time.monotonic()
         job = link.stream(as_file(commands))

@@ -47,7 +47,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.list_ports:
-        from gateway.ports import format_ports, list_ports
+        from gateway.hostlink.ports import format_ports, list_ports
 
         print(format_ports(list_ports()), end="")
         return 0

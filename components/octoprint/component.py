@@ -105,7 +105,6 @@ class OctoPrintCompat(BaseComponent):
         bus.subscribe(FilesChanged, self.events.on_files_changed)
 
     def _on_response(self, event: GcodeResponse) -> None:
-        self.app.sd.on_line(event.line)
         self.push.on_response(event.line)
 
     async def start(self) -> None:

@@ -21,7 +21,8 @@ from components.files.api import FilesApi
 from components.octoprint.runner import GcodeRunner
 from components.octoprint.state import Snapshot, StateView, describe, take
 from components.octoprint.web import ApiError, quote_path
-from components.printer.api import PrinterApi
+from components.printer.api import PrinterApi, SdCardState
+from components.printer.api import SdCardFile as SdFile
 from gateway.errors import ServerError
 from gateway.request import Caller, Request, Transport
 
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 GCODE_SUFFIXES = (".gcode", ".gco", ".g")
-SD_LIST_TIMEOUT = 10.0
 
 
 @dataclass(slots=True)
@@ -54,46 +54,28 @@ class Selection:
         return f"sd:{self.path}" if self.origin == "sdcard" else self.path
 
 
-@dataclass(slots=True)
-class SdFile:
-    path: str  # the firmware's (8.3) name, used to select it
-    name: str  # the long name when reported
-    size: int
-
-
 class SdCard:
-    """The printer's SD card as the firmware's replies describe it."""
+    """The printer's SD card, as the printer component reports it (the firmware's
+    messages and listings reach it as typed events)."""
 
-    def __init__(self) -> None:
-        self.ready = False
-        self.files: list[SdFile] = []
-        self._listing: list[SdFile] | None = None
-        self._listed: asyncio.Event | None = None
+    def __init__(self, compat: Compat) -> None:
+        self._compat = compat
 
-    def on_line(self, line: str) -> None:
-        text = line.removeprefix("echo:").strip()
-        if text in ("SD card ok", "SD card inserted"):
-            self.ready = True
-        elif text in ("SD card released", "SD card removed") or text.startswith(
-            ("SD init fail", "No SD card")
-        ):
-            self.ready = False
-            self.files = []
-        elif text == "Begin file list":
-            self._listing = []
-        elif text == "End file list" and self._listing is not None:
-            self.files, self._listing = self._listing, None
-            if self._listed is not None:
-                self._listed.set()
-        elif self._listing is not None and text:
-            parts = text.split(" ", 2)
-            size = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
-            long_name = parts[2].strip() if len(parts) > 2 else parts[0]
-            self._listing.append(SdFile(parts[0], long_name or parts[0], size))
+    def _state(self) -> SdCardState:
+        printer = self._compat.printer
+        return printer.sd_card() if printer is not None else SdCardState()
 
-    def expect_listing(self) -> asyncio.Event:
-        self._listed = asyncio.Event()
-        return self._listed
+    @property
+    def ready(self) -> bool:
+        return self._state().ready
+
+    @property
+    def files(self) -> tuple[SdFile, ...]:
+        return self._state().files
+
+    @property
+    def listings(self) -> int:
+        return self._state().listings
 
     def find(self, path: str) -> SdFile | None:
         wanted = path.lower()
@@ -111,7 +93,7 @@ class Compat:
         self.runner = GcodeRunner()
         self.selection: Selection | None = None
         self.offsets: dict[str, int] = {}
-        self.sd = SdCard()
+        self.sd = SdCard(self)
         # a job action of ours under way: "pausing" | "resuming" | "cancelling"
         self.pending: str | None = None
         # push channel: set by the component (event type, payload)
@@ -193,12 +175,11 @@ class Compat:
             raise ApiError(409 if exc.status in (409, 503) else 400, exc.message) from None
 
     async def refresh_sd(self) -> None:
-        listed = self.sd.expect_listing()
+        # the listing is M20's reply: it has arrived by the time M20 is acknowledged
+        before = self.sd.listings
         await self.gcode("M20 L")
-        try:
-            await asyncio.wait_for(listed.wait(), SD_LIST_TIMEOUT)
-        except TimeoutError:
-            raise ApiError(500, "The printer did not list its SD card") from None
+        if self.sd.listings == before:
+            raise ApiError(500, "The printer did not list its SD card")
 
     # -- selection ---------------------------------------------------------------------
 

@@ -9,9 +9,10 @@ import os
 import posixpath
 from typing import Any
 
-from components.octoprint.core import GCODE_SUFFIXES, Compat, SdFile
+from components.octoprint.core import GCODE_SUFFIXES, Compat
 from components.octoprint.job import estimated_time, filament
 from components.octoprint.web import NO_CONTENT, NOT_FOUND, ApiError, Call, Reply, Route
+from components.printer.api import SdCardFile as SdFile
 from gateway.errors import ServerError
 
 ORIGINS = ("local", "sdcard")

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import NamedTuple, Protocol, runtime_checkable
 
+import msgspec
+
 from gateway.events import BusEvent
 
 # a host-side command typed in the console or sent by a macro, e.g. SET_LED LED=x RED=1:
@@ -71,6 +73,24 @@ class SerialPort(NamedTuple):
     baud: int
 
 
+class SdCardFile(msgspec.Struct, frozen=True):
+    """A file on the printer's own SD card: ``path`` selects it (the firmware's 8.3
+    name), ``name`` is the long name when the firmware reports one."""
+
+    path: str
+    name: str
+    size: int
+
+
+class SdCardState(msgspec.Struct, frozen=True):
+    """The printer's SD card as the firmware described it. ``listings`` counts the file
+    listings received (it goes up when an M20 has been answered)."""
+
+    ready: bool = False
+    files: tuple[SdCardFile, ...] = ()
+    listings: int = 0
+
+
 # -- the interface -------------------------------------------------------------------
 
 
@@ -133,6 +153,10 @@ class PrinterApi(Protocol):
 
     def respond(self, line: str) -> None:
         """Show a line in the console (and the gcode store), e.g. "// Mesh saved"."""
+
+    def sd_card(self) -> SdCardState:
+        """The printer's own SD card: whether one is ready, and its last file listing
+        (run M21 / M20 L with run_gcode to refresh them)."""
 
     def add_config_section(
         self, name: str, config: dict[str, str], settings: dict[str, object]

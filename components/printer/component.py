@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from components.files.api import FilesApi
 from components.printer import endpoints
-from components.printer.api import CommandHandler, GcodeCommand, PrinterApi, SerialPort
+from components.printer.api import (
+    CommandHandler,
+    GcodeCommand,
+    PrinterApi,
+    SdCardState,
+    SerialPort,
+)
 from components.printer.config import (
     PauseResumeSection,
     PrinterSection,
@@ -207,6 +213,9 @@ class Printer(BaseComponent, PrinterApi):
 
     def respond(self, line: str) -> None:
         self.core.respond(line)
+
+    def sd_card(self) -> SdCardState:
+        return self.core.sd.card
 
     def add_config_section(
         self, name: str, config: dict[str, str], settings: dict[str, Any]

@@ -16,14 +16,18 @@ from gateway.hostlink.protocol import (
     Event,
     FirmwareError,
     FirmwareStarted,
-    LineReceived,
     MachineLimits,
     PositionReport,
     PromptClosed,
     PromptShown,
+    SdCardChanged,
+    SdFileList,
+    SdFileOpened,
+    SdPrintDone,
+    SdStatus,
     TemperatureReport,
 )
-from gateway.hostlink.protocol.events import ErrorKind, SdStatus
+from gateway.hostlink.protocol.events import ErrorKind
 
 if TYPE_CHECKING:
     from components.printer.core import PrinterCore
@@ -89,7 +93,7 @@ class LinkEvents:
             case FirmwareStarted():
                 p.respond("// Firmware restarted")
                 p.firmware_started()
-            case SdStatus() | LineReceived():
+            case SdStatus() | SdPrintDone() | SdFileOpened() | SdCardChanged() | SdFileList():
                 p.sd.on_event(event)
             case _:
                 pass

@@ -1,30 +1,42 @@
-"""A print the firmware runs from its own SD card (M23 + M24), shown as a print.
+"""A print the firmware runs from its own SD card (M23 + M24), shown as a print; and the
+card itself (ready or not, its file listing).
 
-Progress comes from `SD printing byte x/y` (M27 auto-report when the firmware has
-AUTOREPORT_SD_STATUS, else a poll every second); the print is complete when the
-firmware says `Done printing file`."""
+Everything comes as typed events from the host link's protocol: the file M23 opened,
+progress (SdStatus: M27 auto-report when the firmware has AUTOREPORT_SD_STATUS, else a
+poll every second), the end of the print (SdPrintDone), the card's state and listing."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from collections.abc import Callable
 from typing import Any
 
-from components.printer.api import JobFinished, JobPaused, JobResumed, JobStarted
+from components.printer.api import (
+    JobFinished,
+    JobPaused,
+    JobResumed,
+    JobStarted,
+    SdCardFile,
+    SdCardState,
+)
 from components.printer.gcode_state import split_command
 from gateway.errors import Conflict, ServerError
 from gateway.events import BusEvent
 from gateway.hostlink import HostLink, LinkError, LinkNotReady
-from gateway.hostlink.protocol import Event, LineReceived
-from gateway.hostlink.protocol.events import SdStatus
+from gateway.hostlink.protocol import (
+    Event,
+    SdCardChanged,
+    SdFileList,
+    SdFileOpened,
+    SdPrintDone,
+    SdStatus,
+)
 
 log = logging.getLogger(__name__)
 
 POLL_INTERVAL = 1.0
-_OPENED = re.compile(r"File opened:\s*(\S+)\s+Size:\s*(\d+)")
 
 Update = Callable[[str, dict[str, Any]], None]
 Emit = Callable[[BusEvent], None]
@@ -38,6 +50,7 @@ class SdPrint:
         self.selected: tuple[str, int] | None = None
         self.state = "idle"  # idle | printing | paused
         self.started = 0.0
+        self.card = SdCardState()
         self._poller: asyncio.Task[None] | None = None
 
     @property
@@ -49,15 +62,11 @@ class SdPrint:
         return f"sd:{self.selected[0]}" if self.selected else ""
 
     def on_script(self, script: str, replies: list[str]) -> None:
-        """What the console just ran on the firmware."""
+        """What the console just ran on the firmware (the file M23 opened has already
+        come as an SdFileOpened event)."""
         for line in script.splitlines():
             word = split_command(line)[0]
-            if word == "M23":
-                for reply in replies:
-                    match = _OPENED.search(reply)
-                    if match:
-                        self.selected = (match.group(1), int(match.group(2)))
-            elif word == "M24":
+            if word == "M24":
                 self._started_or_resumed()
             elif word == "M25" and self.state == "printing":
                 self._set("paused")
@@ -65,19 +74,27 @@ class SdPrint:
                 self._end("cancelled", "cancelled")
 
     def on_event(self, event: Event) -> None:
-        if type(event) is SdStatus:
-            assert isinstance(event, SdStatus)
-            if self.active and event.printing and event.size:
+        """One of SD_EVENTS from the link."""
+        match event:
+            case SdStatus(printing=True, position=position, size=size) if self.active and size:
                 self.update("virtual_sdcard", {
-                    "file_position": event.position, "file_size": event.size,
-                    "progress": round((event.position or 0) / event.size, 4)})
+                    "file_position": position, "file_size": size,
+                    "progress": round((position or 0) / size, 4)})
                 self.update("print_stats", {"total_duration": round(time.monotonic()
                                                                     - self.started, 3)})
-        elif type(event) is LineReceived:
-            assert isinstance(event, LineReceived)
-            if event.text.strip() == "Done printing file" and self.active:
+            case SdPrintDone() if self.active:
                 self.update("virtual_sdcard", {"progress": 1.0})
                 self._end("complete", "completed")
+            case SdFileOpened(name=name, size=size):
+                self.selected = (name, size)
+            case SdCardChanged(present=present):
+                self.card = SdCardState(ready=present, files=self.card.files if present else (),
+                                        listings=self.card.listings)
+            case SdFileList(files=files):
+                listed = tuple(SdCardFile(f.name, f.long_name or f.name, f.size or 0)
+                               for f in files)
+                self.card = SdCardState(ready=self.card.ready, files=listed,
+                                        listings=self.card.listings + 1)
 
     # the firmware's refusal is the caller's error, and nothing changes (issue 18)
     async def pause(self) -> None:

@@ -6,6 +6,7 @@ from .events import LinkState, StateChanged
 from .firmware import FirmwareDescription
 from .job import JobState, StreamJob
 from .link import EMERGENCY_COMMANDS, HostLink
+from .protocol import LinkStats
 
 __all__ = [
     "EMERGENCY_COMMANDS",
@@ -18,6 +19,7 @@ __all__ = [
     "LinkError",
     "LinkNotReady",
     "LinkState",
+    "LinkStats",
     "SerialConfig",
     "StateChanged",
     "StreamJob",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import msgspec
 
 ADVANCED_OK_MODES = ("auto", "on", "off")
+MEATPACK_MODES = ("auto", "off")
 
 
 class SerialConfig(msgspec.Struct, kw_only=True):
@@ -24,8 +25,11 @@ class SerialConfig(msgspec.Struct, kw_only=True):
     # auto: pipeline lines once ``ok N.. P.. B..`` replies are seen; on: pipeline
     # from the start (firmware must have ADVANCED_OK); off: one line in flight.
     advanced_ok: str = "auto"
-    # Hard cap on numbered lines in flight when pipelining.
+    # Hard cap on numbered lines in flight with advanced_ok.
     max_in_flight: int = 16
+    # auto: pack lines with MeatPack when the firmware reports Cap:MEATPACK:1 (and
+    # confirms it), back to plain text on trouble; off: always plain text.
+    meatpack: str = "auto"
     # Seconds to get through the handshake (M110/M115) after the port opens.
     connect_timeout: float = 10.0
     # Seconds of silence (no ok/busy/reply) before the firmware is poked, and
@@ -56,9 +60,11 @@ class SerialConfig(msgspec.Struct, kw_only=True):
     # the virtual board is built with BABYSTEPPING (M290: SET_GCODE_OFFSET Z moves the
     # nozzle at once) — off, the host adds Z offsets to the moves it sends
     virtual_babystepping: bool = False
+    virtual_meatpack: bool = False
 
     def __post_init__(self) -> None:
         self.advanced_ok = self.advanced_ok.strip().lower()
+        self.meatpack = self.meatpack.strip().lower()
         _require(bool(self.port.strip()), "port", "a device path or 'virtual'", self.port)
         _require(self.baud > 0, "baud", "a positive number", self.baud)
         _require(
@@ -70,6 +76,7 @@ class SerialConfig(msgspec.Struct, kw_only=True):
             "auto, on or off",
             self.advanced_ok,
         )
+        _require(self.meatpack in MEATPACK_MODES, "meatpack", "auto or off", self.meatpack)
         _require(self.max_in_flight >= 1, "max_in_flight", "at least 1", self.max_in_flight)
         for name in ("connect_timeout", "response_timeout", "reconnect_interval"):
             _require(

@@ -15,6 +15,7 @@ class FirmwareDescription:
     fields: dict[str, str] = field(default_factory=dict)
     capabilities: dict[str, bool] = field(default_factory=dict)
     advanced_ok: bool = False
+    meatpack: bool = False  # the firmware confirmed MeatPack packing is on
 
     @property
     def name(self) -> str:

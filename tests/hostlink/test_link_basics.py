@@ -96,7 +96,7 @@ async def test_action_commands_and_prompts_reach_listeners(make_link: LinkFactor
 async def test_emergency_m108_ends_a_heating_wait(make_link: LinkFactory) -> None:
     link = await make_link(virtual_time_scale=1.0)
     heating = asyncio.ensure_future(link.send("M109 S200"))
-    await wait_until(lambda: link._proto.in_flight == 1)  # M109 is waiting
+    await wait_until(lambda: link.lines_in_flight == 1)  # M109 is waiting
     await asyncio.sleep(0)
     await link.emergency("M108")
     await asyncio.wait_for(heating, 5)

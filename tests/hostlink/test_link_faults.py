@@ -60,7 +60,7 @@ async def test_halt_fails_a_waiting_send_with_the_firmware_message(
     vp = link.virtual_printer
     assert vp is not None
     dwell = asyncio.ensure_future(link.send("G4 S10"))
-    await wait_until(lambda: link._proto.in_flight == 1)
+    await wait_until(lambda: link.lines_in_flight == 1)
     vp.thermal_runaway("B")
     with pytest.raises(GCodeError, match="Heater_ID: bed"):
         await asyncio.wait_for(dwell, 5)

@@ -19,7 +19,7 @@ def test_checksum_is_xor_of_every_byte_before_the_star() -> None:
 
 
 def test_lines_are_numbered_consecutively_with_checksums() -> None:
-    proto = make(pipelining="on")
+    proto = make(advanced_ok="on")
     submit_all(proto, "G28", "G1 X10")
     assert wire(proto) == ["N1 G28*18", "N2 G1 X10*83"]
 
@@ -35,7 +35,7 @@ def test_m110_sets_the_number_of_the_following_lines() -> None:
 
 def test_nothing_is_sent_after_m110_until_its_ok() -> None:
     # Some firmwares change their counter only when M110 executes.
-    proto = make(pipelining="on")
+    proto = make(advanced_ok="on")
     proto.submit("M110 N0")
     assert not proto.submit("G28")
     assert wire(proto) == ["N1 M110 N0*124"]

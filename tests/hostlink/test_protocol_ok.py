@@ -31,17 +31,17 @@ def test_one_line_in_flight_until_advanced_ok_is_seen() -> None:
     assert submit_all(proto, "G1 X1", "G1 X2") == ["G1 X1"]
 
 
-def test_advanced_ok_reply_turns_on_pipelining() -> None:
+def test_advanced_ok_reply_puts_several_lines_in_flight() -> None:
     proto = make()
     advanced(proto)
-    assert proto.advanced_ok and proto.pipelining
+    assert proto.advanced_ok_seen and proto.advanced_ok_in_use
     assert submit_all(proto, "G1 X1", "G1 X2", "G1 X3") == ["G1 X1", "G1 X2", "G1 X3"]
 
 
-def test_pipelining_off_keeps_one_line_in_flight_even_with_advanced_ok() -> None:
-    proto = make(pipelining="off")
+def test_advanced_ok_off_keeps_one_line_in_flight_even_when_the_firmware_has_it() -> None:
+    proto = make(advanced_ok="off")
     advanced(proto)
-    assert proto.advanced_ok and not proto.pipelining
+    assert proto.advanced_ok_seen and not proto.advanced_ok_in_use
     assert submit_all(proto, "G1 X1", "G1 X2") == ["G1 X1"]
 
 
@@ -166,7 +166,7 @@ def test_busy_keepalive_does_not_acknowledge() -> None:
 
 
 def test_bytes_in_flight_stay_within_the_rx_buffer() -> None:
-    proto = make(pipelining="on", rx_buffer_size=64)
+    proto = make(advanced_ok="on", rx_buffer_size=64)
     cmd = "G1 X100.000 Y100.000 E1.00000"  # 37 bytes framed
     assert submit_all(proto, cmd, cmd, cmd) == [cmd]
     assert len(b"".join(line.encode() + b"\n" for line in wire(proto))) <= 64
@@ -189,7 +189,7 @@ def test_free_command_slots_let_more_lines_past_the_rx_estimate() -> None:
 
 
 def test_long_line_is_sent_alone_even_if_bigger_than_rx_buffer() -> None:
-    proto = make(pipelining="on", rx_buffer_size=32)
+    proto = make(advanced_ok="on", rx_buffer_size=32)
     long_cmd = "M117 " + "x" * 60
     assert proto.submit(long_cmd)
     assert not proto.submit("G1 X1")

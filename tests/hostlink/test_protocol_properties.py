@@ -61,20 +61,21 @@ def simulate(
     commands: list[str],
     faults: Faults,
     *,
-    advanced_ok: bool,
+    firmware_advanced_ok: bool,
     resend_ok: bool,
-    pipelining: str,
+    host_mode: str,
     bufsize: int = 4,
     rx_size: int = 128,
 ) -> tuple[MarlinModel, list[str]]:
     rng = random.Random(seed)
     proto = MarlinProtocol(
-        pipelining=pipelining,  # type: ignore[arg-type]
+        advanced_ok=host_mode,  # type: ignore[arg-type]
         rx_buffer_size=rx_size,
         max_in_flight=8,
         max_resends_per_line=200,
     )
-    fw = MarlinModel(advanced_ok=advanced_ok, resend_ok=resend_ok, bufsize=bufsize, rx_size=rx_size)
+    fw = MarlinModel(
+        advanced_ok=firmware_advanced_ok, resend_ok=resend_ok, bufsize=bufsize, rx_size=rx_size)
     queue = ["M110 N0", *commands]
     to_fw = bytearray()
     to_host = bytearray()
@@ -149,7 +150,7 @@ def commands_strategy() -> st.SearchStrategy[list[str]]:
 
 MODES = st.sampled_from(
     [
-        # advanced_ok, resend_ok (Marlin 2.1 vs 2.0), pipelining
+        # firmware ADVANCED_OK, resend_ok (Marlin 2.1 vs 2.0), the host's advanced_ok mode
         (True, True, "auto"),
         (True, False, "auto"),
         (False, True, "auto"),
@@ -165,14 +166,14 @@ MODES = st.sampled_from(
 def test_clean_wire_executes_everything_once_in_order_without_overflow(
     seed: int, commands: list[str], mode: tuple[bool, bool, str]
 ) -> None:
-    advanced_ok, resend_ok, pipelining = mode
+    advanced_ok, resend_ok, host_mode = mode
     fw, acks = simulate(
         seed,
         commands,
         Faults(),
-        advanced_ok=advanced_ok,
+        firmware_advanced_ok=advanced_ok,
         resend_ok=resend_ok,
-        pipelining=pipelining,
+        host_mode=host_mode,
     )
     assert fw.executed[1:] == commands
     assert acks[1:] == commands
@@ -200,15 +201,15 @@ def test_damaged_wire_still_executes_exactly_the_sent_sequence(
     lose_ok: float,
     bufsize: int,
 ) -> None:
-    advanced_ok, resend_ok, pipelining = mode
+    advanced_ok, resend_ok, host_mode = mode
     faults = Faults(corrupt=corrupt, truncate=truncate, lose=lose, lose_ok=lose_ok)
     fw, acks = simulate(
         seed,
         commands,
         faults,
-        advanced_ok=advanced_ok,
+        firmware_advanced_ok=advanced_ok,
         resend_ok=resend_ok,
-        pipelining=pipelining,
+        host_mode=host_mode,
         bufsize=bufsize,
     )
     # M110 may run more than once (it is re-sent until acknowledged).

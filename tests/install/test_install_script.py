@@ -116,7 +116,7 @@ def test_install_run_uninstall(tmp_path: Path) -> None:
     assert conf["serial"]["port"] == "virtual"
     # a real install: the package lives in the venv, not as a link to the checkout
     site = next((prefix / "venv" / "lib").glob("python3*/site-packages"))
-    assert (site / "gateway" / "ports.py").is_file()
+    assert (site / "gateway" / "hostlink" / "ports.py").is_file()
     assert not list(site.glob("__editable__*"))
 
     log = tmp_path / "skysail.out"

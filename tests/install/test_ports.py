@@ -1,4 +1,4 @@
-"""gateway/ports.py: serial port discovery on a fake /dev + /sys tree and on this machine."""
+"""gateway/hostlink/ports.py: serial port discovery on a fake /dev + /sys tree and here."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from gateway import ports
 from gateway.__main__ import main
-from gateway.ports import PortInfo, format_ports, list_ports
+from gateway.hostlink import ports
+from gateway.hostlink.ports import PortInfo, format_ports, list_ports
 
 PCI = "devices/pci0000:00/0000:00:14.0/usb1"
 PRUSA_ID = "usb-Prusa_Research__prusa3d.com__Original_Prusa_i3_MK3_CZPX1234X004XK12345-if00"

@@ -1,5 +1,7 @@
 """Sans-I/O Marlin serial protocol: framing, flow control, resends, parsing."""
 
+from .counters import LinkCounters, LinkStats
+from .engine import PROBE_LINE, AdvancedOk, MarlinProtocol
 from .events import (
     ActionCommand,
     Busy,
@@ -16,21 +18,27 @@ from .events import (
     LineReceived,
     LineSent,
     MachineLimits,
+    MeatPackState,
+    MeatPackStopped,
     PositionReport,
     PromptClosed,
     PromptShown,
     ProtocolFailure,
     ResendRequested,
+    SdCardChanged,
     SdFile,
     SdFileList,
+    SdFileOpened,
+    SdPrintDone,
     SdStatus,
     TemperatureReport,
 )
 from .framing import checksum, clean_command, command_word, frame, split_script
-from .machine import MarlinProtocol, Pipelining
 
 __all__ = [
+    "PROBE_LINE",
     "ActionCommand",
+    "AdvancedOk",
     "Busy",
     "CapabilityReport",
     "CommandAcknowledged",
@@ -44,16 +52,22 @@ __all__ = [
     "HeaterReading",
     "LineReceived",
     "LineSent",
+    "LinkCounters",
+    "LinkStats",
     "MachineLimits",
     "MarlinProtocol",
-    "Pipelining",
+    "MeatPackState",
+    "MeatPackStopped",
     "PositionReport",
     "PromptClosed",
     "PromptShown",
     "ProtocolFailure",
     "ResendRequested",
+    "SdCardChanged",
     "SdFile",
     "SdFileList",
+    "SdFileOpened",
+    "SdPrintDone",
     "SdStatus",
     "TemperatureReport",
     "checksum",

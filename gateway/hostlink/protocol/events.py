@@ -100,10 +100,12 @@ class ErrorKind(enum.Enum):
 
 
 class FirmwareError(Event, frozen=True):
-    """An ``Error:`` (or ``!!``/``echo:Unknown command``) line, classified."""
+    """An ``Error:`` (or ``!!``/``echo:Unknown command``) line, classified.
+    ``last_line``: the firmware's last accepted line number, which line errors name."""
 
     message: str
     kind: ErrorKind
+    last_line: int | None = None
 
 
 class FirmwareStarted(Event, frozen=True):
@@ -154,6 +156,39 @@ class SdStatus(Event, frozen=True):
     printing: bool
     position: int | None = None
     size: int | None = None
+
+
+class SdFileOpened(Event, frozen=True):
+    """M23's ``File opened: NAME.GCO Size: 1234``: the file an M24 will print."""
+
+    name: str
+    size: int
+
+
+class SdPrintDone(Event, frozen=True):
+    """``Done printing file``: the firmware finished printing from its SD card."""
+
+
+class SdCardChanged(Event, frozen=True):
+    """The firmware's SD card messages: ``SD card ok`` / ``SD card inserted`` (present),
+    ``SD card released`` / ``removed`` / ``SD init fail`` / ``No SD card`` (not)."""
+
+    present: bool
+    message: str
+
+
+class MeatPackState(Event, frozen=True):
+    """``[MP] PV01 ON NSP``: the firmware's MeatPack decoder state, reported after
+    each MeatPack command."""
+
+    active: bool
+    no_spaces: bool
+
+
+class MeatPackStopped(Event, frozen=True):
+    """The host went back to plain text because packed lines kept failing."""
+
+    reason: str
 
 
 class SdFile(msgspec.Struct, frozen=True):

@@ -25,6 +25,9 @@ _AREA = re.compile(
     r"^area:\{full:\{min:\{x:" + _NUM + r",y:" + _NUM + r",z:" + _NUM
     + r"\},max:\{x:" + _NUM + r",y:" + _NUM + r",z:" + _NUM + r"\}"
 )
+_FILE_OPENED = re.compile(r"File opened:\s*(\S+)\s+Size:\s*(\d+)")
+_LAST_LINE = re.compile(r"Last Line:\s*(-?\d+)")
+_MEATPACK = re.compile(r"\[MP\]\s+PV\d+\s+(ON|OFF)\s+(NSP|ESP)")
 
 _LINE_ERRORS = (
     "checksum mismatch",
@@ -189,3 +192,22 @@ def classify_error(message: str) -> ErrorKind:
     if any(s in low for s in _LINE_ERRORS):
         return ErrorKind.LINE
     return ErrorKind.COMMAND
+
+
+def parse_file_opened(line: str) -> tuple[str, int] | None:
+    """M23's ``File opened: NAME.GCO Size: 1234`` -> (name, size)."""
+    m = _FILE_OPENED.match(line)
+    return (m.group(1), int(m.group(2))) if m else None
+
+
+def parse_last_line(message: str) -> int | None:
+    """The firmware's last accepted line number named by a line error
+    (``Line Number is not Last Line Number+1, Last Line: 41``)."""
+    m = _LAST_LINE.search(message)
+    return int(m.group(1)) if m else None
+
+
+def parse_meatpack_state(line: str) -> tuple[bool, bool] | None:
+    """``[MP] PV01 ON NSP`` -> (packing on, spaces omitted)."""
+    m = _MEATPACK.match(line)
+    return (m.group(1) == "ON", m.group(2) == "NSP") if m else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from . import intake
 from .parser import Gcode
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ def m115(fw: Firmware, gc: Gcode) -> None:
         ("BABYSTEPPING", c.babystepping),
         ("CHAMBER_TEMPERATURE", False),
         ("COOLER_TEMPERATURE", False),
-        ("MEATPACK", False),
+        ("MEATPACK", c.meatpack),
         ("CONFIG_EXPORT", False),
         ("ADVANCED_OK", c.advanced_ok),
     ]
@@ -144,7 +145,7 @@ def m600(fw: Firmware, gc: Gcode) -> None:
 
 def m876(fw: Firmware, gc: Gcode) -> None:
     if gc.has_value("S"):
-        fw.host_response(gc.int("S"))
+        intake.host_response(fw, gc.int("S"))
 
 
 def m108(fw: Firmware, gc: Gcode) -> None:
@@ -160,7 +161,7 @@ def m999(fw: Firmware, gc: Gcode) -> None:
     fw.halted = False
     if gc.has_value("S") and gc.int("S"):
         return
-    fw.request_resend()
+    intake.request_resend(fw)
 
 
 def m113(fw: Firmware, gc: Gcode) -> None:

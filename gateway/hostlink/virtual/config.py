@@ -15,7 +15,7 @@ class VirtualPrinterConfig(msgspec.Struct, kw_only=True, frozen=True):
     """
 
     # --- serial line -----------------------------------------------------------------
-    baud: int = 250000
+    baud: int = 250000  # 0: an infinitely fast wire (native USB)
     bufsize: int = 4  # command queue slots (BUFSIZE)
     rx_buffer_size: int = 128  # RX ring bytes; like AVR, one slot stays free
     tx_buffer_size: int = 0  # 0: firmware waits for its output to leave the wire
@@ -23,6 +23,7 @@ class VirtualPrinterConfig(msgspec.Struct, kw_only=True, frozen=True):
     host_buffer_size: int = 4096  # bytes the host OS/adapter accepts ahead of the wire
     advanced_ok: bool = True
     emergency_parser: bool = True
+    meatpack: bool = False  # MEATPACK: unpacks what the host packs (Cap:MEATPACK:1)
     # A line with ``*checksum`` but no ``N`` (e.g. the tail of a line cut by an RX drain):
     # True answers "Error:No Line Number with checksum, Last Line: N" (no resend, no ok) as
     # older Marlin did; False passes it to the parser like Marlin 2.1's queue.cpp does,
@@ -47,7 +48,9 @@ class VirtualPrinterConfig(msgspec.Struct, kw_only=True, frozen=True):
     uuid: str = "d2f0c7a0-5c3b-4a7e-9a53-5b1d7c9e0a11"
     # --- timing ------------------------------------------------------------------------
     time_scale: float = 1.0
-    command_delay: float = 0.0  # extra processing per command, wall seconds
+    # Processing time per command, wall seconds: the firmware takes at most one command
+    # per command_delay on average (a bounded burst of at most a millisecond ahead).
+    command_delay: float = 0.0
     keepalive_interval: float = 2.0  # DEFAULT_KEEPALIVE_INTERVAL (M113)
     first_move_delay: float = 0.1  # BLOCK_DELAY_FOR_1ST_MOVE
     starvation_threshold: float = 2.0  # longer idle gaps are deliberate, not starvation

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import os
 import random
-import re
 import select
 import threading
 import time
@@ -22,27 +21,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import handlers
+from . import handlers, intake
 from .cmd_tuning import Tuning
 from .config import VirtualPrinterConfig
-from .parser import Gcode, checksum, command_text, parse_gcode, strtol
+from .parser import Gcode, parse_gcode, strtol
 from .planner import Planner
 from .sdcard import SdCard
 from .stats import VirtualPrinterStats
 from .thermal import Thermal
 from .wire import SLACK, Wire
 
-ERR_LINE_NO = "Line Number is not Last Line Number+1, Last Line: "
-ERR_CHECKSUM = "checksum mismatch, Last Line: "
-ERR_NO_CHECKSUM = "No Checksum with line number, Last Line: "
-ERR_NO_LINE_NUMBER = "No Line Number with checksum, Last Line: "
 ERR_KILLED = "Printer halted. kill() called!"
 BUSY_PROCESSING = "processing"
 BUSY_PAUSED_FOR_USER = "paused for user"
 
-_EP_RE = re.compile(r"^ *(?:N[-0-9 ]*)?M(108|112|410|524|876)(.*)$")
-_M876_ARG = re.compile(r"^ *S *([0-9])")
-_TRAILING_CHECKSUM = re.compile(r"\*\s*\d+\s*$")
 _HOST_CHECK_INTERVAL = 0.02
 
 
@@ -85,7 +77,9 @@ class Firmware:
             max_cmd_size=cfg.max_cmd_size,
             host_buffer_size=cfg.host_buffer_size,
             stats=self.stats,
-            on_ep_line=self._ep_line if cfg.emergency_parser else None,
+            on_ep_line=self._emergency_line if cfg.emergency_parser else None,
+            on_report=self.emit,
+            meatpack=cfg.meatpack,
         )
         self.sd = SdCard(sd_root)
         self.scale = cfg.time_scale
@@ -99,28 +93,13 @@ class Firmware:
         self.corruption_rate = 0.0
         self.drop_oks = 0
         self._next_host_check = 0.0
-        self._boot_until = 0.0
-        self.thermal = self._new_thermal(time.monotonic())
+        self.boot_until = 0.0
+        self._cmd_clock = 0.0
+        self.thermal = Thermal.from_config(cfg, time.monotonic())
         self.table = handlers.build_table(cfg)
         self._init_state()
 
     # ================================================================== state
-    def _new_thermal(self, now: float) -> Thermal:
-        c = self.cfg
-        thermal = Thermal(
-            extruder_count=max(1, c.extruder_count),
-            heated_bed=c.heated_bed,
-            ambient=c.ambient_temp,
-            hotend_max_rise=c.hotend_max_rise,
-            hotend_time_constant=c.hotend_time_constant,
-            bed_max_rise=c.bed_max_rise,
-            bed_time_constant=c.bed_time_constant,
-            time_scale=c.time_scale,
-            now=now,
-        )
-        thermal.extra_sensors = c.extra_sensors
-        return thermal
-
     def _init_state(self) -> None:
         c = self.cfg
         self.queue: deque[Command] = deque()
@@ -165,7 +144,7 @@ class Firmware:
         self.wait_for_user = False
         self.prompt_reason: str | None = None
         self.tuning = Tuning()
-        self._ep_kill = self._ep_quickstop = self._ep_sd_abort = False
+        self.ep_kill = self.ep_quickstop = self.ep_sd_abort = False
         self.sd.close()
         self.sd.saving = None
 
@@ -243,9 +222,11 @@ class Firmware:
         self._init_state()
         now = time.monotonic()
         self.wire.drain_rx()
+        if self.wire.meatpack is not None:
+            self.wire.meatpack.reset()  # a booting firmware reads plain text
         if self.cfg.boot_time > 0:
-            self._boot_until = now + self.cfg.boot_time
-            self.wire.discard_input_until(self._boot_until)
+            self.boot_until = now + self.cfg.boot_time
+            self.wire.discard_input_until(self.boot_until)
         self.emit("start")
         self.echo("PowerUp" if power_up else " External Reset")
         self.echo(f" Marlin {self.cfg.firmware_version}")
@@ -259,7 +240,7 @@ class Firmware:
     def _loop(self) -> None:
         while True:
             self.service()
-            self._read_commands()
+            intake.read_commands(self)
             if self.queue:
                 cmd = self.queue[0]
                 self._process(cmd)
@@ -309,14 +290,14 @@ class Firmware:
         if wire.want_read:
             wire.read_master(now)
         wire.deliver(now)
-        if self._ep_kill:
-            self._ep_kill = False
+        if self.ep_kill:
+            self.ep_kill = False
             self.kill()
-        if self._ep_quickstop:
-            self._ep_quickstop = False
+        if self.ep_quickstop:
+            self.ep_quickstop = False
             self.quick_stop()
-        if self._ep_sd_abort:
-            self._ep_sd_abort = False
+        if self.ep_sd_abort:
+            self.ep_sd_abort = False
             handlers.sd_abort(self)
         self.thermal.update(now)
         self.planner.update(now)
@@ -419,86 +400,6 @@ class Firmware:
             lambda: time.monotonic() + self.wire.tx_backlog(time.monotonic()) - limit + SLACK,
         )
 
-    # ================================================================== line intake
-    def _read_commands(self) -> None:
-        if self._boot_until and time.monotonic() < self._boot_until:
-            return
-        bufsize = self.cfg.bufsize
-        wire = self.wire
-        while len(self.queue) < bufsize:
-            line = wire.take_line()
-            if line is None:
-                break
-            self._intake(line)
-        if self.sd.printing:
-            limit = self.cfg.max_cmd_size - 1
-            while len(self.queue) < bufsize:
-                sd_line = self.sd.next_line(limit)
-                if sd_line is None:
-                    break
-                self.queue.append(Command(sd_line, skip_ok=True, from_sd=True))
-
-    def _intake(self, line: str) -> None:
-        s = line.lstrip(" ")
-        if s.startswith("N"):
-            is_m110 = "M110" in s
-            npos = 0
-            if is_m110:
-                n2 = s.find("N", 4)
-                if n2 >= 0:
-                    npos = n2
-            gcode_n = strtol(s[npos + 1 :])
-            if gcode_n != self.last_n + 1 and not is_m110:
-                self.stats.line_number_errors += 1
-                self.line_error(ERR_LINE_NO)
-                return
-            star = s.rfind("*")
-            if star < 0:
-                self.line_error(ERR_NO_CHECKSUM)
-                return
-            bad = strtol(s[star + 1 :]) != checksum(s[:star])
-            if not bad and self.corruption_rate > 0 and self.rng.random() < self.corruption_rate:
-                bad = True
-            if bad:
-                self.stats.checksum_errors += 1
-                self.line_error(ERR_CHECKSUM)
-                return
-            self.last_n = gcode_n
-        elif self.cfg.reject_unnumbered_checksum and _TRAILING_CHECKSUM.search(s):
-            self.emit("Error:" + ERR_NO_LINE_NUMBER + str(self.last_n))
-            return
-        elif self.sd.saving is not None and not handlers.is_m29(s):
-            self.line_error(ERR_NO_CHECKSUM)
-            return
-        cmd = Command(line)
-        if self.cfg.emergency_parser:
-            cmd.ep_done = _EP_RE.match(s) is not None
-        else:
-            self._early_critical(s)
-        self.queue.append(cmd)
-
-    def _early_critical(self, s: str) -> None:
-        """Without the emergency parser Marlin checks M108/M112/M410 as lines are read."""
-        text = command_text(s)
-        if text.startswith("M108"):
-            self.wait_for_heatup = False
-            self.wait_for_user = False
-        elif text.startswith("M112"):
-            self.record(text)
-            self.kill()
-        elif text.startswith("M410"):
-            self.quick_stop()
-
-    def line_error(self, message: str) -> None:
-        self.emit("Error:" + message + str(self.last_n))
-        self.wire.drain_rx()
-        self.request_resend()
-
-    def request_resend(self) -> None:
-        self.stats.resends_requested += 1
-        self.emit(f"Resend: {self.last_n + 1}")
-        self.send_ok_line("ok")
-
     # ================================================================== processing
     def _process(self, cmd: Command) -> None:
         if cmd.ep_done:
@@ -513,12 +414,21 @@ class Firmware:
         self.busy = BUSY_PROCESSING
         try:
             if self.cfg.command_delay > 0:
-                self.wait_time(self.cfg.command_delay)
+                self._pace_command()
             no_ok = handlers.run(self, gc)
         finally:
             self.busy = None
         if not no_ok:
             self.ok(cmd)
+
+    def _pace_command(self) -> None:
+        """Each command costs command_delay of firmware time, kept on a clock of its own
+        so that the rate is exact on average whatever the sleep granularity."""
+        now = time.monotonic()
+        self._cmd_clock = max(now, self._cmd_clock) + self.cfg.command_delay
+        deadline = self._cmd_clock - 0.001
+        if deadline > now:
+            self.wait_until(lambda: time.monotonic() >= deadline, lambda: deadline)
 
     def ok(self, cmd: Command) -> None:
         if cmd.skip_ok:
@@ -543,37 +453,8 @@ class Firmware:
         self.emit(text)
 
     # ================================================================== emergencies
-    def _ep_line(self, raw: bytes) -> None:
-        s = raw.decode("latin-1")
-        m = _EP_RE.match(s)
-        if m is None:
-            return
-        code = m.group(1)
-        if code == "876":
-            arg = _M876_ARG.match(m.group(2))
-            if arg is None:
-                return
-            self.record(command_text(s))
-            self.host_response(int(arg.group(1)))
-            return
-        self.record(command_text(s))
-        if code == "108":
-            self.wait_for_heatup = False
-            self.wait_for_user = False
-        elif code == "112":
-            self._ep_kill = True
-        elif code == "410":
-            self._ep_quickstop = True
-        elif code == "524":
-            self._ep_sd_abort = True
-
-    def host_response(self, choice: int) -> None:
-        reason = self.prompt_reason
-        self.prompt_reason = None
-        if reason in ("continue", "filament"):
-            self.wait_for_user = False
-        elif reason == "pause_resume" and self.sd.selected is not None:
-            self.sd.printing = True
+    def _emergency_line(self, raw: bytes) -> None:
+        intake.emergency_line(self, raw)
 
     def quick_stop(self) -> None:
         pos = self.planner.quick_stop(time.monotonic())

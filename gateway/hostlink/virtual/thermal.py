@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .config import VirtualPrinterConfig
 
 _STEP = 0.25  # simulated seconds per integration step (the update is exact per step)
 
@@ -75,6 +79,22 @@ class Thermal:
         # extra sensors in the report (Marlin's letters): C chamber, P probe, M board
         self.extra_sensors = ""
         self.ambient = ambient
+
+    @classmethod
+    def from_config(cls, c: VirtualPrinterConfig, now: float) -> Thermal:
+        thermal = cls(
+            extruder_count=max(1, c.extruder_count),
+            heated_bed=c.heated_bed,
+            ambient=c.ambient_temp,
+            hotend_max_rise=c.hotend_max_rise,
+            hotend_time_constant=c.hotend_time_constant,
+            bed_max_rise=c.bed_max_rise,
+            bed_time_constant=c.bed_time_constant,
+            time_scale=c.time_scale,
+            now=now,
+        )
+        thermal.extra_sensors = c.extra_sensors
+        return thermal
 
     def update(self, now: float) -> None:
         dt = (now - self._last) * self.scale

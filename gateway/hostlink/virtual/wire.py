@@ -9,6 +9,12 @@ Every arrived byte is also shown to the emergency parser, which sees the stream 
 
 Printer -> host: each line is written to the master only when its last byte would have
 left the UART, so the host sees output at wire speed as well.
+
+A baud rate of 0 makes the wire infinitely fast (no pacing either way), like a board on
+native USB, where only the firmware's own speed limits the host.
+
+With MeatPack the RX ring holds the packed bytes; they are unpacked as the firmware
+reads lines out of it, as Marlin's serial wrapper does.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
+from .meatpack import MeatPackDecoder
 from .parser import strip_comment
 from .stats import VirtualPrinterStats
 
@@ -52,8 +59,13 @@ class Wire:
         host_buffer_size: int,
         stats: VirtualPrinterStats,
         on_ep_line: Callable[[bytes], None] | None,
+        on_report: Callable[[str], None] = lambda _line: None,
+        meatpack: bool = False,
     ) -> None:
-        self.byte_time = 10.0 / baud
+        self.byte_time = 10.0 / baud if baud > 0 else 0.0
+        self.on_report = on_report
+        self.meatpack = MeatPackDecoder() if meatpack else None
+        self._decoded = bytearray()
         self.stats = stats
         self.on_ep_line = on_ep_line
         self.fd: int | None = None
@@ -102,6 +114,7 @@ class Wire:
         self._reset_streams()
 
     def _reset_streams(self) -> None:
+        self._decoded.clear()
         self._in.clear()
         self._in_len = 0
         self.ring.clear()
@@ -133,6 +146,7 @@ class Wire:
         self._in_len = 0
         self.ring.clear()
         self._linebuf.clear()
+        self._decoded.clear()
         self._ep_line.clear()
 
     # ------------------------------------------------------------------ host -> printer
@@ -184,7 +198,7 @@ class Wire:
             start = seg[0]
             buf = seg[1]
             assert isinstance(start, float) and isinstance(buf, bytearray)
-            n = int((now + SLACK - start) / bt)
+            n = int((now + SLACK - start) / bt) if bt else len(buf)
             if n <= 0:
                 return
             if n >= len(buf):
@@ -228,29 +242,75 @@ class Wire:
         Bytes of an unfinished line move out of the ring into the line buffer.  Returns
         the next complete non-empty line (comment stripped, truncated to MAX_CMD_SIZE-1).
         """
+        if self.meatpack is not None:
+            return self._take_packed_line(self.meatpack)
         ring = self.ring
         while ring:
             idx = _first_eol(ring)
             part = ring if idx < 0 else ring[:idx]
-            room = 2 * self._line_limit + 2 - len(self._linebuf)
-            if room > 0:
-                self._linebuf += part[:room]
+            self._collect(part)
             if idx < 0:
                 ring.clear()
                 return None
             del ring[: idx + 1]
-            raw = self._linebuf.decode("latin-1")
-            self._linebuf.clear()
-            text = strip_comment(raw, self._line_limit)
+            text = self._complete()
             if text:
-                self.stats.lines_received += 1
                 return text
         return None
 
+    def _take_packed_line(self, decoder: MeatPackDecoder) -> str | None:
+        ring = self.ring
+        out = self._decoded
+        used = 0
+        try:
+            while True:
+                idx = _first_eol(out)
+                if idx >= 0:
+                    self._collect(out[:idx])
+                    del out[: idx + 1]
+                    text = self._complete()
+                    if text:
+                        return text
+                    continue
+                if used >= len(ring):
+                    self._collect(out)
+                    out.clear()
+                    return None
+                decoder.feed(ring[used], out)
+                used += 1
+                if decoder.reports:
+                    for report in decoder.reports:
+                        self.on_report(report)
+                    decoder.reports.clear()
+        finally:
+            del ring[:used]
+
+    def _collect(self, part: bytes | bytearray) -> None:
+        room = 2 * self._line_limit + 2 - len(self._linebuf)
+        if room > 0:
+            self._linebuf += part[:room]
+
+    def _complete(self) -> str:
+        raw = self._linebuf.decode("latin-1")
+        self._linebuf.clear()
+        text = strip_comment(raw, self._line_limit)
+        if text:
+            self.stats.lines_received += 1
+        return text
+
     def drain_rx(self) -> None:
-        """Marlin's error path: read and discard everything in the RX ring."""
+        """Marlin's error path: read and discard everything in the RX ring (through the
+        MeatPack decoder, whose state carries on)."""
+        if self.meatpack is not None:
+            scratch = bytearray()
+            for byte in self.ring:
+                self.meatpack.feed(byte, scratch)
+            for report in self.meatpack.reports:
+                self.on_report(report)
+            self.meatpack.reports.clear()
         self.ring.clear()
         self._linebuf.clear()
+        self._decoded.clear()
 
     # ------------------------------------------------------------------ printer -> host
     def send(self, line: str, now: float) -> None:
