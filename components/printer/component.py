@@ -30,6 +30,7 @@ from components.printer.config import (
     load_macros,
 )
 from components.printer.core import PrinterCore, PrinterSetup
+from components.printer.mcu import mcu_status
 from components.printer.status import StatusModel
 from components.printer.subscriptions import SubscriptionHub
 from components.printer.temperatures import Reading
@@ -257,10 +258,11 @@ class Printer(BaseComponent, PrinterApi):
         self._tick_stats()
 
     def _tick_stats(self) -> None:
-        """idle_timeout's printing_time, once a second (the machine component keeps
-        system_stats)."""
+        """idle_timeout's printing_time and the link's `mcu` figures, once a second (the
+        machine component keeps system_stats)."""
         self._stats_timer = asyncio.get_running_loop().call_later(STATS_INTERVAL,
                                                                   self._tick_stats)
+        self.update_object("mcu", mcu_status(self.link))
         run = self.core.jobs.run
         if run is not None and self.core.jobs.active:
             self.update_object("idle_timeout", {

@@ -18,6 +18,7 @@ from components.printer.config import (
 from components.printer.exclude_object import OBJECT as EXCLUDE_OBJECT
 from components.printer.exclude_object import initial_status as exclude_status
 from components.printer.layer_pause import initial_status as layer_pause_status
+from components.printer.mcu import empty_mcu
 
 # macros every frontend expects; the printer component implements them on the host.
 # SET_PAUSE_NEXT_LAYER/SET_PAUSE_AT_LAYER are what Mainsail's and Fluidd's "pause at
@@ -190,6 +191,7 @@ def initial_objects(
             "available_sensors": list(heaters),
             "available_monitors": [],
         },
+        "mcu": empty_mcu(),
         "configfile": build_configfile(cfg, pause, macros, extruders, fans or {}),
         "gcode": {"commands": {}},
         EXCLUDE_OBJECT: exclude_status(),

@@ -414,14 +414,23 @@ class Session:
         if proto.learning_resend_ok:
             proto.resend_ok_absent()
             shell.pump()
-        if proto.recovering and self.state is LinkState.READY:
-            silent = shell.loop.time() - shell.last_response
-            if proto.replay_stalled and silent >= _RECOVERY_TIMEOUT and self._probed_at is None:
-                self._probed_at = shell.loop.time()
-                proto.counters.timeouts += 1
-                proto.retransmit()
-                shell.pump()
-            self._resend_timer = shell.loop.call_later(_RESEND_OK_WAIT, self._resend_tick)
+        if not proto.recovering or self.state is not LinkState.READY:
+            return
+        now = shell.loop.time()
+        if self._probed_at is not None and shell.last_response > self._probed_at:
+            self._probed_at = None  # answered since the last poke
+        if (
+            proto.replay_stalled
+            and now - shell.last_response >= _RECOVERY_TIMEOUT
+            and self._probed_at is None
+        ):
+            # The replayed line is the oldest in flight and nothing came back: it
+            # was lost too (or its request was taken for an echo). Send it again.
+            self._probed_at = now
+            proto.counters.timeouts += 1
+            proto.retransmit()
+            shell.pump()
+        self._resend_timer = shell.loop.call_later(_RESEND_OK_WAIT, self._resend_tick)
 
     def _housekeep(self) -> None:
         shell = self.shell

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from gateway.hostlink import virtual
-from gateway.hostlink.virtual import VirtualPrinterConfig
+from gateway.hostlink.virtual import VirtualPrinterConfig, factory
 from gateway.hostlink.virtual.cmd_mesh import surface
 from tests.bed_mesh.conftest import MESH_CONFIG, bed_mesh_of, start_live
 from tests.harness import RpcError, RunningServer
@@ -156,7 +155,7 @@ async def test_ubl_printer_bounds_from_the_topography_report(
     def ubl_config(**kw: Any) -> VirtualPrinterConfig:
         return VirtualPrinterConfig(leveling="ubl", mesh_min=(20.0, 25.0), **kw)
 
-    monkeypatch.setattr(virtual, "VirtualPrinterConfig", ubl_config)
+    monkeypatch.setattr(factory, "VirtualPrinterConfig", ubl_config)
     config = MESH_CONFIG.replace("[bed_mesh]\n", "[bed_mesh]\nprobe_command: G28\n"
                                  "  G29 P1\n  G29 A\n")
     async for srv in start_live(tmp_path, config):

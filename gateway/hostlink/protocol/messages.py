@@ -107,11 +107,11 @@ class MessageReader:
             out.append(FirmwareInfo(parse_key_fields(line)))
         elif line == "Begin file list":
             self._file_list = []
-        elif line[:3] == "SD " or line[:4] == "Not ":
-            status = parse_sd_status(line)
-            if status is not None:
-                out.append(status)
-                return "M27"
+        elif (line[:3] == "SD " or line[:4] == "Not ") and (
+            status := parse_sd_status(line)
+        ) is not None:
+            out.append(status)
+            return "M27"
         elif line[:12] == "File opened:":
             opened = parse_file_opened(line)
             if opened is not None:
