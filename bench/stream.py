@@ -9,8 +9,14 @@ Two measurements per baud rate:
 * throughput: the same file with motion made instant (time_scale 1000) and no
   per-command delay, so only the wire limits: achieved bytes/s against the
   serial-link bound (baud / 10 bits per byte).
+* meatpack: the throughput run with MeatPack packing: lines/s as a multiple of what
+  plain text could reach at best (the serial bound divided by the plain line size).
+* fast: an infinitely fast wire (native USB) and a firmware taking --command-delay
+  seconds per command (0.2 ms: 5,000 commands/s): lines/s as a share of that rate,
+  and the host's CPU time per line.
 
 Run:  .venv/bin/python bench/stream.py [--baud 115200 250000] [--seconds 20]
+      [--what print throughput meatpack fast]
 """
 
 from __future__ import annotations
@@ -194,33 +200,46 @@ async def run(baud: int, commands: list[str], *, mode: str, time_scale: float) -
     )
 
 
-async def run_throughput(baud: int, commands: list[str], *, mode: str) -> Result:
+async def run_throughput(
+    baud: int, commands: list[str], *, mode: str, meatpack: bool = False,
+    lean: bool = False, command_delay: float = 0.0, rx_buffer_size: int = 128,
+) -> Result:
     """Stream with motion made instant and no command delay, the virtual
     printer in its own process (in-process, it competes with the host for
-    the GIL and becomes the bottleneck)."""
+    the GIL and becomes the bottleneck). ``baud`` 0: no wire limit at all."""
     argv = [sys.executable, "-m", "gateway.hostlink.virtual", "--baud", str(baud)]
-    argv += ["--time-scale", "1000", "--command-delay", "0"]
+    argv += ["--time-scale", "1000", "--command-delay", str(command_delay)]
+    argv += ["--rx-buffer-size", str(rx_buffer_size)]
     if mode == "off":
         argv.append("--no-advanced-ok")
+    if meatpack:
+        argv.append("--meatpack")
+    if lean:
+        argv.append("--lean")
     proc = await asyncio.create_subprocess_exec(
         *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=ROOT
     )
     assert proc.stdout is not None
     port = (await proc.stdout.readline()).decode().strip()
     link = HostLink(
-        SerialConfig(port=port, baud=baud, advanced_ok=mode, temperature_report_interval=0)
+        SerialConfig(port=port, baud=baud or 250000, advanced_ok=mode,
+                     temperature_report_interval=0, rx_buffer_size=rx_buffer_size,
+                     meatpack="auto" if meatpack else "off")
     )
     try:
         await link.start()
         if link.state is not LinkState.READY:
             raise SystemExit(f"link not ready: {link.state_message}")
-        first_n = link.next_line_number
+        if meatpack and not link.meatpack:
+            raise SystemExit("MeatPack did not come on")
+        written = link.stats().bytes_write
         cpu0 = time.thread_time()
         t0 = time.monotonic()
         job = link.stream(as_file(commands))
         assert await job.done() is JobState.COMPLETE
         elapsed = time.monotonic() - t0
         cpu = time.thread_time() - cpu0
+        sent = link.stats().bytes_write - written
     finally:
         await link.stop()
         proc.send_signal(signal.SIGINT)
@@ -235,9 +254,15 @@ async def run_throughput(baud: int, commands: list[str], *, mode: str) -> Result
         starvation_time_after_1s=0.0,
         lines_per_s=len(commands) / elapsed,
         cpu=cpu,
-        bytes_per_s=wire_bytes(commands, first_n) / elapsed,
+        bytes_per_s=sent / elapsed,
         link_bound=baud / 10,
     )
+
+
+def plain_bound(baud: int, commands: list[str]) -> float:
+    """Lines/s plain text could reach at best: every byte of every framed line back
+    to back on the wire."""
+    return baud / 10 / (wire_bytes(commands, 1000) / len(commands))
 
 
 PRINT_HEADER = (
@@ -251,6 +276,16 @@ THROUGHPUT_HEADER = (
 )
 
 
+MEATPACK_HEADER = (
+    "| baud | lines | s | lines/s | plain-text bound lines/s | of plain bound | "
+    "packed bytes/line | host CPU s |\n|---|---|---|---|---|---|---|---|"
+)
+FAST_HEADER = (
+    "| rx_buffer_size | lines | s | lines/s | of the firmware's rate | "
+    "host CPU per line |\n|---|---|---|---|---|---|"
+)
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--baud", type=int, nargs="+", default=[115200, 250000])
@@ -258,22 +293,51 @@ async def main() -> None:
     parser.add_argument("--modes", nargs="+", default=["auto", "off"])
     parser.add_argument("--segment-scale", type=float, default=1.0,
                         help="shorter segments (< 1): more lines per second of motion")
+    parser.add_argument("--what", nargs="+", default=["print", "throughput"],
+                        choices=["print", "throughput", "meatpack", "fast"])
+    parser.add_argument("--command-delay", type=float, default=0.0002,
+                        help="fast: the firmware's time per command")
+    parser.add_argument("--rx-buffer-size", type=int, nargs="+", default=[128, 1024],
+                        help="fast: the firmware's receive buffer (both sides)")
     args = parser.parse_args()
     commands = generate(args.seconds, segment_scale=args.segment_scale)
     arcs = sum(1 for c in commands if c[:3] in ("G2 ", "G3 "))
     size = sum(len(c) + 1 for c in commands)
     print(f"{len(commands)} lines ({arcs} arcs), {size} bytes of G-code\n")
-    print("print (time_scale 1.0, in-process virtual printer):\n")
-    print(PRINT_HEADER)
-    for baud in args.baud:
-        for mode in args.modes:
-            result = await run(baud, commands, mode=mode, time_scale=1.0)
-            print(result.print_row(), flush=True)
-    print("\nthroughput (motion instant, no command delay, printer in its own process):\n")
-    print(THROUGHPUT_HEADER)
-    for baud in args.baud:
-        for mode in args.modes:
-            print((await run_throughput(baud, commands, mode=mode)).throughput_row(), flush=True)
+    if "print" in args.what:
+        print("print (time_scale 1.0, in-process virtual printer):\n")
+        print(PRINT_HEADER)
+        for baud in args.baud:
+            for mode in args.modes:
+                result = await run(baud, commands, mode=mode, time_scale=1.0)
+                print(result.print_row(), flush=True)
+    if "throughput" in args.what:
+        print("\nthroughput (motion instant, no command delay, printer in its own process):\n")
+        print(THROUGHPUT_HEADER)
+        for baud in args.baud:
+            for mode in args.modes:
+                result = await run_throughput(baud, commands, mode=mode)
+                print(result.throughput_row(), flush=True)
+    if "meatpack" in args.what:
+        print("\nMeatPack (motion instant, no command delay):\n")
+        print(MEATPACK_HEADER)
+        for baud in args.baud:
+            r = await run_throughput(baud, commands, mode="auto", meatpack=True)
+            bound = plain_bound(baud, commands)
+            print(f"| {baud} | {r.lines} | {r.wall:.2f} | {r.lines_per_s:.0f} | {bound:.0f} | "
+                  f"{r.lines_per_s / bound:.2f} | {r.bytes_per_s / r.lines_per_s:.1f} | "
+                  f"{r.cpu:.2f} |", flush=True)
+    if "fast" in args.what:
+        rate = 1 / args.command_delay
+        print(f"\nfast firmware ({args.command_delay * 1000:g} ms per command = {rate:.0f}/s, "
+              "infinitely fast wire):\n")
+        print(FAST_HEADER)
+        for rx in args.rx_buffer_size:
+            r = await run_throughput(0, commands, mode="auto", lean=True,
+                                     command_delay=args.command_delay, rx_buffer_size=rx)
+            print(f"| {rx} | {r.lines} | {r.wall:.2f} | {r.lines_per_s:.0f} | "
+                  f"{100 * r.lines_per_s / rate:.1f} % | {1e6 * r.cpu / r.lines:.0f} µs |",
+                  flush=True)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from components.printer.api import (
     JobFinished,
     JobStarted,
     PrinterApi,
+    SdCardState,
     SerialPort,
 )
 from gateway.errors import Conflict, ServerError
@@ -119,6 +120,9 @@ class StandInPrinter:
     async def send_firmware(self, script: str) -> list[str]:
         self.scripts.append(script)
         return []
+
+    def sd_card(self) -> SdCardState:
+        return SdCardState()
 
     async def start(self) -> None:
         return None

@@ -15,7 +15,7 @@ from .printer import VirtualPrinter
 def _parser() -> argparse.ArgumentParser:
     d = VirtualPrinterConfig()
     p = argparse.ArgumentParser(prog="python -m gateway.hostlink.virtual", description=__doc__)
-    p.add_argument("--baud", type=int, default=d.baud)
+    p.add_argument("--baud", type=int, default=d.baud, help="0: an infinitely fast wire")
     p.add_argument("--bufsize", type=int, default=d.bufsize, help="command slots (BUFSIZE)")
     p.add_argument("--rx-buffer-size", type=int, default=d.rx_buffer_size)
     p.add_argument("--tx-buffer-size", type=int, default=d.tx_buffer_size)
@@ -27,8 +27,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--reset-on-open", action=argparse.BooleanOptionalAction, default=d.reset_on_open
     )
+    p.add_argument("--meatpack", action=argparse.BooleanOptionalAction, default=d.meatpack)
     p.add_argument("--extruders", type=int, default=d.extruder_count)
     p.add_argument("--time-scale", type=float, default=d.time_scale)
+    p.add_argument("--lean", action=argparse.BooleanOptionalAction, default=d.lean,
+                   help="acknowledge moves without motion planning (command rate tests)")
     p.add_argument(
         "--command-delay",
         type=float,
@@ -50,10 +53,12 @@ def main(argv: list[str] | None = None) -> int:
         block_buffer_size=a.block_buffer_size,
         advanced_ok=a.advanced_ok,
         emergency_parser=a.emergency_parser,
+        meatpack=a.meatpack,
         reset_on_open=a.reset_on_open,
         extruder_count=a.extruders,
         time_scale=a.time_scale,
         command_delay=a.command_delay,
+        lean=a.lean,
         sd_dir=a.sd_dir,
     )
     vp = VirtualPrinter(cfg)

@@ -47,6 +47,9 @@ class VirtualPrinterConfig(msgspec.Struct, kw_only=True, frozen=True):
     machine_type: str = "Virtual Printer"
     uuid: str = "d2f0c7a0-5c3b-4a7e-9a53-5b1d7c9e0a11"
     # --- timing ------------------------------------------------------------------------
+    # Moves (G0-G3) are acknowledged without motion planning, only paced by
+    # command_delay: a firmware whose own command rate is the limit (native USB boards).
+    lean: bool = False
     time_scale: float = 1.0
     # Processing time per command, wall seconds: the firmware takes at most one command
     # per command_delay on average (a bounded burst of at most a millisecond ahead).

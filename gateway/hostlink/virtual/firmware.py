@@ -24,7 +24,7 @@ from pathlib import Path
 from . import handlers, intake
 from .cmd_tuning import Tuning
 from .config import VirtualPrinterConfig
-from .parser import Gcode, parse_gcode, strtol
+from .parser import Gcode, command_text, parse_gcode, strtol
 from .planner import Planner
 from .sdcard import SdCard
 from .stats import VirtualPrinterStats
@@ -36,6 +36,20 @@ BUSY_PROCESSING = "processing"
 BUSY_PAUSED_FOR_USER = "paused for user"
 
 _HOST_CHECK_INTERVAL = 0.02
+
+
+def _is_move(line: str) -> bool:
+    """G0-G3 (after an optional N word), for the lean mode."""
+    i = 0
+    if line[:1] == "N":
+        i = 1
+        while i < len(line) and line[i].isdigit():
+            i += 1
+        while i < len(line) and line[i] == " ":
+            i += 1
+    return line[i : i + 1] == "G" and line[i + 1 : i + 2] in ("0", "1", "2", "3") and not (
+        line[i + 2 : i + 3].isdigit()
+    )
 
 
 class FirmwareReset(Exception):
@@ -95,6 +109,7 @@ class Firmware:
         self._next_host_check = 0.0
         self.boot_until = 0.0
         self._cmd_clock = 0.0
+        self._starved = True
         self.thermal = Thermal.from_config(cfg, time.monotonic())
         self.table = handlers.build_table(cfg)
         self._init_state()
@@ -250,6 +265,7 @@ class Firmware:
             elif self.sd.printing and self.sd.eof():
                 self._sd_finished()
             else:
+                self._starved = True  # nothing to do: the command clock restarts
                 self.sleep(None, want_lines=True)
 
     def _halted_loop(self) -> None:
@@ -408,6 +424,12 @@ class Firmware:
         if self.sd.saving is not None and not cmd.from_sd:
             handlers.sd_write_line(self, cmd)
             return
+        if self.cfg.lean and _is_move(cmd.line):
+            self.record(command_text(cmd.line))
+            if self.cfg.command_delay > 0:
+                self._pace_command()
+            self.ok(cmd)
+            return
         gc = parse_gcode(cmd.line)
         if handlers.known(self, gc):
             self.record(gc.text)
@@ -423,9 +445,13 @@ class Firmware:
 
     def _pace_command(self) -> None:
         """Each command costs command_delay of firmware time, kept on a clock of its own
-        so that the rate is exact on average whatever the sleep granularity."""
+        so that the rate is exact on average whatever the sleep granularity: a late
+        wake-up is made up by the next commands, unless the queue ran dry meanwhile."""
         now = time.monotonic()
-        self._cmd_clock = max(now, self._cmd_clock) + self.cfg.command_delay
+        if self._starved:
+            self._starved = False
+            self._cmd_clock = max(now, self._cmd_clock)
+        self._cmd_clock += self.cfg.command_delay
         deadline = self._cmd_clock - 0.001
         if deadline > now:
             self.wait_until(lambda: time.monotonic() >= deadline, lambda: deadline)

@@ -35,6 +35,7 @@ from .stats import VirtualPrinterStats
 SLACK = 0.0003  # how early (s) an event may be served to save wake-ups
 _EOL_RE = re.compile(rb"[\r\n]")
 _EP_LINE_MAX = 40
+_PACKED_WAKE_BYTES = 8
 
 
 def _first_eol(buf: bytes | bytearray) -> int:
@@ -63,6 +64,7 @@ class Wire:
         meatpack: bool = False,
     ) -> None:
         self.byte_time = 10.0 / baud if baud > 0 else 0.0
+        self.usb_frame = 0.0005  # without a baud rate: output gathers this long
         self.on_report = on_report
         self.meatpack = MeatPackDecoder() if meatpack else None
         self._decoded = bytearray()
@@ -321,12 +323,21 @@ class Wire:
             if not self.connected:
                 return
         data = line.encode("latin-1", "replace") + b"\n"
+        if not self.byte_time:
+            # No wire to pace: output leaves in batches, as native USB sends what
+            # gathered in a frame, not a packet per line.
+            if self._tx_busy_until < now:
+                self._tx_busy_until = now + self.usb_frame
+            self._tx.append((self._tx_busy_until, data))
+            return
         start = max(now, self._tx_busy_until)
         self._tx_busy_until = start + len(data) * self.byte_time
         self._tx.append((self._tx_busy_until, data))
 
     def tx_backlog(self, now: float) -> float:
         """Seconds until everything queued for output has left the wire."""
+        if not self.byte_time:
+            return 0.0
         return max(0.0, self._tx_busy_until - now)
 
     def flush_tx(self, now: float) -> None:
@@ -352,7 +363,16 @@ class Wire:
         best: float | None = None
         if self._tx and not self._tx_pending:
             best = self._tx[0][0]
-        if self._in and (want_lines or self.on_ep_line is not None):
+        packed = self.meatpack is not None and self.meatpack.active
+        if self._in and want_lines and packed:
+            # Packed lines carry no newline byte: look again every few bytes.
+            seg = self._in[0]
+            start = seg[0]
+            buf = seg[1]
+            assert isinstance(start, float) and isinstance(buf, bytearray)
+            t = start + min(len(buf), _PACKED_WAKE_BYTES) * self.byte_time
+            best = t if best is None else min(best, t)
+        elif self._in and (want_lines or self.on_ep_line is not None):
             bt = self.byte_time
             for seg in self._in:
                 start = seg[0]
