@@ -5,6 +5,7 @@ modem-control lines for FIRMWARE_RESTART."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 from gateway.hostlink import HostLink, LinkState, StateChanged
 from gateway.hostlink.protocol import Event, LineSent
@@ -58,7 +59,7 @@ async def test_board_that_swallows_input_while_it_boots_gets_m110_again() -> Non
             # copies follow its banner at once, or answer a resend request for a line
             # whose head it swallowed), and never was 2 s without a try
             times = [*sent, ready]
-            gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+            gaps = [b - a for a, b in itertools.pairwise(times)]
             assert any(0.9 <= gap <= 2.1 for gap in gaps[:-1]), sent
             assert max(gaps) <= 2.1, (sent, ready)
             assert vp.executed[-2:] == ["M110 N0", "M115"]
