@@ -13,10 +13,12 @@ def test_flooding_host_overflows_rx_and_gets_resend(make_printer: PrinterFactory
     lines = [numbered(n, f"G1 X{n % 2 * 5} F6000") for n in range(1, 61)]
     host.ser.write("".join(line + "\n" for line in lines).encode())
     wait_for(lambda: vp.stats.rx_overflows > 0, timeout=3)
-    # Marlin executes what survived, then sits on the torn tail of a line ...
+    # Marlin executes what survived (how much depends on when its loop read the ring)
+    # and refuses the torn lines after it, then sits on the torn tail of a line ...
     host.expect(lambda s: s.startswith("ok N1 "))
-    host.expect(lambda s: s.startswith("ok N16 "), timeout=5)
-    host.silent_for(0.3)
+    deadline = time.monotonic() + 10
+    while host.silent_for(0.3):
+        assert time.monotonic() < deadline, "the firmware never went quiet"
     # ... until the next bytes complete it into garbage: an error and a resend request.
     host.send(numbered(61, "G90"))
     got = host.expect(lambda s: s.startswith("Resend:"), timeout=5)
@@ -24,7 +26,7 @@ def test_flooding_host_overflows_rx_and_gets_resend(make_printer: PrinterFactory
     # Whatever got through is an in-order prefix of what was sent: nothing skipped or doubled.
     executed = vp.executed
     assert executed == [f"G1 X{n % 2 * 5} F6000" for n in range(1, len(executed) + 1)]
-    assert 15 < len(executed) < 60
+    assert 3 < len(executed) < 60  # at least what the receive buffer holds got through
 
 
 def test_planner_full_delays_ok(make_printer: PrinterFactory) -> None:
