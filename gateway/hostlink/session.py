@@ -240,6 +240,7 @@ class Session:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(shell.heard.wait(), min(_BOOT_WAIT, cfg.connect_timeout / 2))
         hello = shell.run(["M110 N0"])
+        retried = False
         while True:
             try:
                 await asyncio.wait_for(asyncio.shield(hello), min(_M110_RETRY, cfg.connect_timeout))
@@ -251,8 +252,13 @@ class Session:
                         f"no answer to M110 within {cfg.connect_timeout:g} s"
                     ) from None
                 # A booting board may have swallowed it: the same line again.
+                retried = True
                 shell.proto.retransmit()
                 shell.pump()
+        if retried:
+            # If the first copy was only slow, its twin's ok is still to come: let it
+            # arrive with nothing in flight (a stray ok) before numbering anything else.
+            await self._quiet(_M999_QUIET, 1.5)
         try:
             await asyncio.wait_for(shell.run(["M115"]), max(0.1, deadline - loop.time()))
         except GCodeError:
@@ -280,10 +286,18 @@ class Session:
         shell.write(data)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(shell.heard.wait(), 1.0)
-        while shell.heard.is_set():
+        await self._quiet(quiet, 3.0)
+
+    async def _quiet(self, quiet: float, limit: float) -> None:
+        """Until the firmware has said nothing for ``quiet`` s (at most ``limit`` s)."""
+        shell = self.shell
+        end = shell.loop.time() + limit
+        while shell.loop.time() < end:
             shell.heard.clear()
-            with contextlib.suppress(TimeoutError):
+            try:
                 await asyncio.wait_for(shell.heard.wait(), quiet)
+            except TimeoutError:
+                break
         shell.heard.set()
 
     async def _probe(self) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 
 from gateway.hostlink import HostLink, LinkState, StateChanged
 from gateway.hostlink.protocol import Event, LineSent
@@ -101,5 +102,31 @@ async def test_firmware_restart_without_dtr_reopens_the_port_and_sends_m999() ->
             assert "M999" in executed[executed.index("M112"):]
             assert await link.send("G1 X5 F3000") == []
             await wait_until(lambda: vp.executed[-1] == "G1 X5 F3000")
+        finally:
+            await link.stop()
+
+
+async def test_a_slow_m110_answered_twice_does_not_shift_the_replies() -> None:
+    """The first M110's ok comes after the 1 s retry, so both copies are answered: the
+    second ok must not be taken for M115's."""
+    answered = 0
+
+    def slow_then_fast(line: str) -> list[str]:
+        nonlocal answered
+        if "M110" in line:
+            answered += 1
+            if answered == 1:
+                time.sleep(1.3)  # the board is busy: the host sends M110 again meanwhile
+            return ["ok"]
+        return plain_marlin(line)
+
+    with PtyPeer(slow_then_fast) as peer:
+        link = HostLink(fast_config(port=peer.path))
+        await link.start()
+        try:
+            assert link.state is LinkState.READY, link.state_message
+            assert answered == 2
+            assert link.firmware.name == "Scripted 1.0"
+            assert await link.send("M400") == []
         finally:
             await link.stop()
