@@ -31,6 +31,7 @@ from components.printer.config import (
 )
 from components.printer.core import PrinterCore, PrinterSetup
 from components.printer.mcu import mcu_status
+from components.printer.resume_interrupted import InterruptedPrint
 from components.printer.status import StatusModel
 from components.printer.subscriptions import SubscriptionHub
 from components.printer.temperatures import Reading
@@ -86,6 +87,7 @@ class Printer(BaseComponent, PrinterApi):
         self.core.attach(self)
         # no push yet: nobody subscribed (and there may be no event loop yet)
         self.core.model.update("gcode", {"commands": self._command_list()})
+        self.interrupted = InterruptedPrint(self)
         server.events.subscribe(WebsocketDisconnected,
                                 lambda e: self.hub.unsubscribe(e.connection))
         endpoints.register(server, self)
@@ -253,7 +255,10 @@ class Printer(BaseComponent, PrinterApi):
             old, self._old = self._old, None
             await old.close()  # the port is free before the new link opens it
         if not self.adopted:
+            await self.interrupted.load()  # a print the host was running when it stopped
             self.core.start()
+        else:
+            self.interrupted.adopt()  # a print running on across server.restart
         self.core.replay_held()
         self._tick_stats()
 
@@ -269,6 +274,7 @@ class Printer(BaseComponent, PrinterApi):
                 "printing_time": round(time.monotonic() - run.started, 1)})
 
     async def stop(self) -> None:
+        self.interrupted.close()
         if self._stats_timer is not None:
             self._stats_timer.cancel()
         self.hub.close()

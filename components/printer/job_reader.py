@@ -51,6 +51,12 @@ class LayerTrack:
         if self.on_layer is not None:
             self.on_layer(self._current)
 
+    def seed(self, offset: int, layer: int) -> None:
+        """The layer already being printed at ``offset`` (a print resumed there)."""
+        self._current = layer
+        self.offsets.append(offset)
+        self.layers.append(layer)
+
     def layer_at(self, offset: int) -> int | None:
         """The layer being printed once the printer has acknowledged up to `offset`."""
         index = bisect.bisect_right(self.offsets, offset) - 1

@@ -95,17 +95,22 @@ class PrintManager:
 
     # -- start ---------------------------------------------------------------------
 
-    def start(self, filename: str, path: Path, total_layers: int | None) -> None:
+    def start(self, filename: str, path: Path, total_layers: int | None,
+              start_offset: int = 0, layer: int | None = None) -> None:
+        """Stream `path`, from `start_offset` (a resumed print, at `layer`)."""
         if self.active:
             raise Conflict("A print is already in progress")
         if self.link.state is not LinkState.READY:
             raise ServerError(f"Printer not ready: {self.link.state_message}", 503)
         flt = self.make_filter(self._file_pause)
         layers = LayerTrack(on_layer=lambda layer: self.on_layer(layer, flt))
+        if start_offset and layer is not None:
+            layers.seed(start_offset, layer)
         self._pending_pause = None
         self._starting = True
         try:
-            stream = self.link.stream(flt.lines(read_commands(path, layers=layers)))
+            stream = self.link.stream(
+                flt.lines(read_commands(path, start=start_offset, layers=layers)))
         except LinkError as exc:
             raise Conflict(str(exc)) from None
         finally:
@@ -118,9 +123,9 @@ class PrintManager:
             "total_duration": 0.0, "print_duration": 0.0, "filament_used": 0.0,
             "info": {"total_layer": total_layers, "current_layer": None},
         })
-        self.update("virtual_sdcard", {"file_path": str(path), "progress": 0.0,
-                                       "is_active": True, "file_position": 0,
-                                       "file_size": size})
+        self.update("virtual_sdcard", {"file_path": str(path), "is_active": True,
+                                       "progress": round(start_offset / size, 4) if size else 0.0,
+                                       "file_position": start_offset, "file_size": size})
         self.update("pause_resume", {"is_paused": False})
         self.update("idle_timeout", {"state": "Printing"})
         self.update("display_status", {"progress": 0.0})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 
 from .errors import JobFailed
@@ -30,7 +31,12 @@ class StreamJob:
 
     ``acknowledged_position`` is the file offset just after the last line the
     firmware acknowledged (comments and blank lines before it included): resume
-    a print from there and nothing is run twice or skipped.
+    a print from there and nothing is run twice or skipped. ``acknowledged_n`` is that
+    line's number on the wire and ``in_flight`` the (number, offset after the line) of
+    the lines sent and not yet acknowledged: what a firmware that kept running after
+    the host died may have executed too. ``numbering_breaks`` counts the places where
+    line numbers stop following the file's commands one to one: other lines (console
+    commands) numbered between two print lines, or one line of the file sent as several.
     """
 
     def __init__(self, lines: Iterable[tuple[str, int]], wake: Callable[[], None]) -> None:
@@ -42,6 +48,10 @@ class StreamJob:
         self.lines_sent = 0
         self.lines_acknowledged = 0
         self.command_errors: list[str] = []  # non-fatal firmware errors on print lines
+        self.acknowledged_n: int | None = None
+        self.in_flight: deque[tuple[int, int]] = deque()
+        self.numbering_breaks = 0
+        self._last_sent_n: int | None = None
         self._in_flight = 0
         self._last_offset = 0
         self._exhausted = False
@@ -126,17 +136,29 @@ class StreamJob:
         """A line taken by next_line() that was not sent after all."""
         self._pushback = line
 
-    def line_sent(self) -> None:
+    def line_sent(self, n: int, offset: int) -> None:
         if command_word(self._given) in BARRIERS:
             self._barrier = True
         self._in_flight += 1
         self.lines_sent += 1
         self._drained.clear()
+        if self._last_sent_n is not None and n != self._last_sent_n + 1:
+            self.numbering_breaks += 1
+        if self.in_flight and self.in_flight[-1][1] == offset:
+            self.numbering_breaks += 1  # two lines for one line of the file
+        self._last_sent_n = n
+        self.in_flight.append((n, offset))
 
-    def line_acknowledged(self, offset: int, error: str | None) -> None:
+    def line_acknowledged(self, n: int | None, offset: int, error: str | None) -> None:
         self._in_flight -= 1
         self.lines_acknowledged += 1
         self.acknowledged_position = offset
+        self.acknowledged_n = n
+        in_flight = self.in_flight
+        while in_flight and in_flight[0][1] != offset:
+            in_flight.popleft()
+        if in_flight:
+            in_flight.popleft()
         if error is not None:
             self.command_errors.append(error)
         if self._in_flight == 0:

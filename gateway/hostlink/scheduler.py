@@ -117,10 +117,10 @@ class Scheduler:
                 self._next = (line[0], job, line[1])
         return self._next
 
-    def advance(self) -> None:
-        """The peeked line was accepted."""
+    def advance(self, n: int) -> None:
+        """The peeked line was accepted, as line number ``n``."""
         assert self._next is not None
-        owner = self._next[1]
+        owner, tag = self._next[1], self._next[2]
         self._next = None
         if isinstance(owner, Script):
             owner.submitted += 1
@@ -128,7 +128,7 @@ class Scheduler:
             if owner.exhausted:
                 self._forget(owner)
         else:
-            owner.line_sent()
+            owner.line_sent(n, tag)
 
     def _forget(self, script: Script) -> None:
         """Nothing more of ``script`` will be sent."""

@@ -27,6 +27,7 @@ from .protocol import (
     FirmwareInfo,
     FirmwareStarted,
     FirmwareWaiting,
+    LineReceived,
     MeatPackState,
     MeatPackStopped,
     ProtocolFailure,
@@ -48,8 +49,7 @@ _M110_RETRY = 1.0  # a booting board may swallow the first M110s, s
 _BOOT_WAIT = 1.0  # how long a board that resets on open may take to say "start", s
 _HOUSEKEEPING = 1.0  # port check, polls, summary: one timer, s
 _AUTOREPORT_GRACE = 3.0  # auto-reports silent this long are switched on again, s
-_PROBE_WAIT = 1.0  # for the answer to the last-line probe, s
-_M999_QUIET = 0.3  # silence that ends the firmware's answers to M999, s
+_M999_QUIET = 0.3  # silence that ends the firmware's answers to M999 or the probe, s
 _MEATPACK_WAIT = 1.0  # for the firmware to confirm MeatPack, s
 SUMMARY_INTERVAL = 60.0  # at most one link-quality log line per this many s
 
@@ -303,14 +303,20 @@ class Session:
     async def _probe(self) -> None:
         """Before numbering anything: switch off a MeatPack decoder a previous host
         left on, and ask for the last line number the firmware accepted (a line it
-        refuses, with an error naming that number)."""
+        refuses, with an error naming that number). A board still busy with the lines
+        it took reads the question only once a command slot frees: the answer may take
+        as long as the handshake may."""
         shell = self.shell
         self.last_line = None
+        answered = asyncio.Event()
         seen: list[int] = []
 
         def listen(event: Event) -> None:
             if isinstance(event, FirmwareError) and event.last_line is not None:
                 seen.append(event.last_line)
+                answered.set()
+            elif isinstance(event, LineReceived) and event.text.startswith("ok"):
+                answered.set()  # the firmware took it without checking numbers
 
         remove = shell.add_listener(listen)
         try:
@@ -318,12 +324,12 @@ class Session:
             if self.reset_meatpack_on_connect:
                 data = meatpack.RESET + data
             shell.write(data)
-            with contextlib.suppress(TimeoutError):
-                loop = shell.loop
-                deadline = loop.time() + _PROBE_WAIT
-                while not seen and loop.time() < deadline:
-                    shell.heard.clear()
-                    await asyncio.wait_for(shell.heard.wait(), deadline - loop.time())
+            if self.probe_on_connect:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(answered.wait(), self.config.connect_timeout)
+            # the refusal's "Resend:" and "ok" follow: let them pass before M110, or
+            # they would be taken for its answers
+            await self._quiet(_M999_QUIET, 2.0)
         finally:
             remove()
         if seen:

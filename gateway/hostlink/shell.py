@@ -125,7 +125,7 @@ class LinkShell:
             nxt = sched.peek()
             if nxt is None or not proto.submit(nxt[0], nxt[1], nxt[2]):
                 break
-            sched.advance()
+            sched.advance(proto.last_submitted)
         data = proto.data_to_send()
         if data:
             self.write(data)
@@ -145,7 +145,7 @@ class LinkShell:
                 responded = True
                 owner = event.owner
                 if isinstance(owner, StreamJob):
-                    owner.line_acknowledged(event.tag, event.error)
+                    owner.line_acknowledged(event.n, event.tag, event.error)
                 elif isinstance(owner, Script) and owner.acknowledged(event):
                     self.sched.in_flight.discard(owner)
             elif kind is LineReceived:

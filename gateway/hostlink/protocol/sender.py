@@ -72,6 +72,7 @@ class LineSender:
         # Does a bare "ok" follow "Resend:"? Marlin 2.1 yes, 2.0 no. Only ever
         # learnt from seeing one: its absence may just be a lost line.
         self._resend_ok = False
+        self.last_submitted = 0  # the number of the last line submit() accepted
         self._packing = False  # lines are written MeatPack-packed
         self._no_spaces = False
         self._reset_stream(next_n=1)
@@ -188,6 +189,7 @@ class LineSender:
         elif word == "M114" or word == "M27":
             entry.word = word
         self._unacked.append(entry)
+        self.last_submitted = n
         if entry.renumber is None:
             self._next_n = n + 1
         self.counters.lines_sent += 1

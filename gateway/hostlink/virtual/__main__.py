@@ -1,4 +1,5 @@
-"""``python -m gateway.hostlink.virtual``: run a virtual printer until Ctrl-C."""
+"""``python -m gateway.hostlink.virtual``: run a virtual printer until Ctrl-C (SIGUSR1
+resets the simulated board)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--sd-dir", default=None, help="directory backing the SD card")
     p.add_argument("--corruption-rate", type=float, default=0.0)
+    p.add_argument("--record", default=None, help="append every executed command to this file")
     return p
 
 
@@ -60,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         command_delay=a.command_delay,
         lean=a.lean,
         sd_dir=a.sd_dir,
+        record_path=a.record,
     )
     vp = VirtualPrinter(cfg)
     port = vp.start()
@@ -69,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # SIGUSR1: the board resets (a power cut, a reset button), whoever holds the port
+    signal.signal(signal.SIGUSR1,
+                  lambda *_: threading.Thread(target=vp.firmware_reset, daemon=True).start())
     stop.wait()
     stats = vp.stats
     vp.stop()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from . import intake
+from . import hostui, intake
 from .parser import Gcode
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ def silent(fw: Firmware, gc: Gcode) -> None:
 def m0_m1(fw: Firmware, gc: Gcode) -> None:
     ms = gc.float("P") if gc.has_value("P") else gc.float("S") * 1000.0
     fw.synchronize()
-    fw.prompt("continue", gc.string_arg or "Click to Resume...", ["Continue"])
+    hostui.prompt(fw, "continue", gc.string_arg or "Click to Resume...", ["Continue"])
     deadline = time.monotonic() + ms / 1000.0 / fw.scale if ms > 0 else None
     fw.wait_for_user = True
     fw.busy = "paused for user"
@@ -122,15 +122,15 @@ def m0_m1(fw: Firmware, gc: Gcode) -> None:
     finally:
         fw.wait_for_user = False
         fw.busy = "processing"
-    fw.prompt_end()
+    hostui.prompt_end(fw)
     fw.planner.excuse()
 
 
 def m600(fw: Firmware, gc: Gcode) -> None:
     fw.synchronize()
-    fw.action("paused")
+    hostui.action(fw, "paused")
     fw.echo("Insert filament and send M108")
-    fw.prompt("filament", "Nozzle Parked", ["Continue"])
+    hostui.prompt(fw, "filament", "Nozzle Parked", ["Continue"])
     fw.wait_for_user = True
     fw.busy = "paused for user"
     try:
@@ -138,8 +138,8 @@ def m600(fw: Firmware, gc: Gcode) -> None:
     finally:
         fw.wait_for_user = False
         fw.busy = "processing"
-    fw.prompt_end()
-    fw.action("resumed")
+    hostui.prompt_end(fw)
+    hostui.action(fw, "resumed")
     fw.planner.excuse()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from . import hostui
 from .parser import Gcode, command_text
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ def m25(fw: Firmware, gc: Gcode) -> None:
     if fw.sd.printing:
         fw.sd.printing = False
         if fw.cfg.prompt_support:
-            fw.prompt("pause_resume", "Pause SD", ["Resume"])
+            hostui.prompt(fw, "pause_resume", "Pause SD", ["Resume"])
 
 
 def m26(fw: Firmware, gc: Gcode) -> None:

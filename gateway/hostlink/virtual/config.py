@@ -43,6 +43,7 @@ class VirtualPrinterConfig(msgspec.Struct, kw_only=True, frozen=True):
     babystepping: bool = False  # BABYSTEPPING: M290
     cancel_objects: bool = True  # CANCEL_OBJECTS: M486
     sd_dir: str | None = None  # None: a fresh temporary directory
+    record_path: str | None = None  # also append every executed command to this file
     firmware_version: str = "2.1.2.1"
     machine_type: str = "Virtual Printer"
     uuid: str = "d2f0c7a0-5c3b-4a7e-9a53-5b1d7c9e0a11"

@@ -24,6 +24,7 @@ from pathlib import Path
 from . import handlers, intake
 from .cmd_tuning import Tuning
 from .config import VirtualPrinterConfig
+from .execution import Pacer, Recorder, is_move
 from .parser import Gcode, command_text, parse_gcode, strtol
 from .planner import Planner
 from .sdcard import SdCard
@@ -36,20 +37,6 @@ BUSY_PROCESSING = "processing"
 BUSY_PAUSED_FOR_USER = "paused for user"
 
 _HOST_CHECK_INTERVAL = 0.02
-
-
-def _is_move(line: str) -> bool:
-    """G0-G3 (after an optional N word), for the lean mode."""
-    i = 0
-    if line[:1] == "N":
-        i = 1
-        while i < len(line) and line[i].isdigit():
-            i += 1
-        while i < len(line) and line[i] == " ":
-            i += 1
-    return line[i : i + 1] == "G" and line[i + 1 : i + 2] in ("0", "1", "2", "3") and not (
-        line[i + 2 : i + 3].isdigit()
-    )
 
 
 class FirmwareReset(Exception):
@@ -84,7 +71,8 @@ class Firmware:
         self.link = link
         self.stats = VirtualPrinterStats()
         self.lock = threading.Lock()
-        self._executed: list[str] = []
+        self.recorder = Recorder(self.lock, self.stats, cfg.record_path)
+        self.pacer = Pacer(cfg.command_delay)
         self.wire = Wire(
             baud=cfg.baud,
             rx_buffer_size=cfg.rx_buffer_size,
@@ -108,8 +96,6 @@ class Firmware:
         self.drop_oks = 0
         self._next_host_check = 0.0
         self.boot_until = 0.0
-        self._cmd_clock = 0.0
-        self._starved = True
         self.thermal = Thermal.from_config(cfg, time.monotonic())
         self.table = handlers.build_table(cfg)
         self._init_state()
@@ -166,13 +152,10 @@ class Firmware:
     # ================================================================== public-ish helpers
     @property
     def executed(self) -> list[str]:
-        with self.lock:
-            return list(self._executed)
+        return self.recorder.executed
 
     def record(self, text: str) -> None:
-        with self.lock:
-            self._executed.append(text)
-            self.stats.commands_executed += 1
+        self.recorder.record(text)
 
     def reset_stats(self) -> None:
         with self.lock:
@@ -202,6 +185,7 @@ class Firmware:
             os.write(self._wake_w, b"x")
 
     def close(self) -> None:
+        self.recorder.close()
         for fd in (self._wake_r, self._wake_w):
             with contextlib.suppress(OSError):
                 os.close(fd)
@@ -265,7 +249,7 @@ class Firmware:
             elif self.sd.printing and self.sd.eof():
                 self._sd_finished()
             else:
-                self._starved = True  # nothing to do: the command clock restarts
+                self.pacer.starved = True  # nothing to do: the command clock restarts
                 self.sleep(None, want_lines=True)
 
     def _halted_loop(self) -> None:
@@ -424,37 +408,29 @@ class Firmware:
         if self.sd.saving is not None and not cmd.from_sd:
             handlers.sd_write_line(self, cmd)
             return
-        if self.cfg.lean and _is_move(cmd.line):
+        if self.cfg.lean and is_move(cmd.line):
             self.record(command_text(cmd.line))
             if self.cfg.command_delay > 0:
-                self._pace_command()
+                self.pacer.pace(self)
             self.ok(cmd)
             return
         gc = parse_gcode(cmd.line)
-        if handlers.known(self, gc):
+        known = handlers.known(self, gc)
+        if known:
             self.record(gc.text)
         self.busy = BUSY_PROCESSING
         try:
             if self.cfg.command_delay > 0:
-                self._pace_command()
+                self.pacer.pace(self)
             no_ok = handlers.run(self, gc)
+        except FirmwareReset:
+            if known:
+                self.recorder.cut_short(gc.text)
+            raise
         finally:
             self.busy = None
         if not no_ok:
             self.ok(cmd)
-
-    def _pace_command(self) -> None:
-        """Each command costs command_delay of firmware time, kept on a clock of its own
-        so that the rate is exact on average whatever the sleep granularity: a late
-        wake-up is made up by the next commands, unless the queue ran dry meanwhile."""
-        now = time.monotonic()
-        if self._starved:
-            self._starved = False
-            self._cmd_clock = max(now, self._cmd_clock)
-        self._cmd_clock += self.cfg.command_delay
-        deadline = self._cmd_clock - 0.001
-        if deadline > now:
-            self.wait_until(lambda: time.monotonic() >= deadline, lambda: deadline)
 
     def ok(self, cmd: Command) -> None:
         if cmd.skip_ok:
@@ -499,26 +475,6 @@ class Firmware:
         self.wait_for_heatup = self.wait_for_user = False
         self.halted = True
         raise Killed
-
-    def action(self, name: str) -> None:
-        if self.cfg.host_action_commands:
-            self.emit("//action:" + name)
-
-    def prompt(self, reason: str, message: str, buttons: list[str]) -> None:
-        """``hostui.prompt_do``: end any prompt, then begin/button.../show."""
-        if not (self.cfg.host_action_commands and self.cfg.prompt_support):
-            return
-        self.emit("//action:prompt_end")
-        self.emit("//action:prompt_begin " + message)
-        for b in buttons:
-            self.emit("//action:prompt_button " + b)
-        self.emit("//action:prompt_show")
-        self.prompt_reason = reason
-
-    def prompt_end(self) -> None:
-        if self.cfg.host_action_commands and self.cfg.prompt_support:
-            self.emit("//action:prompt_end")
-        self.prompt_reason = None
 
     # ================================================================== SD end of file
     def _sd_finished(self) -> None:
