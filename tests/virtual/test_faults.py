@@ -105,6 +105,8 @@ def test_emergency_parser_acts_while_queue_is_full(make_printer: PrinterFactory)
 def test_m112_without_emergency_parser_waits_its_turn(make_printer: PrinterFactory) -> None:
     vp, host = make_printer(time_scale=10.0, emergency_parser=False)
     for n in range(1, 21):
+        if n > 4:  # four lines in flight at most: the 128-byte RX buffer never overflows
+            host.expect(lambda s, k=n - 4: s.startswith(f"ok N{k} "))
         host.send(numbered(n, f"G1 X{n % 2 * 100} F6000"))
     host.send("M112")
     host.expect(lambda s: s.startswith("Error:Printer halted"), timeout=10)
