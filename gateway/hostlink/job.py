@@ -52,6 +52,7 @@ class StreamJob:
         self.in_flight: deque[tuple[int, int]] = deque()
         self.numbering_breaks = 0
         self._last_sent_n: int | None = None
+        self._last_sent_offset = -1
         self._in_flight = 0
         self._last_offset = 0
         self._exhausted = False
@@ -144,9 +145,9 @@ class StreamJob:
         self._drained.clear()
         if self._last_sent_n is not None and n != self._last_sent_n + 1:
             self.numbering_breaks += 1
-        if self.in_flight and self.in_flight[-1][1] == offset:
+        if offset == self._last_sent_offset:
             self.numbering_breaks += 1  # two lines for one line of the file
-        self._last_sent_n = n
+        self._last_sent_n, self._last_sent_offset = n, offset
         self.in_flight.append((n, offset))
 
     def line_acknowledged(self, n: int | None, offset: int, error: str | None) -> None:
