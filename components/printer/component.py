@@ -85,9 +85,9 @@ class Printer(BaseComponent, PrinterApi):
         self._stats_timer: asyncio.TimerHandle | None = None
         self.core.host_commands.start_print = self.start_print
         self.core.attach(self)
+        self.interrupted = InterruptedPrint(self)
         # no push yet: nobody subscribed (and there may be no event loop yet)
         self.core.model.update("gcode", {"commands": self._command_list()})
-        self.interrupted = InterruptedPrint(self)
         server.events.subscribe(WebsocketDisconnected,
                                 lambda e: self.hub.unsubscribe(e.connection))
         endpoints.register(server, self)

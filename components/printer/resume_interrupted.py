@@ -80,8 +80,9 @@ class InterruptedPrint:
         server.events.subscribe(JobStarted, self._on_started)
         server.events.subscribe(JobFinished, self._on_finished)
         server.events.subscribe(PrinterStateChanged, self._on_printer_state)
-        printer.register_command("RESUME_INTERRUPTED", self._command,
-                                 "Resume the print the host was running when it stopped")
+        # in the table only: the component lists the commands once it is built
+        printer.core.table.register("RESUME_INTERRUPTED", self._command,
+                                    "Resume the print the host was running when it stopped")
         server.register_endpoint("printer.print.resume_interrupted", self._endpoint,
                                  params=ResumeArgs,
                                  http="POST /printer/print/resume_interrupted")

@@ -92,6 +92,8 @@ def test_bed_runaway_names_the_bed(printer: tuple[VirtualPrinter, Host]) -> None
 def test_emergency_parser_acts_while_queue_is_full(make_printer: PrinterFactory) -> None:
     vp, host = make_printer(time_scale=1.0)
     for n in range(1, 21):  # 15 planner blocks of ~1 s each, then the queue fills up
+        if n > 4:  # four lines in flight at most: the 128-byte RX buffer never overflows
+            host.expect(lambda s, k=n - 4: s.startswith(f"ok N{k} "))
         host.send(numbered(n, f"G1 X{n % 2 * 100} F6000"))
     wait_for(lambda: len(vp.executed) >= 16, timeout=3)
     t0 = time.monotonic()
