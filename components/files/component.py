@@ -22,6 +22,7 @@ from components.files.object_labels import process_in_place
 from components.printer.api import PrinterApi
 from gateway.component import BaseComponent
 from gateway.errors import BadRequest, Conflict, Forbidden, NotFound, ServerError
+from gateway.gcode_text import check_name
 from gateway.request import Caller, Request
 from gateway.settings import FileManagerSection
 from gateway.transports.files_http import FileHandler, FileUploadHandler, LegacyLogHandler
@@ -221,6 +222,7 @@ class FileManager(BaseComponent, FilesApi):
         self._writable(target, f"Root '{target.root.name}' is read-only")
         if not target.rel:
             raise BadRequest(f"Directory already exists ({target.display})")
+        check_name(target.rel, "folder name")
         try:
             await self._io(os.mkdir, target.path)
         except OSError as exc:
@@ -281,6 +283,7 @@ class FileManager(BaseComponent, FilesApi):
     async def _move_or_copy(self, request: Request, *, copying: bool) -> dict[str, Any]:
         source = self.roots.split_request_path(request.get_str("source"))
         dest = self.roots.split_request_path(request.get_str("dest"))
+        check_name(dest.rel, "destination")
         if not dest.root.writable:
             raise BadRequest(f"Destination path is read-only: {dest.root.name}")
         if not source.rel or not _lexists(source.path):

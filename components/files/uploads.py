@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from gateway.errors import BadRequest, Forbidden, ServerError
+from gateway.gcode_text import check_name
 from gateway.request import Caller
 
 from .roots import Root, Roots, Target
@@ -65,7 +66,10 @@ def destination(roots: Roots, fields: dict[str, str], filename: str) -> Target:
     if not name or name.endswith("/"):
         raise BadRequest("Multipart filename omitted")
     directory = fields.get("path", "").strip().strip("/")
-    return roots.resolve(root, f"{directory}/{name}" if directory else name)
+    target = roots.resolve(root, f"{directory}/{name}" if directory else name)
+    check_name(name)
+    check_name(directory, "folder name")
+    return target
 
 
 class Upload:
@@ -83,6 +87,7 @@ class Upload:
     def start_file(self, filename: str) -> None:
         if self.writer is not None:
             raise BadRequest("Only one file per upload")
+        check_name(filename)
         self.filename = filename
         # the root is known only if its field came first; else gcodes (renamed across
         # roots later, still on the same file system in the usual layout)

@@ -11,6 +11,7 @@ from components.octoprint.core import Compat
 from components.octoprint.history import TemperatureHistory
 from components.octoprint.state import Snapshot, heater_name, temperatures
 from components.octoprint.web import NO_CONTENT, ApiError, Call, Reply, Route
+from gateway.gcode_text import single_line
 
 _TOOL = re.compile(r"^tool(\d+)$")
 AXES = ("x", "y", "z")
@@ -250,6 +251,9 @@ class PrinterRoutes:
             raise ApiError(400, "Need one of 'command', 'commands' or 'script'")
         if not isinstance(commands, list) or not all(isinstance(c, str) for c in commands):
             raise ApiError(400, "commands is invalid")
+        for command in commands:
+            # one command each: a line break would smuggle in another one
+            single_line(command)
         self.app.operational()
         script = "\n".join(c.strip() for c in commands if c.strip())
         if script:

@@ -38,6 +38,7 @@ from components.printer.temperatures import Reading
 from gateway.component import BaseComponent
 from gateway.errors import Conflict
 from gateway.events import BusEvent, WebsocketDisconnected
+from gateway.gcode_text import script_lines
 from gateway.hostlink import HostLink, LinkState, SerialConfig
 
 if TYPE_CHECKING:
@@ -153,6 +154,7 @@ class Printer(BaseComponent, PrinterApi):
         return await self.core.firmware(script)
 
     async def run_gcode(self, script: str) -> None:
+        script_lines(script)  # refuses odd line breaks before anyone hears of the script
         self.server.events.emit(GcodeCommand(script))
         await self.core.console.run(script)
 

@@ -24,6 +24,7 @@ from components.printer.params import (
     strip_comment,
 )
 from gateway.errors import BadRequest, ServerError
+from gateway.gcode_text import script_lines
 from gateway.hostlink import GCodeError, HostLink, LinkError, LinkNotReady
 
 MAX_MACRO_DEPTH = 10
@@ -31,7 +32,7 @@ OUT_OF_BAND = frozenset({"M108", "M410", "M876"})
 
 
 def clean_lines(script: str) -> list[str]:
-    return [line for line in (strip_comment(raw) for raw in script.splitlines()) if line]
+    return [line for line in (strip_comment(raw) for raw in script_lines(script)) if line]
 
 
 class FirmwareRefused(ServerError):
