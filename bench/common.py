@@ -34,7 +34,9 @@ def percentile(values: list[float], pct: float) -> float:
 
 
 class SkysailProcess:
-    def __init__(self, config: str = "", data_dir: Path | None = None) -> None:
+    def __init__(self, config: str = "", data_dir: Path | None = None,
+                 extra_args: list[str] | None = None) -> None:
+        self.extra_args = extra_args or []
         self._tmp = None if data_dir else tempfile.mkdtemp(prefix="skysail-bench-")
         self.data_dir = data_dir or Path(self._tmp or "")
         conf = self.data_dir / "config" / "moonraker.conf"
@@ -47,7 +49,8 @@ class SkysailProcess:
     def __enter__(self) -> SkysailProcess:
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "gateway", "-d", str(self.data_dir), "-n"],
+                [sys.executable, "-m", "gateway", "-d", str(self.data_dir), "-n",
+                 *self.extra_args],
                 stderr=log,
                 stdout=subprocess.DEVNULL,
             )

@@ -534,7 +534,12 @@ async def run(args: argparse.Namespace) -> int:
     config = (f"[web]\npath: {args.dist}\n\n[serial]\nport: virtual\n"
               f"virtual_time_scale: {args.time_scale}\n")
     gcode_name = "e2e_benchy_PLA_12m.gcode"
-    with SkysailProcess(config=config, data_dir=data_dir) as sky:
+    # the frontend lives outside the data directory: the host policy (outside it too)
+    # allows [web] path there, as scripts/install.sh's would
+    policy = Path(tempfile.mkdtemp(prefix="skysail-e2e-policy-")) / "host-policy.conf"
+    policy.write_text(f"[web]\npath: {args.dist}\n")
+    with SkysailProcess(config=config, data_dir=data_dir,
+                        extra_args=["--host-policy", str(policy)]) as sky:
         base = f"http://127.0.0.1:{sky.port}"
         rec = Recorder(base)
         rev = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=REPO,  # noqa: ASYNC221

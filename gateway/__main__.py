@@ -34,6 +34,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "-l", "--logfile", type=Path, help="log file (default DATA_DIR/logs/moonraker.log)"
     )
+    parser.add_argument(
+        "--host-policy",
+        type=Path,
+        help="host policy file: host paths and programs the config may name beyond the data "
+        "directory (scripts/install.sh writes PREFIX/host-policy.conf); see docs/THREAT_MODEL.md",
+    )
     parser.add_argument("-n", "--nologfile", action="store_true", help="log to stderr only")
     parser.add_argument(
         "--list-ports",
@@ -56,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         data_dir=data_dir,
         config_path=args.configfile.expanduser().resolve() if args.configfile else None,
         log_file=None if args.nologfile else (args.logfile or data_dir / "logs" / "moonraker.log"),
+        host_policy=args.host_policy.expanduser().resolve() if args.host_policy else None,
     )
     try:
         server_cfg = Config.load(options.resolved_config_path).section("server", ServerSection)

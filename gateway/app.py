@@ -28,6 +28,7 @@ from gateway.events import (
     WebsocketConnected,
     WebsocketDisconnected,
 )
+from gateway.hostpolicy import HostPolicy
 from gateway.logs import LogManager
 from gateway.registry import DuplicateRoute, Endpoint, Registry
 from gateway.request import Request
@@ -77,7 +78,9 @@ class Server:
         self.carry = carry or CarryOver()
         self.data_dir = options.data_dir
         make_data_dirs(self.data_dir)
-        self.config = Config.load(options.resolved_config_path)
+        self.host_policy = HostPolicy.load(
+            options.host_policy, self.data_dir, options.resolved_config_path)
+        self.config = Config.load(options.resolved_config_path, self.host_policy)
         self.server_config = self.config.section("server", ServerSection)
         self.logs = logs or LogManager()
         self.events = EventBus()
@@ -92,7 +95,9 @@ class Server:
         self.components: dict[str, Component] = {}
         self._providers = Providers()
         self.failed_components: list[str] = []
-        self.warnings: list[str] = []
+        for warning in self.host_policy.warnings:
+            log.warning("%s", warning)
+        self.warnings: list[str] = self.host_policy.warnings + self.config.warnings
         self.registered_directories: list[str] = []
         # the printer component keeps these current; Moonraker calls the printer "klippy"
         self.klippy_connected = False

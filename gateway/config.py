@@ -13,9 +13,12 @@ import logging
 import types
 import typing
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import msgspec
+
+if TYPE_CHECKING:
+    from gateway.hostpolicy import HostPolicy
 
 log = logging.getLogger(__name__)
 
@@ -76,18 +79,27 @@ class Config:
         # what the components asked for: the rest is unknown to us
         self._read: set[str] = set()
         self._read_prefixes: set[str] = set()
+        # options refused by the host policy, for server.info's warnings
+        self.warnings: list[str] = []
 
     @classmethod
-    def load(cls, path: Path | None) -> Config:
+    def load(cls, path: Path | None, policy: HostPolicy | None = None) -> Config:
+        """The file at `path`; with a `policy`, options naming host paths or programs
+        that it refuses are dropped (a warning each)."""
         parser = configparser.ConfigParser(interpolation=None, strict=True)
         parser.optionxform = str  # type: ignore[assignment,method-assign]
+        config = cls(parser, None)
         if path is not None and path.exists():
             try:
                 parser.read(path, encoding="utf-8")
-            except configparser.Error as exc:
+            except (configparser.Error, UnicodeDecodeError) as exc:
                 raise ConfigError(f"{path}: {exc}") from None
-            return cls(parser, path)
-        return cls(parser, None)
+            config.path = path
+        if policy is not None:
+            config.warnings = policy.screen(config)
+            for warning in config.warnings:
+                log.warning("%s", warning)
+        return config
 
     @classmethod
     def from_string(cls, text: str) -> Config:
@@ -110,6 +122,10 @@ class Config:
         start = prefix + " "
         self._read_prefixes.add(start)
         return [s[len(start) :].strip() for s in self.sections() if s.startswith(start)]
+
+    def drop_option(self, section: str, option: str) -> None:
+        self._parser.remove_option(section, option)
+        self._typed.pop(section, None)
 
     def raw(self, name: str) -> dict[str, str]:
         self._read.add(name)

@@ -16,6 +16,8 @@ class ServerOptions:
     data_dir: Path
     config_path: Path | None = None
     log_file: Path | None = None
+    # the host policy file (--host-policy); None: host paths only inside data_dir
+    host_policy: Path | None = None
 
     @property
     def resolved_config_path(self) -> Path:

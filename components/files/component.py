@@ -45,6 +45,8 @@ T = TypeVar("T")
 
 # how long a listing waits for metadata of files that appeared behind our back
 PICKUP_BUDGET = 1.0
+# a config file larger than this is refused (it is read whole to check it)
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
 
 
 class FileManager(BaseComponent, FilesApi):
@@ -116,6 +118,31 @@ class FileManager(BaseComponent, FilesApi):
         self.io_executor.shutdown(wait=True)
 
     # -- helpers ---------------------------------------------------------------------
+
+    async def _guard_config(self, dest: Path, source: Path) -> None:
+        """Writing `source`'s bytes to `dest`: if `dest` is the config file start-up
+        reads, the host policy checks them first (issue 17.1: no host paths or programs
+        through the API)."""
+        policy = self.server.host_policy
+        if not policy.is_config_file(dest):
+            return
+        content = await self._io(_read_limited, source, MAX_CONFIG_BYTES)
+        if content is None:
+            raise BadRequest(f"Config not saved: larger than {MAX_CONFIG_BYTES} bytes")
+        policy.check_config_write(dest, content)
+
+    async def _guard_config_tree(self, dest: Path, source: Path) -> None:
+        """A move or copy to `dest`: the config file may be `dest` itself or, for a
+        folder, somewhere below it."""
+        config = self.server.host_policy.config_path
+        if self.server.host_policy.is_config_file(dest):
+            if not await self._io(source.is_file):
+                raise Forbidden("Cannot replace the config file with a folder")
+            await self._guard_config(config, source)
+        elif config.is_relative_to(dest):
+            inner = source / config.relative_to(dest)
+            if await self._io(inner.is_file):
+                await self._guard_config(config, inner)
 
     async def _io(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.io_executor, fn, *args)
@@ -294,6 +321,7 @@ class FileManager(BaseComponent, FilesApi):
         final = self.roots.resolve(dest.root, final_path.relative_to(dest.root.path).as_posix())
         if final.path == source.path:
             raise BadRequest(f"Source and destination are the same: {source.display}")
+        await self._guard_config_tree(final.path, source.path)
         is_dir = source.path.is_dir()
         existed = _lexists(final.path)
         if existed:
@@ -351,6 +379,8 @@ class FileManager(BaseComponent, FilesApi):
         if not dest.path.parent.is_dir():
             raise BadRequest(f"Cannot create archive at '{dest.display}'.  Parent "
                              "directory does not exist.")
+        if self.server.host_policy.is_config_file(dest.path):
+            raise Forbidden("Cannot write an archive over the config file")
         names = request.get_list("items")
         if not names:
             raise BadRequest("At least one file or directory must be specified")
@@ -428,6 +458,7 @@ class FileManager(BaseComponent, FilesApi):
             raise Conflict("File is loaded, upload not permitted")
         if target.path.is_dir():
             raise BadRequest(f"Cannot overwrite a directory: {target.display}")
+        await self._guard_config(target.path, upload.temp)
         gcode = target.root is self.gcodes and is_gcode(target.rel)
         if gcode and self.settings.enable_object_processing:
             # slicer object labels → EXCLUDE_OBJECT markers (exclude objects on the job card)
@@ -498,6 +529,13 @@ class FileManager(BaseComponent, FilesApi):
 
 def check_rel_join(filename: str) -> str:
     return "/".join(check_rel(filename))
+
+
+def _read_limited(path: Path, limit: int) -> bytes | None:
+    """The file's bytes, or None when it holds more than `limit`."""
+    with open(path, "rb") as f:
+        data = f.read(limit + 1)
+    return data if len(data) <= limit else None
 
 
 def _lexists(path: Path) -> bool:

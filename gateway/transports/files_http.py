@@ -44,6 +44,7 @@ MAX_FIELD_SIZE = 64 * 1024
 READ_CHUNK = 1024 * 1024
 # thumbnails load in <img> tags, which carry no credentials (as Moonraker)
 PUBLIC_SUFFIXES = (".png", ".jpg")
+PUBLIC_ROOT = "gcodes"
 _TEXT_SUFFIXES = {".gcode", ".g", ".gco", ".nc", ".cfg", ".conf", ".log", ".txt", ".md",
                   ".ini", ".bkp", ".old", ".sh", ".py", ".csv"}
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -286,7 +287,12 @@ class FileHandler(_FilesHandler):
 
     def prepare(self) -> None:
         path = self.path_kwargs.get("path", "")
-        if self.request.method in ("GET", "HEAD") and path.lower().endswith(PUBLIC_SUFFIXES):
+        # thumbnails of G-code files only (<img> tags cannot send credentials); images in
+        # other roots (config, logs, timelapse) and other download routes need access
+        if (self.request.method in ("GET", "HEAD")
+                and self.path_kwargs.get("root") == PUBLIC_ROOT
+                and self.request.path.startswith(f"/server/files/{PUBLIC_ROOT}/")
+                and path.lower().endswith(PUBLIC_SUFFIXES)):
             self.public = True
         super().prepare()
 

@@ -13,7 +13,10 @@ async def test_frontend_folder_is_served_with_history_fallback(tmp_path: Path) -
     (dist / "index.html").write_text("<html>frontend</html>")
     (dist / "assets" / "app.js").write_text("console.log(1)")
     config = f"[server]\nhost: 127.0.0.1\nport: 0\n[web]\npath: {dist}\n"
-    async with running_server(tmp_path / "data", config) as srv:
+    # outside the data directory: the host policy file must allow it
+    policy = tmp_path / "host-policy.conf"
+    policy.write_text(f"[web]\npath: {dist}\n")
+    async with running_server(tmp_path / "data", config, host_policy=policy) as srv:
         index = await srv.http.get("/")
         assert index.status == 200 and index.body == b"<html>frontend</html>"
         assert index.headers["Cache-Control"] == "no-cache"
@@ -30,7 +33,9 @@ async def test_frontend_folder_is_served_with_history_fallback(tmp_path: Path) -
 
 async def test_missing_frontend_folder_is_a_warning(tmp_path: Path) -> None:
     config = f"[server]\nhost: 127.0.0.1\nport: 0\n[web]\npath: {tmp_path / 'none'}\n"
-    async with running_server(tmp_path / "data", config) as srv:
+    policy = tmp_path / "host-policy.conf"
+    policy.write_text(f"[web]\npath: {tmp_path / 'none'}\n")
+    async with running_server(tmp_path / "data", config, host_policy=policy) as srv:
         info = (await srv.http.get("/server/info")).json()["result"]
         assert any("[web] path" in w for w in info["warnings"])
         assert (await srv.http.get("/")).status == 404

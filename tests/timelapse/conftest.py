@@ -112,8 +112,8 @@ async def ready(srv: RunningServer) -> None:
     await wait_until(lambda: printer.state == "ready", what="printer ready")
 
 
-def server(tmp_path: Path, timelapse: str) -> Any:
-    return running_server(tmp_path, config(timelapse))
+def server(tmp_path: Path, timelapse: str, **options: Any) -> Any:
+    return running_server(tmp_path, config(timelapse), **options)
 
 
 def ffprobe_frames(path: Path) -> int:

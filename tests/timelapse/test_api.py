@@ -97,8 +97,12 @@ async def test_octolapse_and_octoprint_configuration(tmp_path: Path) -> None:
 @needs_ffmpeg
 @pytest.mark.allow_error_logs
 async def test_missing_ffmpeg_is_a_clear_error(tmp_path: Path, camera: Camera) -> None:
-    cfg = f"camera: {camera.url}\nffmpeg_path: {tmp_path / 'no' / 'ffmpeg'}"
-    async with server(tmp_path, cfg) as srv:
+    missing = tmp_path / "no" / "ffmpeg"
+    cfg = f"camera: {camera.url}\nffmpeg_path: {missing}"
+    # a program other than the default must be allowed by the host policy file
+    policy = tmp_path / "host-policy.conf"
+    policy.write_text(f"[timelapse]\nffmpeg_path: {missing}\n")
+    async with server(tmp_path / "data", cfg, host_policy=policy) as srv:
         await ready(srv)
         ws = await srv.websocket()
         await ws.call("printer.gcode.script", {"script": "TIMELAPSE_TAKE_FRAME"})
