@@ -9,10 +9,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol
 
+from gateway.events import BusEvent
+
 if TYPE_CHECKING:
     from gateway.registry import Endpoint
     from gateway.request import Request
     from gateway.transports.connection import Connection
+
+
+class AccessRevoked(BusEvent, frozen=True):
+    """After a logout, user deletion, password change or API-key regeneration: whoever
+    keeps identities (OctoPrint's login sessions, push sockets) re-checks them with
+    `AccessProvider.identity_valid` at once."""
 
 
 class AccessProvider(Protocol):
@@ -45,3 +53,11 @@ class AccessProvider(Protocol):
 
     def check_origin(self, origin: str, host: str) -> bool:
         """May a browser page from `origin` open a websocket?"""
+
+    def identity_valid(self, user: dict[str, Any]) -> bool:
+        """Is a user identity handed out earlier still good (not logged out, deleted,
+        its password changed, its API key regenerated)? Kept identities (OctoPrint login
+        sessions) are checked with this before every use."""
+
+    def token_user(self, token: str) -> dict[str, Any] | None:
+        """The identity an access token (JWT) stands for, or None."""

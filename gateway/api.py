@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from gateway.config import Config
     from gateway.database import Database
     from gateway.events import EventBus
+    from gateway.hostpolicy import HostPolicy
     from gateway.registry import Endpoint, Registry
     from gateway.request import Request
     from gateway.settings import ServerSection
@@ -122,6 +123,11 @@ class ServerApi(Protocol):
 
     # installed by the access component; None: every peer is trusted
     access: AccessProvider | None
+
+    @property
+    def host_policy(self) -> HostPolicy:
+        """Which host paths and programs the config may name (config writes through the
+        API are checked with it: `check_config_write`)."""
 
     # -- other components -----------------------------------------------------------
 

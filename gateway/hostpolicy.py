@@ -42,7 +42,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from gateway.config import Config, ConfigError
+from gateway.config import Config, ConfigError, split_list
 from gateway.errors import BadRequest, Forbidden
 
 # the file scripts/install.sh writes and passes with --host-policy
@@ -185,7 +185,7 @@ class HostPolicy:
                 if not known:
                     unknown.append(f"[{section}] {option}")
                     continue
-                values = [v.strip() for v in raw.replace(",", "\n").splitlines() if v.strip()]
+                values = split_list(raw)
                 allowed.setdefault((section, option), []).extend(values)
         policy = cls(data_dir, config_path, allowed, source=path)
         for name in unknown:

@@ -25,6 +25,8 @@ MIN_PYTHON_MAJOR=3
 MIN_PYTHON_MINOR=11
 DEFAULT_PORT=7125
 MANIFEST_NAME=skysail-install.env
+POLICY_NAME="host-policy.conf"
+FILE_LIMIT=4096
 
 die() {
   printf '%s: error: %s\n' "$PROG" "$*" >&2
@@ -179,6 +181,8 @@ venv="$prefix/venv"
 launcher="$prefix/bin/skysail"
 manifest="$prefix/$MANIFEST_NAME"
 config_file="$data_dir/config/moonraker.conf"
+# outside the data directory, so the API cannot change it (docs/THREAT_MODEL.md)
+policy_file="$prefix/$POLICY_NAME"
 
 have_systemd=false
 if [[ -d $SYSTEMD_RUNTIME_DIR ]] && command -v systemctl >/dev/null 2>&1; then
@@ -256,6 +260,47 @@ set_option() {
     END {
       if (insec && !done) put()
       if (!done) { print ""; print "[" ENVIRON["SECTION"] "]"; put() }
+    }' "$file" >"$tmp"
+  cat "$tmp" >"$file"
+  rm -f "$tmp"
+}
+
+# Allow VALUE for "[SECTION] KEY" in the host policy file (one value a line below the
+# key); nothing changes when it is listed already.
+policy_allow() {
+  local file="$1" section="$2" key="$3" value="$4" tmp
+  tmp="$(mktemp "$file.XXXXXX")"
+  SECTION="$section" KEY="$key" VALUE="$value" awk '
+    function flush() {
+      if (inkey && !found) print "  " ENVIRON["VALUE"]
+      if (inkey) done = 1
+      inkey = 0
+    }
+    /^[[:space:]]*\[/ {
+      flush()
+      if (insec && !done) { print ENVIRON["KEY"] ":"; print "  " ENVIRON["VALUE"]; done = 1 }
+      name = $0
+      sub(/^[[:space:]]*\[/, "", name); sub(/\].*$/, "", name)
+      insec = (name == ENVIRON["SECTION"])
+      print; next
+    }
+    inkey && /^[[:space:]]+[^[:space:]]/ {
+      line = $0; sub(/^[[:space:]]+/, "", line); sub(/[[:space:]]+$/, "", line)
+      if (line == ENVIRON["VALUE"]) found = 1
+      print; next
+    }
+    inkey { flush() }
+    insec && !done && match($0, "^" ENVIRON["KEY"] "[[:space:]]*[:=]") {
+      inkey = 1
+      line = substr($0, RLENGTH + 1); sub(/^[[:space:]]+/, "", line); sub(/[[:space:]]+$/, "", line)
+      if (line == ENVIRON["VALUE"]) found = 1
+      print; next
+    }
+    { print }
+    END {
+      flush()
+      if (insec && !done) { print ENVIRON["KEY"] ":"; print "  " ENVIRON["VALUE"]; done = 1 }
+      if (!done) { print ""; print "[" ENVIRON["SECTION"] "]"; print ENVIRON["KEY"] ":"; print "  " ENVIRON["VALUE"] }
     }' "$file" >"$tmp"
   cat "$tmp" >"$file"
   rm -f "$tmp"
@@ -403,7 +448,7 @@ do_uninstall() {
 
   if $installed; then
     rm -rf -- "$venv"
-    rm -f -- "$launcher" "$manifest"
+    rm -f -- "$launcher" "$manifest" "$policy_file"
   fi
   rmdir -- "$prefix/bin" 2>/dev/null || true
   if [[ -d $prefix ]]; then
@@ -537,6 +582,32 @@ fi
 if [[ -n $opt_serial && $opt_serial != virtual && ! -e $opt_serial ]]; then
   warn "serial port $opt_serial doesn't exist now (printer off or unplugged?); skysail --list-ports shows what is there"
 fi
+
+# --- host policy: what the config may name outside the data directory ---------------
+
+if [[ ! -f $policy_file ]]; then
+  cat >"$policy_file" <<'EOF'
+# Skysail host policy: host paths and programs moonraker.conf may name beyond the data
+# directory. Written by scripts/install.sh (kept when it runs again); edit it as the
+# user who owns it (root after a sudo install). Skysail reads it at start through
+# --host-policy; the API cannot change it. One allowed value a line below each option;
+# a folder allows itself and everything below it. See docs/THREAT_MODEL.md.
+#
+# [timelapse]
+# output_path:
+#   /mnt/usb/timelapse
+# ffmpeg_path:
+#   /usr/local/bin/ffmpeg
+# [web]
+# path:
+#   /opt/skysail/mainsail
+EOF
+  chmod 644 -- "$policy_file"
+  say "Created $policy_file"
+fi
+if [[ -n $opt_serial && $opt_serial != virtual ]]; then
+  policy_allow "$policy_file" serial port "$opt_serial"
+fi
 if $is_root && [[ $service_user != root ]]; then
   chown -- "$service_user:$service_group" "$data_dir"
   chown -R -- "$service_user:$service_group" "$data_dir"/{config,gcodes,logs,database}
@@ -563,7 +634,8 @@ mkdir -p -- "$prefix/bin"
   printf '# Written by scripts/install.sh: Skysail%s on its data directory.\n' \
     "${opt_instance:+ ($opt_instance)}"
   printf '# Options given here come after -d and win (e.g. skysail --list-ports).\n'
-  printf 'exec %s -d %s "$@"\n' "$(sh_quote "$venv/bin/skysail")" "$(sh_quote "$data_dir")"
+  printf 'exec %s -d %s --host-policy %s "$@"\n' "$(sh_quote "$venv/bin/skysail")" \
+    "$(sh_quote "$data_dir")" "$(sh_quote "$policy_file")"
 } >"$launcher.tmp"
 chmod 755 -- "$launcher.tmp"
 mv -f -- "$launcher.tmp" "$launcher"
@@ -600,7 +672,9 @@ write_unit() {
     fi
     printf 'WorkingDirectory=%s\n' "$data_dir"
     printf 'Environment=PYTHONUNBUFFERED=1\n'
-    printf 'ExecStart=%s -d %s\n' "$venv/bin/skysail" "$data_dir"
+    printf 'ExecStart=%s -d %s --host-policy %s\n' "$venv/bin/skysail" "$data_dir" "$policy_file"
+    # room for [server] max_connections and the files, ports and database beside them
+    printf 'LimitNOFILE=%s\n' "$FILE_LIMIT"
     printf 'Restart=always\nRestartSec=10\nTimeoutStopSec=30\n\n'
     printf '[Install]\n'
     if $is_root; then

@@ -3,6 +3,9 @@ sessions, resolves trusted host names, installs the provider the transports ask,
 serves access.*.
 
 Events used: `WebsocketIdentified` (applies identify's `access_token` / `api_key`).
+Events emitted: `AccessRevoked` (gateway.access_hooks: after a logout, user deletion,
+password change or API-key regeneration; holders of identities re-check them with
+`server.access.identity_valid`).
 Notifications sent: `notify_user_created`, `notify_user_deleted`, `notify_user_logged_out`.
 """
 
@@ -18,6 +21,7 @@ from components.access.store import AccessStore
 from components.access.throttle import LoginThrottle
 from components.access.trust import Resolver, system_resolver
 from components.access.users import Users
+from gateway.access_hooks import AccessRevoked
 from gateway.component import BaseComponent, ComponentSpec
 from gateway.events import WebsocketIdentified
 from gateway.settings import AuthorizationSection
@@ -46,6 +50,8 @@ class AccessComponent(BaseComponent):
         self.resolver: Resolver = system_resolver
         server.events.subscribe(
             WebsocketIdentified, lambda e: self.control.on_identify(e.connection, e.request))
+        # whoever keeps identities (OctoPrint's login sessions) re-checks them on this
+        self.control.revocation_listeners.append(lambda: server.events.emit(AccessRevoked()))
         server.access = self.control
 
     async def start(self) -> None:

@@ -103,7 +103,8 @@ class AccessEndpoints:
         if username in RESERVED_USERS:
             raise BadRequest(f"Invalid Request for user {username}")
         ip = self._client_ip(request)
-        self.throttle.check(ip)
+        # counted before the slow check: parallel guesses cannot all be verified
+        self.throttle.attempt(ip)
         user = await self.control.users.verify(username, password)
         if user is None:
             self.throttle.failed(ip, username)
@@ -182,11 +183,12 @@ class AccessEndpoints:
         if username in RESERVED_USERS or current.get("session") is None:
             raise BadRequest(f"Invalid Reset Request for user {username}")
         ip = self._client_ip(request)
-        self.throttle.check(ip)
+        self.throttle.attempt(ip)
         user = await self.control.users.verify(username, old)
         if user is None:
             self.throttle.failed(ip, username)
             raise BadRequest("Invalid Password")
+        self.throttle.succeeded(ip)
         await self.control.users.set_password(user, new)
         # every other login of this user ends; this one stays
         ended = self.control.sessions.end_user(username, keep=current["session"])
@@ -202,6 +204,7 @@ class AccessEndpoints:
     async def post_api_key(self, request: Request) -> str:
         key = new_api_key()
         self.control.api_key = key
+        self.control.api_key_generation += 1
         self.control.forget_users(lambda u: u["username"] == API_USER)
         await self.store.put_secret("api_key", key)
         log.info("API key regenerated")

@@ -78,8 +78,12 @@ class AccessControl:
         self.signer = TokenSigner(clock)
         self.oneshots = OneShotTokens(clock)
         self.api_key = ""
+        # bumped when the key is regenerated: identities of the old key are void
+        self.api_key_generation = 0
         self.started_at = clock()
         self._connections = connections
+        # called after every revocation (the OctoPrint push channel re-checks its clients)
+        self.revocation_listeners: list[Callable[[], None]] = []
 
     # -- identities ---------------------------------------------------------------------
 
@@ -97,7 +101,25 @@ class AccessControl:
 
     def api_identity(self) -> dict[str, Any]:
         return {"username": API_USER, "source": "moonraker",
-                "created_on": self.started_at, "auth": "api_key", "session": None}
+                "created_on": self.started_at, "auth": "api_key", "session": None,
+                "generation": self.api_key_generation}
+
+    def identity_valid(self, user: dict[str, Any]) -> bool:
+        """Is an identity handed out earlier (kept by a socket or an OctoPrint login
+        session) still good: its login session alive, its API key still the key?"""
+        auth = user.get("auth")
+        if auth == "jwt":
+            session = user.get("session")
+            return (isinstance(session, str) and self.users.get(user["username"]) is not None
+                    and self.sessions.active(session, user["username"]))
+        if auth == "api_key":
+            return (self.settings.enable_api_key
+                    and user.get("generation") == self.api_key_generation)
+        return auth == "trusted"
+
+    def token_user(self, token: str) -> dict[str, Any] | None:
+        """The identity of a valid access token (JWT) we issued, or None."""
+        return self.jwt_user(token)
 
     def jwt_user(self, token: str, token_type: str = "access") -> dict[str, Any] | None:
         try:
@@ -337,3 +359,8 @@ class AccessControl:
             if conn.user is not None and predicate(conn.user):
                 conn.user = None
         self.oneshots.discard(predicate)
+        for listener in list(self.revocation_listeners):
+            try:
+                listener()
+            except Exception:
+                log.exception("revocation listener failed")

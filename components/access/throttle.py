@@ -1,6 +1,11 @@
 """Slows password guessing: after a few failures from one address, each further attempt
 must wait twice as long as the last (up to a cap); `max_login_attempts` failures lock the
-address out until the server restarts, as Moonraker does."""
+address out until the server restarts, as Moonraker does.
+
+An attempt counts as a failure the moment it is let through (`attempt`), before the
+slow password check, and is taken back only when the password was right
+(`succeeded`): so parallel guesses cannot all pass the check while the first ones are
+still being verified (issue 17.6)."""
 
 from __future__ import annotations
 
@@ -66,7 +71,10 @@ class LoginThrottle:
             wait = record.retry_at - now
             raise TooManyAttempts(f"Too many failed login attempts; retry in {wait:.0f} s")
 
-    def failed(self, ip: str, username: str) -> None:
+    def attempt(self, ip: str) -> None:
+        """Let `ip` try a password now (else raise), counting the try as a failure
+        until `succeeded` takes it back."""
+        self.check(ip)
         key = _key(ip)
         now = self._clock()
         record = self._records.pop(key, None) or _Record(0, now, now)
@@ -78,12 +86,23 @@ class LoginThrottle:
         self._records[key] = record
         while len(self._records) > MAX_TRACKED:
             del self._records[next(iter(self._records))]
+
+    def failed(self, ip: str, username: str) -> None:
+        """The attempt was wrong (it is counted already): log it."""
+        record = self._records.get(_key(ip))
+        failures = record.failures if record is not None else 1
+        wait = max(0.0, record.retry_at - self._clock()) if record is not None else 0.0
         log.warning(
             "failed login for user %r from %s (%d failures; next attempt in %.0f s)",
-            username[:64], ip, record.failures, delay,
+            username[:64], ip, failures, wait,
         )
 
     def succeeded(self, ip: str) -> None:
+        """The attempt was right: it was no failure, and the address starts afresh
+        (unless it is locked out already)."""
         record = self._records.get(_key(ip))
-        if record is not None and (self._max is None or record.failures < self._max):
+        if record is None:
+            return
+        record.failures = max(0, record.failures - 1)
+        if self._max is None or record.failures < self._max:
             del self._records[_key(ip)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import platform
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from components.octoprint.core import Compat
@@ -25,9 +26,20 @@ PERMISSIONS = ["ADMIN", "STATUS", "CONNECTION", "CONTROL", "FILES_LIST", "FILES_
                "MONITOR_TERMINAL", "SETTINGS_READ", "SETTINGS", "WEBCAM", "TIMELAPSE_LIST"]
 
 
+_MECHANISMS = {"jwt": "password", "api_key": "apikey", "trusted": "trusted"}
+
+
+def _same_identity(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return (a.get("username"), a.get("auth"), a.get("session")) == (
+        b.get("username"), b.get("auth"), b.get("session"))
+
+
 class LoginSessions:
     """Sessions handed out by `POST /api/login`: what a push client presents as
-    `{"auth": "name:session"}`. In memory, the newest MAX_SESSIONS."""
+    `{"auth": "name:session"}`. In memory, the newest MAX_SESSIONS. Each keeps the
+    identity it was opened for (a login session of the access component, the API key,
+    a trusted address), checked before every use: a logout, password change, user
+    deletion or new API key ends it at once."""
 
     def __init__(self) -> None:
         self._sessions: collections.OrderedDict[str, tuple[str, dict[str, Any]]] = (
@@ -40,11 +52,22 @@ class LoginSessions:
             self._sessions.popitem(last=False)
         return session
 
-    def user(self, name: str, session: str) -> dict[str, Any] | None:
+    def user(self, name: str, session: str,
+             valid: Callable[[dict[str, Any]], bool]) -> dict[str, Any] | None:
         found = self._sessions.get(session)
         if found is None or found[0] != name:
             return None
+        if not valid(found[1]):
+            del self._sessions[session]
+            return None
         return found[1]
+
+    def end(self, predicate: Callable[[dict[str, Any]], bool]) -> int:
+        """End every session whose identity matches; how many ended."""
+        gone = [s for s, (_, user) in self._sessions.items() if predicate(user)]
+        for session in gone:
+            del self._sessions[session]
+        return len(gone)
 
 
 class InfoRoutes:
@@ -111,8 +134,13 @@ class InfoRoutes:
                 call.caller)
         except ServerError:
             raise ApiError(403, "User doesn't exist or account is disabled") from None
-        return {"username": result["username"], "source": result.get("source", "moonraker"),
-                "auth": "password"}
+        # the identity of that login session, so that its logout, a password change or
+        # the user's deletion ends this session too
+        access = self.app.server.access
+        user = access.token_user(result["token"]) if access is not None else None
+        if user is None:
+            raise ApiError(403, "User doesn't exist or account is disabled")
+        return user
 
     def _record(self, user: dict[str, Any]) -> dict[str, Any]:
         name = display_name(user)
@@ -121,9 +149,15 @@ class InfoRoutes:
                 "roles": ["user", "admin"], "needs": {"group": ["admins", "users"],
                                                       "role": ["admin", "user"]},
                 "settings": {}, "session": self.sessions.open(user),
-                "_is_external_client": False, "_login_mechanism": user.get("auth", "apikey")}
+                "_is_external_client": False,
+                "_login_mechanism": _MECHANISMS.get(str(user.get("auth")), "apikey")}
 
     async def logout(self, call: Call) -> Any:
+        """Ends the push sessions opened by this caller's identity (OctoPrint ends the
+        cookie's; there are no cookies here)."""
+        user = call.user
+        if user is not None:
+            self.sessions.end(lambda u: _same_identity(u, user))
         return {"name": None, "permissions": [], "groups": ["guests"]}
 
     # -- connection --------------------------------------------------------------------

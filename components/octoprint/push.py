@@ -21,6 +21,7 @@ from components.octoprint.core import Compat
 from components.octoprint.history import TemperatureHistory
 from components.octoprint.info_routes import OCTOPRINT_VERSION, LoginSessions
 from components.octoprint.job import job_info, progress
+from gateway.access_hooks import AccessRevoked
 from gateway.errors import ServerError
 from gateway.transports.sockjs import PushConnection
 from gateway.version import VERSION
@@ -51,6 +52,8 @@ class PushHub:
         self.messages: list[str] = []
         self._timer: asyncio.TimerHandle | None = None
         self._new_temps: list[dict[str, Any]] = []
+        # the access component's "access:revoked" (issue 17.7): re-check at once
+        server.events.subscribe(AccessRevoked, lambda _: self.revalidate())
 
     # -- life cycle ----------------------------------------------------------------------
 
@@ -105,10 +108,28 @@ class PushHub:
         if not conn.state.get(_AUTHED):
             self._authenticated(conn)
 
+    def _valid(self, user: dict[str, Any]) -> bool:
+        access = self.server.access
+        return access is None or access.identity_valid(user)
+
+    def revalidate(self) -> None:
+        """After a revocation: sockets whose identity is void stop at once (told to
+        authenticate again, then closed)."""
+        for conn in list(self.clients):
+            if conn.user is not None and not self._valid(conn.user):
+                log.info("push client %s: credentials revoked; closing", conn.ip)
+                conn.user = None
+                conn.state[_AUTHED] = False
+                self.clients.discard(conn)
+                if conn.open:
+                    conn.send({"reauthRequired": {"reason": "logout"}})
+                    conn.close(1008, "Credentials revoked")
+        self.sessions.end(lambda user: not self._valid(user))
+
     def _check_auth(self, conn: PushConnection, value: str) -> dict[str, Any] | None:
         name, sep, secret = value.rpartition(":")
         if sep:
-            user = self.sessions.user(name, secret)
+            user = self.sessions.user(name, secret, self._valid)
             if user is not None:
                 return user
         key = secret if sep else value

@@ -60,7 +60,7 @@ def test_throttle_unit() -> None:
     clock.freeze()
     throttle = LoginThrottle(clock, None)
     for _ in range(3):
-        throttle.check("2001:db8::1")
+        throttle.attempt("2001:db8::1")
         throttle.failed("2001:db8::1", "x")
     # the same /64 shares the count
     with pytest.raises(TooManyAttempts):
@@ -68,6 +68,7 @@ def test_throttle_unit() -> None:
     throttle.check("2001:db9::1")
     for _ in range(20):
         clock.advance(400)
+        throttle.attempt("10.0.0.1")
         throttle.failed("10.0.0.1", "x")
     with pytest.raises(ServerError) as err:
         throttle.check("10.0.0.1")

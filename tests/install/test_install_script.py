@@ -132,6 +132,7 @@ def test_install_run_uninstall(tmp_path: Path) -> None:
             cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes().split(b"\0")
             assert str(prefix / "venv" / "bin" / "skysail").encode() in cmdline
             assert str(data).encode() in cmdline
+            assert str(prefix / "host-policy.conf").encode() in cmdline
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(timeout=30) == 0
         finally:
@@ -196,11 +197,13 @@ def test_instance_service_rerun_and_uninstall(tmp_path: Path) -> None:
 
     unit = unit_dir / "skysail-ender.service"
     text = unit.read_text()
-    assert f"ExecStart={prefix}/venv/bin/skysail -d {data}\n" in text
+    policy = prefix / "host-policy.conf"
+    assert f"ExecStart={prefix}/venv/bin/skysail -d {data} --host-policy {policy}\n" in text
     assert f"WorkingDirectory={data}\n" in text
     if os.geteuid() == 0:
         assert f"User={user}\n" in text and "WantedBy=multi-user.target" in text
     assert "Restart=always" in text
+    assert "LimitNOFILE=4096\n" in text
     logged = calls.read_text().splitlines()
     assert logged[-4:-1] == [
         "daemon-reload",
@@ -212,6 +215,9 @@ def test_instance_service_rerun_and_uninstall(tmp_path: Path) -> None:
     assert (bin_dir / "skysail-ender").resolve() == prefix / "bin" / "skysail"
     conf_path = data / "config" / "moonraker.conf"
     assert read_conf(conf_path)["serial"]["port"] == by_id
+    # the port is allowed in the host policy, outside the data directory (the API
+    # cannot change it); a second run lists it once
+    assert read_conf(policy)["serial"]["port"].split() == [by_id]
 
     # again: the venv is reused, the config (with the user's edits) kept
     with conf_path.open("a") as conf:
@@ -221,6 +227,7 @@ def test_instance_service_rerun_and_uninstall(tmp_path: Path) -> None:
     assert "Reusing virtual environment" in result.stdout
     assert "# my own note" in conf_path.read_text()
     assert unit.read_text() == text
+    assert read_conf(policy)["serial"]["port"].split() == [by_id]
 
     result = install("--uninstall", "--instance", "ender", "--prefix", prefix,
                      "--bin-dir", bin_dir, env=env)
