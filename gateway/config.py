@@ -127,6 +127,10 @@ class Config:
         self._parser.remove_option(section, option)
         self._typed.pop(section, None)
 
+    def drop_section(self, section: str) -> None:
+        self._parser.remove_section(section)
+        self._typed.pop(section, None)
+
     def raw(self, name: str) -> dict[str, str]:
         self._read.add(name)
         return self._raw(name)

@@ -56,7 +56,9 @@ _SERIAL_LINK_DIRS = ("/dev/serial/by-id", "/dev/serial/by-path")
 
 class Kind(enum.Enum):
     FOLDER = "folder"  # read, written or served
+    FILE = "file"  # read (a password file): anywhere in the data directory but database/
     PROGRAM = "program"  # run
+    CODE = "code"  # a folder whose contents are run or installed: never from the API
     DEVICE = "device"  # a serial port opened with pyserial (URLs too: spy:// writes files)
 
 
@@ -68,6 +70,8 @@ class HostOption:
     # FOLDER: the data-directory folder used when unset (None: nothing);
     # PROGRAM: the program run when unset; DEVICE: the default port
     default: str | None
+    # a required option: when refused, the whole section is left out (with the warning)
+    required: bool = False
 
     @property
     def name(self) -> str:
@@ -81,6 +85,14 @@ HOST_OPTIONS: tuple[HostOption, ...] = (
     HostOption("timelapse", "frame_path", Kind.FOLDER, "timelapse_frames"),
     HostOption("timelapse", "ffmpeg_path", Kind.PROGRAM, "ffmpeg"),
     HostOption("serial", "port", Kind.DEVICE, "virtual"),
+    HostOption("mqtt", "password_file", Kind.FILE, None),
+    # Skysail's own checkout and environment: found by themselves when unset
+    HostOption("update_manager skysail", "path", Kind.CODE, None),
+    HostOption("update_manager skysail", "virtualenv", Kind.CODE, None),
+    HostOption("update_manager moonraker", "path", Kind.CODE, None),
+    HostOption("update_manager moonraker", "virtualenv", Kind.CODE, None),
+    # a web client's folder: release archives are unpacked there, and it may be served
+    HostOption("update_manager *", "path", Kind.FOLDER, None, required=True),
 )
 
 
@@ -121,13 +133,21 @@ def host_settings(config: Config) -> list[_Setting]:
     """The host options set (to something other than a null word) in `config`."""
     found: list[_Setting] = []
     for section in config.sections():
-        for option in HOST_OPTIONS:
-            if section != option.section and not fnmatch.fnmatchcase(section, option.section):
-                continue
-            raw = config.raw(section).get(option.option)
-            if raw is not None and not _is_null(raw):
-                found.append(_Setting(option, section, raw.strip()))
+        raw = config.raw(section)
+        for name, value in raw.items():
+            option = find_option(section, name)
+            if option is not None and not _is_null(value):
+                found.append(_Setting(option, section, value.strip()))
     return found
+
+
+def find_option(section: str, option: str) -> HostOption | None:
+    """The first entry of HOST_OPTIONS for `[section] option` (specific names first)."""
+    for entry in HOST_OPTIONS:
+        if entry.option == option and (
+                section == entry.section or fnmatch.fnmatchcase(section, entry.section)):
+            return entry
+    return None
 
 
 class HostPolicy:
@@ -178,10 +198,7 @@ class HostPolicy:
         unknown: list[str] = []
         for section in parser.sections():
             for option, raw in parser.items(section):
-                known = any(
-                    o.option == option and (o.section == section
-                                            or fnmatch.fnmatchcase(section, o.section))
-                    for o in HOST_OPTIONS)
+                known = find_option(section, option) is not None
                 if not known:
                     unknown.append(f"[{section}] {option}")
                     continue
@@ -201,9 +218,8 @@ class HostPolicy:
         if self.source is not None:
             protected.append(_real(self.source))
         for (section, option), values in self.allowed.items():
-            kinds = {o.kind for o in HOST_OPTIONS if o.option == option
-                     and (o.section == section or fnmatch.fnmatchcase(section, o.section))}
-            if Kind.FOLDER not in kinds:
+            entry = find_option(section, option)
+            if entry is None or entry.kind not in (Kind.FOLDER, Kind.CODE, Kind.FILE):
                 continue
             kept = []
             for value in values:
@@ -231,7 +247,21 @@ class HostPolicy:
             return self._program_problem(option, value)
         if option.kind is Kind.DEVICE:
             return self._device_problem(value)
+        if option.kind is Kind.CODE:
+            return (f"{value!r}: what is run or installed from there must be allowed in the "
+                    "host policy file (unset, it is found by itself)")
+        if option.kind is Kind.FILE:
+            return self._file_problem(value)
         return self._folder_problem(setting, others)
+
+    def _file_problem(self, value: str) -> str | None:
+        real = _real(value)
+        if not real.is_relative_to(self.data_dir) or real == self.data_dir:
+            return (f"{value!r} is not inside the data directory {self.data_dir}; files "
+                    "elsewhere must be allowed in the host policy file")
+        if real.is_relative_to(self.data_dir / "database"):
+            return f"{value!r} is in the database folder, which holds the server's secrets"
+        return None
 
     def _allowed_by_policy(self, setting: _Setting) -> bool:
         entries = self.allowed.get((setting.section, setting.option.option), [])
@@ -303,11 +333,16 @@ class HostPolicy:
         settings = host_settings(config)
         for setting in settings:
             problem = self.problem(setting, settings)
-            if problem is not None:
+            if problem is None:
+                continue
+            if setting.option.required:
+                config.drop_section(setting.section)
+                outcome = f"section [{setting.section}] left out"
+            else:
                 config.drop_option(setting.section, setting.option.option)
-                warnings.append(
-                    f"{setting.name} refused: {problem} (host policy: {self.describe()}); "
-                    "using the default")
+                outcome = "using the default"
+            warnings.append(f"{setting.name} refused: {problem} (host policy: "
+                            f"{self.describe()}); {outcome}")
         return warnings
 
     # -- a config written through the API -------------------------------------------------

@@ -41,6 +41,13 @@ HOSTILE = [
     ("database", "database_path", "/tmp"),
     ("serial", "port", "spy:///dev/ttyS0?file=/etc/cron.d/x"),
 ]
+# the same for sections whose components need more to start (checked without a server)
+HOSTILE_ELSEWHERE = [
+    ("mqtt", "password_file", "/etc/shadow"),
+    ("update_manager skysail", "path", "/tmp/evil-checkout"),
+    ("update_manager skysail", "virtualenv", "/tmp/evil-venv"),
+    ("update_manager mainsail", "path", "/var/www/html"),
+]
 
 
 def set_option(text: str, section: str, option: str, value: str) -> str:
@@ -157,7 +164,7 @@ async def test_config_uploads_changing_host_options_are_refused_and_change_nothi
     reply = await fetch_from(tl, "/server/files/config/moonraker.conf", headers=key_headers(tl))
     assert reply.status == 200
     original = reply.body
-    for section, option, value in HOSTILE:
+    for section, option, value in HOSTILE + HOSTILE_ELSEWHERE:
         changed = set_option(original.decode(), section, option, value)
         status, body = await upload_config(tl, changed)
         assert status == 403, (option, body)
@@ -236,6 +243,29 @@ async def test_start_up_refuses_host_options_edited_by_other_means(
             assert timelapse["path"] == str(srv.server.data_dir / "timelapse")
 
 
+def test_start_up_refuses_host_options_of_other_components(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    conf = data / "config" / "moonraker.conf"
+    conf.parent.mkdir(parents=True)
+    text = BASE_CONFIG + "\n[mqtt]\naddress: 127.0.0.1\n"
+    text += "\n[update_manager mainsail]\ntype: web\nrepo: mainsail-crew/mainsail\n"
+    for section, option, value in HOSTILE_ELSEWHERE:
+        text = set_option(text, section, option, value)
+    conf.write_text(text)
+    config = Config.load(conf, HostPolicy.load(None, data, conf))
+    assert "password_file" not in config.raw("mqtt")
+    assert config.raw("update_manager skysail") == {}
+    # a web client's folder is required: its whole section is left out
+    assert not config.has_section("update_manager mainsail")
+    for section, option, _ in HOSTILE_ELSEWHERE:
+        assert any(w.startswith(f"[{section}] {option} refused") for w in config.warnings)
+    # a password file in the config folder is fine; one among the database's is not
+    pol = policy(tmp_path, data)
+    assert judged(pol, "mqtt", "password_file", str(data / "config" / "mqtt.secret")) is None
+    assert judged(pol, "mqtt", "password_file",
+                  str(data / "database" / "skysail.sqlite")) is not None
+
+
 async def test_the_policy_file_opens_what_the_administrator_listed(tmp_path: Path) -> None:
     dist = tmp_path / "mainsail"
     dist.mkdir()
@@ -273,6 +303,14 @@ NOT_HOST_OPTIONS = {
     ("MacroSection", "gcode"): "G-code sent to the printer",
     ("QueueSection", "clear_bed_gcode"): "G-code sent to the printer",
     ("JobQueueSection", "job_transition_gcode"): "G-code sent to the printer",
+    ("MqttDeviceSection", "command_topic"): "an MQTT topic",
+    ("MqttDeviceSection", "command_payload"): "an MQTT message",
+    ("HttpSection", "on_url"): "an HTTP request to a device (see THREAT_MODEL: URLs)",
+    ("HttpSection", "off_url"): "an HTTP request to a device (see THREAT_MODEL: URLs)",
+    ("HttpSection", "status_url"): "an HTTP request to a device (see THREAT_MODEL: URLs)",
+    ("HomeAssistantSection", "device"): "a Home Assistant entity id",
+    ("WebSection", "releases_url"): "the release list of a web client (unpacked into its "
+                                    "checked path)",
 }
 _HOSTLIKE = ("path", "dir", "file", "program", "command", "exec", "binary", "port", "url",
              "gcode", "script", "cmd", "socket", "device")
