@@ -49,14 +49,14 @@ from gateway.errors import BadRequest, Forbidden
 POLICY_NAME = "host-policy.conf"
 _NULL_WORDS = {"", "none", "null"}
 # data-directory folders with a job of their own: no option may overlap them
-RESERVED_FOLDERS = ("config", "logs", "gcodes", "database", "config_examples")
+RESERVED_FOLDERS = ("config", "logs", "gcodes", "database", "config_examples", "backup")
 _TTY_PREFIXES = ("tty", "rfcomm")
 _SERIAL_LINK_DIRS = ("/dev/serial/by-id", "/dev/serial/by-path")
 
 
 class Kind(enum.Enum):
     FOLDER = "folder"  # read, written or served
-    FILE = "file"  # read (a password file): anywhere in the data directory but database/
+    FILE = "file"  # read (a password file): in the config folder
     PROGRAM = "program"  # run
     CODE = "code"  # a folder whose contents are run or installed: never from the API
     DEVICE = "device"  # a serial port opened with pyserial (URLs too: spy:// writes files)
@@ -72,6 +72,9 @@ class HostOption:
     default: str | None
     # a required option: when refused, the whole section is left out (with the warning)
     required: bool = False
+    # folders of one group may be the same folder (the web client update_manager
+    # installs is the one [web] path serves)
+    group: str | None = None
 
     @property
     def name(self) -> str:
@@ -79,7 +82,7 @@ class HostOption:
 
 
 HOST_OPTIONS: tuple[HostOption, ...] = (
-    HostOption("web", "path", Kind.FOLDER, None),
+    HostOption("web", "path", Kind.FOLDER, None, group="frontend"),
     HostOption("database", "database_path", Kind.FOLDER, "database"),
     HostOption("timelapse", "output_path", Kind.FOLDER, "timelapse"),
     HostOption("timelapse", "frame_path", Kind.FOLDER, "timelapse_frames"),
@@ -92,7 +95,8 @@ HOST_OPTIONS: tuple[HostOption, ...] = (
     HostOption("update_manager moonraker", "path", Kind.CODE, None),
     HostOption("update_manager moonraker", "virtualenv", Kind.CODE, None),
     # a web client's folder: release archives are unpacked there, and it may be served
-    HostOption("update_manager *", "path", Kind.FOLDER, None, required=True),
+    HostOption("update_manager *", "path", Kind.FOLDER, None, required=True,
+               group="frontend"),
 )
 
 
@@ -255,13 +259,13 @@ class HostPolicy:
         return self._folder_problem(setting, others)
 
     def _file_problem(self, value: str) -> str | None:
-        real = _real(value)
-        if not real.is_relative_to(self.data_dir) or real == self.data_dir:
-            return (f"{value!r} is not inside the data directory {self.data_dir}; files "
-                    "elsewhere must be allowed in the host policy file")
-        if real.is_relative_to(self.data_dir / "database"):
-            return f"{value!r} is in the database folder, which holds the server's secrets"
-        return None
+        # the config folder: what the API may read anyway (secrets live there, as in
+        # Moonraker); never the database or backups, whose secrets it may not
+        folder = self.data_dir / "config"
+        if _real(value).is_relative_to(folder):
+            return None
+        return (f"{value!r} is not in the config folder {folder}; files elsewhere must be "
+                "allowed in the host policy file")
 
     def _allowed_by_policy(self, setting: _Setting) -> bool:
         entries = self.allowed.get((setting.section, setting.option.option), [])
@@ -316,9 +320,11 @@ class HostPolicy:
         busy.append(_real(self.config_path).parent)
         busy += [self.data_dir / o.default for o in HOST_OPTIONS
                  if o.kind is Kind.FOLDER and o.default]
+        group = setting.option.group
         busy += [_real(s.value) for s in others
                  if s.option.kind is Kind.FOLDER and s is not setting
-                 and (s.section, s.option.option) != (setting.section, setting.option.option)]
+                 and (s.section, s.option.option) != (setting.section, setting.option.option)
+                 and (group is None or s.option.group != group)]
         for place in busy:
             if place != own and _overlap(real, place):
                 return (f"{setting.value!r} overlaps {place}, which has another job; "

@@ -260,6 +260,8 @@ def test_start_up_refuses_host_options_of_other_components(tmp_path: Path) -> No
     for section, option, _ in HOSTILE_ELSEWHERE:
         assert any(w.startswith(f"[{section}] {option} refused") for w in config.warnings)
     # a password file in the config folder is fine; one among the database's is not
+    assert judged(policy(tmp_path, data), "mqtt", "password_file",
+                  str(data / "backup" / "x")) is not None
     pol = policy(tmp_path, data)
     assert judged(pol, "mqtt", "password_file", str(data / "config" / "mqtt.secret")) is None
     assert judged(pol, "mqtt", "password_file",
@@ -361,3 +363,15 @@ def test_every_option_that_looks_like_a_host_path_or_program_is_judged() -> None
                 missing.append(f"{struct.__module__}.{struct.__name__}.{field.name}")
     assert not missing, ("options naming host paths or programs must be in "
                          f"gateway.hostpolicy.HOST_OPTIONS (or explained here): {missing}")
+
+
+def test_the_web_client_update_manager_installs_may_be_the_one_web_serves(
+        tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    (data / "config").mkdir(parents=True)
+    conf = data / "config" / "moonraker.conf"
+    conf.write_text(f"[web]\npath: {data / 'mainsail'}\n[update_manager mainsail]\n"
+                    f"type: web\nrepo: mainsail-crew/mainsail\npath: {data / 'mainsail'}\n")
+    config = Config.load(conf, HostPolicy.load(None, data, conf))
+    assert config.warnings == []
+    assert config.raw("web")["path"] == str(data / "mainsail")
