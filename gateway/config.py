@@ -135,6 +135,11 @@ class Config:
         self._read.add(name)
         return self._raw(name)
 
+    def peek(self, name: str) -> dict[str, str]:
+        """The options of a section without counting it as read (the host policy looks
+        at every section; that does not make a typo a known section)."""
+        return self._raw(name)
+
     def _raw(self, name: str) -> dict[str, str]:
         if not self._parser.has_section(name):
             return {}

@@ -137,7 +137,7 @@ def host_settings(config: Config) -> list[_Setting]:
     """The host options set (to something other than a null word) in `config`."""
     found: list[_Setting] = []
     for section in config.sections():
-        raw = config.raw(section)
+        raw = config.peek(section)
         for name, value in raw.items():
             option = find_option(section, name)
             if option is not None and not _is_null(value):

@@ -133,7 +133,10 @@ async def test_the_database_folder_can_be_configured(tmp_path: Path) -> None:
 
     folder = tmp_path / "elsewhere" / "db"
     config = DEFAULT_CONFIG + f"[database]\ndatabase_path: {folder}\n"
-    async with running_server(tmp_path / "data", config) as srv:
+    # outside the data directory: the host policy file must allow it
+    policy = tmp_path / "host-policy.conf"
+    policy.write_text(f"[database]\ndatabase_path: {folder}\n")
+    async with running_server(tmp_path / "data", config, host_policy=policy) as srv:
         await srv.http.post("/server/database/item",
                             body=b'{"namespace": "n", "key": "k", "value": 1}',
                             headers={"Content-Type": "application/json"})

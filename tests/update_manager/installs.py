@@ -96,9 +96,13 @@ class SkysailProcess:
         env = {k: v for k, v in os.environ.items()
                if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
         env.update(self.env, PYTHONUNBUFFERED="1")
+        # as scripts/install.sh's unit: the host policy beside the venv, when there is one
+        policy = self.prefix / "host-policy.conf"
+        extra = ["--host-policy", str(policy)] if policy.is_file() else []
         with self.log.open("wb") as out:
             self.proc = subprocess.Popen(
-                [str(self.prefix / "venv" / "bin" / "skysail"), "-d", str(self.data), "-n"],
+                [str(self.prefix / "venv" / "bin" / "skysail"), "-d", str(self.data), "-n",
+                 *extra],
                 stdout=subprocess.DEVNULL, stderr=out, env=env, cwd=self.data)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -70,6 +70,9 @@ async def test_skysail_upgrade_from_git_then_failed_install_then_rollback(
         f"[server]\nhost: 127.0.0.1\nport: 0\n\n[update_manager]\n"
         f"enable_system_updates: False\n\n[update_manager skysail]\n"
         f"path: {checkout}\nvirtualenv: {prefix / 'venv'}\n")
+    # what Skysail updates itself from is named by the host policy (the API cannot)
+    (prefix / "host-policy.conf").write_text(
+        f"[update_manager skysail]\npath: {checkout}\nvirtualenv: {prefix / 'venv'}\n")
     first = commit(seed, "Version 0.1.1\n\nThe version the server reports changes.",
                    set_version(seed, "0.1.1"))
     second = commit(seed, "Add a NEWS file", {"NEWS": "news\n"})
