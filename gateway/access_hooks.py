@@ -54,10 +54,10 @@ class AccessProvider(Protocol):
     def check_origin(self, origin: str, host: str) -> bool:
         """May a browser page from `origin` open a websocket?"""
 
-    def identity_valid(self, user: dict[str, Any]) -> bool:
+    def identity_valid(self, user: dict[str, object]) -> bool:
         """Is a user identity handed out earlier still good (not logged out, deleted,
         its password changed, its API key regenerated)? Kept identities (OctoPrint login
         sessions) are checked with this before every use."""
 
-    def token_user(self, token: str) -> dict[str, Any] | None:
+    def token_user(self, token: str) -> dict[str, object] | None:
         """The identity an access token (JWT) stands for, or None."""
