@@ -13,12 +13,19 @@ import logging
 import types
 import typing
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import Protocol, TypeVar
 
 import msgspec
 
-if TYPE_CHECKING:
-    from gateway.hostpolicy import HostPolicy
+
+class ConfigScreen(Protocol):
+    """What Config.load asks about the options it read (gateway.hostpolicy.HostPolicy:
+    options naming host paths or programs)."""
+
+    def screen(self, config: Config) -> list[str]:
+        """Drop refused options from `config`; the warnings."""
+        ...
+
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +90,7 @@ class Config:
         self.warnings: list[str] = []
 
     @classmethod
-    def load(cls, path: Path | None, policy: HostPolicy | None = None) -> Config:
+    def load(cls, path: Path | None, policy: ConfigScreen | None = None) -> Config:
         """The file at `path`; with a `policy`, options naming host paths or programs
         that it refuses are dropped (a warning each)."""
         parser = configparser.ConfigParser(interpolation=None, strict=True)

@@ -59,6 +59,10 @@ class Kind(enum.Enum):
     FILE = "file"  # read (a password file): in the config folder
     PROGRAM = "program"  # run
     CODE = "code"  # a folder whose contents are run or installed: never from the API
+    # files read and sent elsewhere (notification attachments), a list: inside the data
+    # directory but its database and backups; http(s) URLs are no files. Templates are
+    # judged when rendered (`readable`)
+    READ = "read"
     DEVICE = "device"  # a serial port opened with pyserial (URLs too: spy:// writes files)
 
 
@@ -94,6 +98,7 @@ HOST_OPTIONS: tuple[HostOption, ...] = (
     HostOption("update_manager skysail", "virtualenv", Kind.CODE, None),
     HostOption("update_manager moonraker", "path", Kind.CODE, None),
     HostOption("update_manager moonraker", "virtualenv", Kind.CODE, None),
+    HostOption("notifier *", "attach", Kind.READ, None),
     # a web client's folder: release archives are unpacked there, and it may be served
     HostOption("update_manager *", "path", Kind.FOLDER, None, required=True,
                group="frontend"),
@@ -256,7 +261,34 @@ class HostPolicy:
                     "host policy file (unset, it is found by itself)")
         if option.kind is Kind.FILE:
             return self._file_problem(value)
+        if option.kind is Kind.READ:
+            for item in split_list(value):
+                if "{" not in item:  # a template: judged when rendered
+                    problem = self.readable(item, setting.section, option.option)
+                    if problem is not None:
+                        return problem
+            return None
         return self._folder_problem(setting, others)
+
+    def readable(self, value: str, section: str, option: str) -> str | None:
+        """At run time: why the server may not read `value` (a path or `file://` URL)
+        for `[section] option` and send it elsewhere; None when it may. An http(s) URL
+        is no file of this host."""
+        scheme, sep, rest = value.partition("://")
+        if sep and scheme.lower() in ("http", "https"):
+            return None
+        path = rest if sep and scheme.lower() == "file" else value
+        if sep and scheme.lower() != "file":
+            return f"{value!r}: only paths and http(s) URLs"
+        real = _real(path)
+        if any(real.is_relative_to(_real(e)) for e in self.allowed.get((section, option), [])):
+            return None
+        secret = [self.data_dir / "database", self.data_dir / "backup"]
+        if (real.is_relative_to(self.data_dir) and real != self.data_dir
+                and not any(real.is_relative_to(p) for p in secret)):
+            return None
+        return (f"{value!r} is not inside the data directory (or is among its database "
+                "and backups); files elsewhere must be allowed in the host policy file")
 
     def _file_problem(self, value: str) -> str | None:
         # the config folder: what the API may read anyway (secrets live there, as in

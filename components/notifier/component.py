@@ -9,6 +9,7 @@ Events consumed: JobStarted, JobPaused, JobResumed, JobFinished.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -46,7 +47,9 @@ class NotifierComponent(BaseComponent):
         for name in server.config.prefixed_sections("notifier"):
             config = server.config.section(f"notifier {name}", NotifierSection)
             try:
-                self.notifiers[name] = Notifier(name, config)
+                self.notifiers[name] = Notifier(
+                    name, config, functools.partial(server.host_policy.readable,
+                                                    section=f"notifier {name}", option="attach"))
             except ValueError as exc:
                 raise ConfigError(f"[notifier {name}] {exc}") from None
         self._last_stats: dict[str, Any] = {}

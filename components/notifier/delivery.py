@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from components.notifier.config import NotifierSection
@@ -43,9 +44,12 @@ def masked(url: str) -> str:
 
 
 class Notifier:
-    def __init__(self, name: str, config: NotifierSection) -> None:
+    def __init__(self, name: str, config: NotifierSection,
+                 readable: Callable[[str], str | None] = lambda _path: None) -> None:
         self.name = name
         self.config = config
+        # the host policy's verdict on an attachment (a path may come from a template)
+        self.readable = readable
         self.url = Template(config.url, option="url")
         self.body = Template(config.body if config.body is not None else name, option="body")
         self.title = Template(config.title, option="title")
@@ -102,6 +106,11 @@ class Notifier:
             attachments = [t.render(**context) for t in self.attach]
         except TemplateError as exc:
             raise ValueError(str(exc)) from None
+        for item in list(attachments):
+            problem = self.readable(item) if item else None
+            if problem is not None:
+                log.warning("notifier %s: attachment refused: %s", self.name, problem)
+                attachments.remove(item)
         async with asyncio.timeout(SEND_TIMEOUT):
             ok = await asyncio.to_thread(_deliver, url, body, title, self.config.body_format,
                                          [a for a in attachments if a])

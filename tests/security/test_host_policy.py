@@ -47,6 +47,7 @@ HOSTILE_ELSEWHERE = [
     ("update_manager skysail", "path", "/tmp/evil-checkout"),
     ("update_manager skysail", "virtualenv", "/tmp/evil-venv"),
     ("update_manager mainsail", "path", "/var/www/html"),
+    ("notifier phone", "attach", "/etc/shadow"),
 ]
 
 
@@ -249,6 +250,7 @@ def test_start_up_refuses_host_options_of_other_components(tmp_path: Path) -> No
     conf.parent.mkdir(parents=True)
     text = BASE_CONFIG + "\n[mqtt]\naddress: 127.0.0.1\n"
     text += "\n[update_manager mainsail]\ntype: web\nrepo: mainsail-crew/mainsail\n"
+    text += "\n[notifier phone]\nurl: json://127.0.0.1/x\nevents: *\n"
     for section, option, value in HOSTILE_ELSEWHERE:
         text = set_option(text, section, option, value)
     conf.write_text(text)
@@ -311,6 +313,7 @@ NOT_HOST_OPTIONS = {
     ("HttpSection", "off_url"): "an HTTP request to a device (see THREAT_MODEL: URLs)",
     ("HttpSection", "status_url"): "an HTTP request to a device (see THREAT_MODEL: URLs)",
     ("HomeAssistantSection", "device"): "a Home Assistant entity id",
+    ("NotifierSection", "url"): "an Apprise service URL (attachments are judged: attach)",
     ("WebSection", "releases_url"): "the release list of a web client (unpacked into its "
                                     "checked path)",
 }
