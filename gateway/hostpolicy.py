@@ -329,17 +329,19 @@ class HostPolicy:
     def _device_problem(value: str) -> str | None:
         if value == "virtual":
             return None
-        if "://" not in value and value.startswith("/dev/"):
+        if "://" not in value:
             if str(Path(value).parent) in _SERIAL_LINK_DIRS:
                 return None  # udev's names for serial devices (the printer may be off)
+            # a device or a link to one (udev rules, a virtual printer's pty link)
             real = _real(value)
             name = real.name
             if real.parent == Path("/dev/pts") or (
                 real.parent == Path("/dev") and name.startswith(_TTY_PREFIXES)
             ):
                 return None
-        return (f"{value!r} is not 'virtual' or a serial tty under /dev; other ports "
-                "(URLs, other devices) must be allowed in the host policy file")
+        return (f"{value!r} is not 'virtual' or a serial tty under /dev (or a link to "
+                "one); other ports (URLs, other devices) must be allowed in the host "
+                "policy file")
 
     def _folder_problem(self, setting: _Setting, others: Iterable[_Setting]) -> str | None:
         real = _real(setting.value)

@@ -110,6 +110,12 @@ def test_serial_ports_are_ttys_unless_the_policy_names_them(tmp_path: Path) -> N
     for bad in ("spy:///dev/ttyUSB0?file=/tmp/x", "socket://10.0.0.5:23", "/dev/sda",
                 "/etc/passwd", "loop://"):
         assert judged(pol, "serial", "port", bad) is not None, bad
+    # a link to a tty (a udev rule's name, a virtual printer's pty link) is judged by
+    # what it points at
+    (tmp_path / "printer").symlink_to("/dev/ptmx")
+    assert judged(pol, "serial", "port", str(tmp_path / "printer")) is not None
+    (tmp_path / "tty").symlink_to("/dev/tty")
+    assert judged(pol, "serial", "port", str(tmp_path / "tty")) is None
     allowed = policy(tmp_path, data, "[serial]\nport: socket://10.0.0.5:23\n")
     assert judged(allowed, "serial", "port", "socket://10.0.0.5:23") is None
 
@@ -304,6 +310,8 @@ NOT_HOST_OPTIONS = {
     ("WebcamSection", "stream_url"): "a URL the browser opens",
     ("WebcamSection", "snapshot_url"): "an http(s) URL (tornado fetches nothing else)",
     ("VirtualPrinterConfig", "sd_dir"): "not a config option: built by the host link",
+    ("VirtualPrinterConfig", "record_path"): "not a config option: the standalone virtual "
+                                             "printer's --record",
     ("MacroSection", "gcode"): "G-code sent to the printer",
     ("QueueSection", "clear_bed_gcode"): "G-code sent to the printer",
     ("JobQueueSection", "job_transition_gcode"): "G-code sent to the printer",
