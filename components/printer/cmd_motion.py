@@ -8,6 +8,8 @@ RESTORE_GCODE_STATE NAME= MOVE= MOVE_SPEED=
 SET_GCODE_OFFSET X= Y= Z= X_ADJUST= … MOVE= MOVE_SPEED=
                                 Z by babystepping (M290) when the firmware has it,
                                 else (and X, Y always) added by the host to later moves
+Z_OFFSET_APPLY_ENDSTOP          the Z offset moves into Marlin's home offset (M206 Z, and
+                                M290 back when it was babystepped); SAVE_CONFIG → M500
 GET_POSITION                    M114
 SET_VELOCITY_LIMIT VELOCITY= ACCEL= SQUARE_CORNER_VELOCITY= MINIMUM_CRUISE_RATIO=
                    ACCEL_TO_DECEL=   M203 X Y / M204 P T / M205 J; the rest is shown only
@@ -111,6 +113,29 @@ class MotionCommands:
                 lines.append(f"G1 F{state.feedrate:.0f}")
         return _emit(state, lines)
 
+    # -- Z_OFFSET_APPLY_ENDSTOP / SAVE_CONFIG ------------------------------------------------
+
+    def apply_endstop(self, params: Params, state: GcodeState) -> list[str]:
+        offset = state.homing_origin[2]
+        if not offset:
+            self.core.respond("// Nothing to do: Z Offset is 0")
+            return []
+        home = state.home_offset[2] - offset
+        lines = [f"M206 Z{fmt(home)}"]
+        origin = list(state.homing_origin)
+        origin[2] = state.babystep_z  # the host's part is gone; M290 takes back its own
+        self._set_origin(state, origin)
+        if state.babystep_z:
+            lines.append(f"M290 Z{fmt(-state.babystep_z)}")
+        self.core.config_pending({"stepper_z": {"home_offset_z": f"{home:.3f}"}})
+        self.core.respond(f"// Home offset (M206) Z: {home:.3f}. SAVE_CONFIG stores it in "
+                          "the printer's EEPROM (M500).")
+        return _emit(state, lines)
+
+    def save_config(self, params: Params, state: GcodeState) -> list[str]:
+        self.core.config_pending({})
+        return _emit(state, ["M500"])
+
     # -- GET_POSITION ---------------------------------------------------------------------------
 
     async def get_position(self, params: Params) -> None:
@@ -205,6 +230,9 @@ def register(core: PrinterCore) -> MotionCommands:
     add("SET_GCODE_OFFSET", cmds.set_offset, "Set a virtual offset to g-code positions")
     add("SET_VELOCITY_LIMIT", cmds.velocity_limit, "Set printer velocity limits")
     add("SET_PRESSURE_ADVANCE", cmds.pressure_advance, "Set pressure advance parameters")
+    add("Z_OFFSET_APPLY_ENDSTOP", cmds.apply_endstop,
+        "Adjust the z endstop position (Marlin's home offset) by the Z offset")
+    add("SAVE_CONFIG", cmds.save_config, "Save the firmware's settings (M500)")
     core.table.add("GET_POSITION", cmds.get_position,
                    "Return information on the current location of the toolhead")
     return cmds

@@ -116,6 +116,8 @@ class PrinterCore:
         self._start_task: asyncio.Task[None] | None = None
         # set on every temperature report and state change (TEMPERATURE_WAIT)
         self.temperatures_seen = asyncio.Event()
+        # the host's own questions after a connect (M211, M503) are answered
+        self.settled = asyncio.Event()
         # commands the host sent for itself: the firmware's complaints about them stay
         # out of the console
         self.quiet_commands: set[str] = set()
@@ -217,6 +219,21 @@ class PrinterCore:
         self.update_object("configfile", {"config": current["config"],
                                           "settings": current["settings"]})
         self.update_object("toolhead", toolhead)
+
+    def config_pending(self, items: dict[str, dict[str, str]]) -> None:
+        """configfile.save_config_pending: what SAVE_CONFIG would store."""
+        self.update_object("configfile", {"save_config_pending": bool(items),
+                                          "save_config_pending_items": items})
+
+    def warn_limits(self, warning: str | None) -> None:
+        """configfile.warnings (Fluidd's and Mainsail's warning cards) names a config
+        that disagrees with the firmware."""
+        current = self.model.get("configfile", "warnings", [])
+        others = [w for w in current if not w.get("message", "").startswith("[printer] axis")]
+        wanted = others + ([{"type": "runtime_warning", "message": warning}]
+                           if warning else [])
+        if wanted != current:
+            self.update_object("configfile", {"warnings": wanted})
 
     # -- life cycle ------------------------------------------------------------------
 
@@ -365,11 +382,17 @@ class PrinterCore:
         self.sync.schedule()
 
     def link_ready(self) -> None:
+        self.settled.clear()
         self.spawn(self._ask_limits())
 
     async def _ask_limits(self) -> None:
-        # M211 reports the soft endstops (not every build has them: no answer is fine)
-        await self.query("M211")
+        # M211 reports the soft endstops (not every build has them: no answer is fine);
+        # M503 the settings (feed rates, accelerations, home offset, linear advance)
+        try:
+            await self.query("M211")
+            await self.query("M503")
+        finally:
+            self.settled.set()
 
     def _make_filter(self, pause: Any) -> StreamFilter:
         return StreamFilter(self.outgoing, self.table, self.excluder, self.gcode,

@@ -63,6 +63,8 @@ class GcodeState:
     # extruder object name); absent until set, then shown in toolhead/extruder
     motion: dict[str, float] = field(default_factory=dict)
     pressure_advance: dict[str, float] = field(default_factory=dict)
+    # Marlin's home offset (M206): where the endstops are in G-code coordinates
+    home_offset: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
 
     def host_offset(self) -> list[float]:
         """What the host adds to X, Y, Z of absolute moves it sends."""
@@ -98,6 +100,7 @@ class GcodeState:
             babystep_z=self.babystep_z,
             motion=dict(self.motion),
             pressure_advance=dict(self.pressure_advance),
+            home_offset=list(self.home_offset),
         )
 
     def apply(self, line: str) -> None:
@@ -229,6 +232,23 @@ class GcodeState:
             name = "extruder" if tool == 0 else f"extruder{tool}"
             self.pressure_advance[name] = words["K"]
 
+    def _home_offset(self, words: dict[str, float], _: str) -> None:
+        # the firmware's coordinates shift at once by the change (Marlin's M206)
+        for index, axis in enumerate("XYZ"):
+            if axis in words:
+                self.position[index] += words[axis] - self.home_offset[index]
+                self.home_offset[index] = words[axis]
+
+    def apply_setting(self, code: str, words: dict[str, float]) -> None:
+        """A setting the firmware reported (its M503 answer): values, no motion."""
+        if code == "M206":
+            for index, axis in enumerate("XYZ"):
+                if axis in words:
+                    self.home_offset[index] = words[axis]
+        elif code in ("M203", "M204", "M205", "M900"):
+            handler = _HANDLERS[code]
+            handler(self, words, code)
+
     def _tool(self, words: dict[str, float], line: str) -> None:
         code, _ = split_command(line)
         self.active_tool = int(code[1:])
@@ -268,6 +288,7 @@ _HANDLERS = {
     "M204": GcodeState._acceleration,
     "M205": GcodeState._advanced,
     "M900": GcodeState._linear_advance,
+    "M206": GcodeState._home_offset,
 }
 for _n in range(8):
     _HANDLERS[f"T{_n}"] = GcodeState._tool

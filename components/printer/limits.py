@@ -50,6 +50,19 @@ class Limits:
         self._reported[event.source] = AxisRange(event.minimum, event.maximum, event.source)
         return self._choose()
 
+    def disagreement(self) -> str | None:
+        """A warning when configured ranges differ from what the firmware reports (the
+        frontends' G-code viewer and the move checks would use the wrong bed)."""
+        if self.axes.source != "config" or not self._reported:
+            return None
+        source = "soft_endstops" if "soft_endstops" in self._reported else "build_area"
+        firmware = self._reported[source]
+        if (firmware.minimum, firmware.maximum) == (self.axes.minimum, self.axes.maximum):
+            return None
+        what = "soft endstops (M211)" if source == "soft_endstops" else "build area (M115)"
+        return (f"[printer] axis ranges {self.axes.minimum}..{self.axes.maximum} differ "
+                f"from the firmware's {what} {firmware.minimum}..{firmware.maximum}")
+
     def firmware_restarted(self) -> None:
         self._reported.clear()
         self._choose()

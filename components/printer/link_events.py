@@ -25,6 +25,7 @@ from gateway.hostlink.protocol import (
     SdFileOpened,
     SdPrintDone,
     SdStatus,
+    SettingReport,
     TemperatureReport,
 )
 from gateway.hostlink.protocol.events import ErrorKind
@@ -75,10 +76,17 @@ class LinkEvents:
             case MachineLimits():
                 if p.limits.on_firmware(event):
                     p.publish_limits()
+                p.warn_limits(p.limits.disagreement())
             case StateChanged(state=state, message=message):
                 self._state(state, message)
-            case EchoMessage(text=text):
-                p.respond(f"echo:{text}")
+            case EchoMessage(text=text, command=command):
+                # what the firmware says while busy with a command the host sent for
+                # itself (an M503 at connect) is not console traffic
+                if command is None or command.split(" ", 1)[0] not in p.quiet_commands:
+                    p.respond(f"echo:{text}")
+            case SettingReport(command=code, words=words):
+                p.gcode.apply_setting(code, words)
+                p.sync.schedule()
             case FirmwareError(kind=kind, message=message) if kind is not ErrorKind.LINE:
                 if not self._quiet(message):
                     p.respond(f"!! {message}")

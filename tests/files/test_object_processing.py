@@ -122,6 +122,7 @@ async def test_an_upload_is_processed_and_an_object_excluded_on_the_printer(
     async with running_server(tmp_path, config) as srv:
         printer = printer_of(srv)
         await wait_until(lambda: printer.state == "ready", what="ready")
+        await wait_until(printer.core.settled.is_set, what="the connect queries answered")
         status, _ = await upload(srv, "cubes.gcode", prusa_file(3, dwell=True).encode())
         assert status == 201
         text = (tmp_path / "gcodes" / "cubes.gcode").read_text()

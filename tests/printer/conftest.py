@@ -50,6 +50,7 @@ async def live(tmp_path: Path) -> AsyncIterator[RunningServer]:
         printer = printer_of(srv)
         await wait_until(lambda: printer.state == "ready", what="printer ready")
         await wait_until(lambda: printer.have_temperatures, what="first temperature report")
+        await wait_until(printer.core.settled.is_set, what="the connect queries answered")
         yield srv
 
 

@@ -44,6 +44,8 @@ async def test_reconnects_leave_no_handshake_traffic_in_the_console(
     responses = [e["message"] for e in entries if e["type"] == "response"]
     assert not [r for r in responses if r.startswith(("Cap:", "FIRMWARE_NAME", "area:"))]
     assert not [r for r in responses if "Soft endstops" in r or "Unknown command" in r]
+    # nor the M503 settings report the host reads at connect
+    assert not [r for r in responses if "M203" in r or "Home offset" in r or "Steps" in r]
 
 
 @pytest.mark.parametrize("http", [False, True], ids=["websocket", "http"])

@@ -81,12 +81,18 @@ async def test_configured_limits_win_over_the_firmwares(tmp_path: Path) -> None:
     async with running_server(tmp_path, config) as srv:
         printer = printer_of(srv)
         await wait_until(lambda: printer.state == "ready", what="ready")
+        await wait_until(printer.core.settled.is_set, what="the connect queries answered")
         ws = await srv.websocket()
         reply = await ws.request("printer.gcode.script", {"script": "G1 X210"})
         assert reply["error"]["message"].startswith("Move out of range: 210.000")
         limits = printer.query_status({"toolhead": ["axis_maximum"], "configfile": ["settings"]})
         assert limits["toolhead"]["axis_maximum"] == [200.0, 200.0, 180.0, 0.0]
         assert limits["configfile"]["settings"]["stepper_x"]["position_max"] == 200.0
+        # the warning cards name the disagreement with the firmware's 235 x 235 x 250
+        await wait_until(lambda: bool(printer.query_status({"configfile": ["warnings"]})[
+            "configfile"]["warnings"]), what="the warning")
+        warning = printer.query_status({"configfile": ["warnings"]})["configfile"]["warnings"]
+        assert "(235.0, 235.0, 250.0)" in warning[0]["message"]
 
 
 async def test_help_lists_host_and_firmware_commands_with_their_help(
@@ -167,6 +173,7 @@ async def test_set_fan_speed_drives_a_configured_generic_fan(tmp_path: Path) -> 
     async with running_server(tmp_path, config) as srv:
         printer = printer_of(srv)
         await wait_until(lambda: printer.state == "ready", what="ready")
+        await wait_until(printer.core.settled.is_set, what="the connect queries answered")
         ws = await srv.websocket()
         await ws.call("printer.gcode.script", {"script": "SET_FAN_SPEED FAN=aux SPEED=0.5"})
         assert virtual_of(srv).executed[-1] == "M106 P2 S128"
@@ -181,6 +188,7 @@ async def test_babystepping_firmware_gets_m290_and_unchanged_moves(tmp_path: Pat
     async with running_server(tmp_path, config) as srv:
         printer = printer_of(srv)
         await wait_until(lambda: printer.state == "ready", what="ready")
+        await wait_until(printer.core.settled.is_set, what="the connect queries answered")
         ws = await srv.websocket()
         vp = virtual_of(srv)
         await ws.call("printer.gcode.script", {"script": "G28\nG1 Z1 F600"})
@@ -221,3 +229,35 @@ async def test_firmware_restart_shows_the_firmwares_targets_and_standby(
                if n["method"] == "notify_status_update"
                and "target" in n["params"][0].get("extruder", {})]
     assert 150.0 not in targets
+
+
+async def test_the_firmwares_settings_show_and_the_z_offset_applies_to_the_endstop(
+    live: RunningServer,
+) -> None:
+    ws = await live.websocket()
+    printer = printer_of(live)
+    vp = virtual_of(live)
+    # M503 at connect: the firmware's feed rates and accelerations, not the config's guess
+    toolhead = printer.query_status({"toolhead": None})["toolhead"]
+    assert toolhead["max_velocity"] == 300.0 and toolhead["max_accel"] == 3000.0
+    start = len(ws.notifications)
+    await ws.call("printer.gcode.script", {"script": "G28\nG1 Z5 F600\n"
+                                           "SET_GCODE_OFFSET Z_ADJUST=+0.05 MOVE=1"})
+    await ws.call("printer.gcode.script", {"script": "Z_OFFSET_APPLY_ENDSTOP"})
+    assert vp.executed[-1] == "M206 Z-0.05"
+    assert vp.firmware.tuning.home_offset == [0.0, 0.0, -0.05]
+    move = printer.query_status({"gcode_move": None, "configfile": ["save_config_pending"]})
+    assert move["gcode_move"]["homing_origin"] == [0.0, 0.0, 0.0, 0.0]
+    assert move["gcode_move"]["gcode_position"][2] == pytest.approx(5.0)
+    assert move["configfile"]["save_config_pending"] is True
+    # the nozzle stays where it was: the same G-code Z goes to the same place as before
+    await ws.call("printer.gcode.script", {"script": "G1 Z5 F600"})
+    assert vp.executed[-1] == "G1 Z5 F600" and vp.firmware.pos[2] == pytest.approx(5.0)
+    await ws.call("printer.gcode.script", {"script": "SAVE_CONFIG"})
+    assert vp.executed[-1] == "M500"
+    assert printer.query_status({"configfile": ["save_config_pending"]})[
+        "configfile"]["save_config_pending"] is False
+    # the console heard nothing of the host's own M211/M503 at connect
+    lines = [n["params"][0] for n in ws.notifications[start:]
+             if n["method"] == "notify_gcode_response"]
+    assert not [line for line in lines if "M203" in line or "Soft endstops" in line]

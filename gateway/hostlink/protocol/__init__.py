@@ -31,6 +31,7 @@ from .events import (
     SdFileOpened,
     SdPrintDone,
     SdStatus,
+    SettingReport,
     TemperatureReport,
 )
 from .framing import checksum, clean_command, command_word, frame, split_script
@@ -69,6 +70,7 @@ __all__ = [
     "SdFileOpened",
     "SdPrintDone",
     "SdStatus",
+    "SettingReport",
     "TemperatureReport",
     "checksum",
     "clean_command",

@@ -140,7 +140,8 @@ class MarlinProtocol(LineSender):
         elif line[:5] == "echo:" and line[5:].lstrip()[:15] == "Unknown command":
             self._on_unknown(line[5:].strip())
         else:
-            rule = self._messages.read(line, self._events)
+            head = self._unacked[0].command if self._sent else None
+            rule = self._messages.read(line, self._events, head)
             # None: unsolicited; "": a reply; "M114": a reply only to that command
             if rule is not None and (not rule or self._unacked_word() == rule):
                 self._reply(line)

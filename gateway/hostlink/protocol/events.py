@@ -88,9 +88,11 @@ class FirmwareWaiting(Event, frozen=True):
 
 
 class EchoMessage(Event, frozen=True):
-    """An ``echo:`` line (text after the prefix)."""
+    """An ``echo:`` line (text after the prefix); ``command`` is the command the
+    firmware was working on when it came (None when nothing was in flight)."""
 
     text: str
+    command: str | None = None
 
 
 class ErrorKind(enum.Enum):
@@ -212,6 +214,14 @@ class MachineLimits(Event, frozen=True):
     maximum: tuple[float, float, float]
     source: str  # "soft_endstops" | "build_area"
     enabled: bool = True
+
+
+class SettingReport(Event, frozen=True):
+    """One setting of an M503 report (`echo:  M206 X0.00 Y0.00 Z0.00`): the command
+    that would set it and its numeric words."""
+
+    command: str
+    words: dict[str, float]
 
 
 class ProtocolFailure(Event, frozen=True):

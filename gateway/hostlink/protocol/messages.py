@@ -39,6 +39,7 @@ from .parsing import (
     parse_position,
     parse_sd_file,
     parse_sd_status,
+    parse_setting,
     parse_soft_endstops,
     parse_temperatures,
 )
@@ -65,9 +66,9 @@ class MessageReader:
         self._file_list = None
         self._prompt = None
 
-    def read(self, line: str, out: list[Event]) -> str | None:
+    def read(self, line: str, out: list[Event], head: str | None = None) -> str | None:
         """Append the events of ``line`` to ``out``; return NOT_A_REPLY, REPLY or the
-        command word the line answers."""
+        command word the line answers. ``head`` is the command being executed."""
         if self._file_list is not None:
             if line == "End file list":
                 out.append(SdFileList(tuple(self._file_list)))
@@ -77,7 +78,7 @@ class MessageReader:
             return REPLY
         c0 = line[:1]
         if c0 == "e" and line[:5] == "echo:":
-            return self._echo(line[5:], out)
+            return self._echo(line[5:], out, head)
         if c0 == "b" and line[:5] == "busy:":
             out.append(Busy(line[5:].strip()))
             return NOT_A_REPLY
@@ -128,7 +129,7 @@ class MessageReader:
             out.append(SdCardChanged(line in _CARD_READY, line))
         return REPLY
 
-    def _echo(self, rest: str, out: list[Event]) -> str | None:
+    def _echo(self, rest: str, out: list[Event], head: str | None) -> str | None:
         body = rest.strip()
         if body[:5] == "busy:":
             out.append(Busy(body[5:].strip()))
@@ -139,9 +140,13 @@ class MessageReader:
             # M211's report: state for the host, and the reply of an M211 typed in a console
             out.append(limits)
             return REPLY
+        if rest[:1] == " " and (setting := parse_setting(body)) is not None:
+            # an M503 line: state for the host, and the reply of an M503 typed in a console
+            out.append(setting)
+            return REPLY
         if body in _CARD_READY or body.startswith(_CARD_GONE):
             out.append(SdCardChanged(body in _CARD_READY, body))
-        out.append(EchoMessage(rest))
+        out.append(EchoMessage(rest, head))
         return NOT_A_REPLY
 
     def _action(self, body: str, out: list[Event]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .events import ErrorKind, HeaterReading, MachineLimits, SdFile, SdStatus
+from .events import ErrorKind, HeaterReading, MachineLimits, SdFile, SdStatus, SettingReport
 
 # ``T:210.0 /210.0``, ``B:60 /60``, ``@:127``, ``B@:0``, ``@1:0``, ``W:?``.
 _TEMP_TOKEN = re.compile(
@@ -21,6 +21,8 @@ _SOFT_ENDSTOPS = re.compile(
     r"Min:\s*X" + _NUM + r"\s*Y" + _NUM + r"\s*Z" + _NUM
     + r"\s+Max:\s*X" + _NUM + r"\s*Y" + _NUM + r"\s*Z" + _NUM
 )
+_SETTING = re.compile(r"^\s*(M\d+)((?:\s+[A-Z][-+]?(?:\d+\.?\d*|\.\d+))+)\s*$")
+_SETTING_WORD = re.compile(r"([A-Z])([-+]?(?:\d+\.?\d*|\.\d+))")
 _AREA = re.compile(
     r"^area:\{full:\{min:\{x:" + _NUM + r",y:" + _NUM + r",z:" + _NUM
     + r"\},max:\{x:" + _NUM + r",y:" + _NUM + r",z:" + _NUM + r"\}"
@@ -153,6 +155,15 @@ def parse_soft_endstops(body: str) -> MachineLimits | None:
     low = body.lower()
     enabled = not ("endstops: off" in low or "m211 s0" in low)
     return MachineLimits((v[0], v[1], v[2]), (v[3], v[4], v[5]), "soft_endstops", enabled)
+
+
+def parse_setting(body: str) -> SettingReport | None:
+    """An M503 line: `  M203 X300.00 Y300.00 Z5.00 E25.00` (numeric words only)."""
+    m = _SETTING.match(body)
+    if m is None:
+        return None
+    words = {k: float(v) for k, v in _SETTING_WORD.findall(m.group(2))}
+    return SettingReport(m.group(1), words)
 
 
 def parse_build_area(line: str) -> MachineLimits | None:

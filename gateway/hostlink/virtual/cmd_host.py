@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from . import hostui, intake
+from . import cmd_tuning, hostui, intake
 from .parser import Gcode
 
 if TYPE_CHECKING:
@@ -200,6 +200,7 @@ def m503(fw: Firmware, gc: Gcode) -> None:
     fw.echo(f"  M201 X{a[0]:.2f} Y{a[1]:.2f} Z{a[2]:.2f} E{a[3]:.2f}")
     fw.echo("; Acceleration (units/s2) (P<print-accel> R<retract-accel> T<travel-accel>):")
     fw.echo(f"  M204 P{fw.accel:.2f} R{fw.retract_accel:.2f} T{fw.travel_accel:.2f}")
+    cmd_tuning.report(fw)
 
 
 def m80(fw: Firmware, gc: Gcode) -> None:

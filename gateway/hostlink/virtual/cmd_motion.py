@@ -166,7 +166,8 @@ def g28(fw: Firmware, gc: Gcode) -> None:
     with fw.lock:
         fw.stats.motion_time += seconds
     for i in axes:
-        fw.pos[i] = 0.0
+        # at the endstop: the logical position is the home offset (M206)
+        fw.pos[i] = fw.tuning.home_offset[i]
         fw.homed.add(i)
     fw.planner.excuse()
 
