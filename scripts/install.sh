@@ -13,6 +13,8 @@
 #   SKYSAIL_SYSTEMD_RUNTIME_DIR  systemd is used when this exists (/run/systemd/system)
 #   SKYSAIL_UNIT_DIR             where system units go (/etc/systemd/system)
 #   SKYSAIL_DT_MODEL             device-tree model file (/proc/device-tree/model)
+#   SKYSAIL_WEB                  default for --web (mainsail)
+#   SKYSAIL_WEB_RELEASES_URL     the web client's release list (GitHub's API shape)
 set -euo pipefail
 umask 022
 
@@ -67,6 +69,9 @@ Options:
   --bin-dir DIR     also link the launcher here (default /usr/local/bin as root;
                     pass an empty string to skip)
   --no-service      don't write or enable a systemd unit
+  --web CLIENT      the web interface served at /: mainsail (default), fluidd or none;
+                    installed into DATA_DIR/CLIENT and kept up to date by the update
+                    manager (offline: Skysail is installed without it)
   --uninstall       remove the virtual environment, launcher and service; keeps the
                     data directory
   --purge           with --uninstall: delete the data directory too
@@ -82,6 +87,7 @@ is_root=false
 opt_prefix="" opt_data_dir="" opt_instance="" opt_port="" opt_host="" opt_serial=""
 opt_user="" opt_python="${PYTHON:-}" opt_bin_dir_set=false opt_bin_dir=""
 opt_service=true opt_uninstall=false opt_purge=false
+opt_web="${SKYSAIL_WEB:-mainsail}"
 
 need_value() {
   # $1 option, $2 number of arguments left (including the option)
@@ -107,6 +113,7 @@ while [[ $# -gt 0 ]]; do
     --python) need_value "$arg" $#; opt_python="$2"; shift 2 ;;
     --bin-dir) need_value "$arg" $#; opt_bin_dir="$2"; opt_bin_dir_set=true; shift 2 ;;
     --no-service) opt_service=false; shift ;;
+    --web) need_value "$arg" $#; opt_web="$2"; shift 2 ;;
     --uninstall) opt_uninstall=true; shift ;;
     --purge) opt_purge=true; shift ;;
     -h | --help) usage; exit 0 ;;
@@ -121,6 +128,10 @@ if [[ -n $opt_port ]] && ! { [[ $opt_port =~ ^[0-9]+$ ]] && ((opt_port >= 1 && o
   usage_error "--port '$opt_port': expected a number from 1 to 65535"
 fi
 $opt_purge && ! $opt_uninstall && usage_error "--purge only goes with --uninstall"
+case "$opt_web" in
+  mainsail | fluidd | none) ;;
+  *) usage_error "--web '$opt_web': expected mainsail, fluidd or none" ;;
+esac
 for v in "$opt_prefix" "$opt_data_dir" "$opt_host" "$opt_serial" "$opt_bin_dir"; do
   if [[ $v == *$'\n'* ]]; then
     usage_error "option values can't contain a newline"
@@ -177,7 +188,10 @@ else
 fi
 [[ -n $bin_dir ]] && bin_dir="$(realpath -m -- "$bin_dir")"
 
+# PREFIX/venv links to one of PREFIX/venvs/*: the update manager installs a new version
+# beside the running one and switches the link (docs/updates.md)
 venv="$prefix/venv"
+venvs_dir="$prefix/venvs"
 launcher="$prefix/bin/skysail"
 manifest="$prefix/$MANIFEST_NAME"
 config_file="$data_dir/config/moonraker.conf"
@@ -447,7 +461,7 @@ do_uninstall() {
   done
 
   if $installed; then
-    rm -rf -- "$venv"
+    rm -rf -- "$venv" "$venvs_dir"
     rm -f -- "$launcher" "$manifest" "$policy_file"
   fi
   rmdir -- "$prefix/bin" 2>/dev/null || true
@@ -517,15 +531,23 @@ fi
 say "Python $python_ver at $python"
 mkdir -p -- "$prefix"
 venv_ver=""
-[[ -x $venv/bin/python ]] && venv_ver="$(python_version "$venv/bin/python")"
+[[ -L $venv && -x $venv/bin/python ]] && venv_ver="$(python_version "$venv/bin/python")"
 if [[ -n $venv_ver && ${venv_ver%.*} == "${python_ver%.*}" ]]; then
-  say "Reusing virtual environment $venv"
+  say "Reusing virtual environment $(readlink -f -- "$venv")"
 else
-  [[ -e $venv ]] && rm -rf -- "$venv"
   "$python" -c 'import ensurepip, venv' 2>/dev/null ||
     die "$python can't create virtual environments (sudo apt-get install python3-venv)"
-  say "Creating virtual environment $venv"
-  "$python" -m venv -- "$venv"
+  new_venv="$venvs_dir/install-$(date +%Y%m%d%H%M%S)"
+  say "Creating virtual environment $new_venv"
+  mkdir -p -- "$venvs_dir"
+  "$python" -m venv -- "$new_venv"
+  # a plain venv from an older install (or another Python) is replaced by the link
+  old_target=""
+  [[ -L $venv ]] && old_target="$(readlink -f -- "$venv")"
+  [[ -e $venv && ! -L $venv ]] && rm -rf -- "$venv"
+  ln -sfn -- "venvs/${new_venv##*/}" "$venv.new"
+  mv -fT -- "$venv.new" "$venv"
+  [[ -n $old_target && $old_target == "$venvs_dir"/* ]] && rm -rf -- "$old_target"
 fi
 
 # Build from a copy of the checkout: pip builds in place, and a root install would
@@ -551,6 +573,10 @@ else
   "${pip_install[@]}" "$stage"
 fi
 "$venv/bin/skysail" --version >/dev/null || die "the installed skysail does not run"
+# what this environment was built from (the update manager compares it with the checkout)
+src_commit="$(git -C "$SRC_DIR" rev-parse HEAD 2>/dev/null || true)"
+printf '{"commit": "%s", "built": "%s"}\n' "$src_commit" "$(date -u +%Y-%m-%dT%H:%M:%S+00:00)" \
+  >"$venv/skysail-release.json"
 
 # --- data directory and config -----------------------------------------------------
 
@@ -611,6 +637,48 @@ fi
 if $is_root && [[ $service_user != root ]]; then
   chown -- "$service_user:$service_group" "$data_dir"
   chown -R -- "$service_user:$service_group" "$data_dir"/{config,gcodes,logs,database}
+fi
+
+# --- web client (--web): the same code the update manager upgrades it with ----------
+
+web_dir=""
+web_state="none (--web none)"
+if [[ $opt_web != none ]]; then
+  web_dir="$data_dir/$opt_web"
+  case "$opt_web" in
+    mainsail) web_repo=mainsail-crew/mainsail ;;
+    fluidd) web_repo=fluidd-core/fluidd ;;
+  esac
+  web_args=(--name "$opt_web" --repo "$web_repo" --path "$web_dir")
+  [[ -n ${SKYSAIL_WEB_RELEASES_URL:-} ]] && web_args+=(--releases-url "$SKYSAIL_WEB_RELEASES_URL")
+  web_log="$(mktemp "${TMPDIR:-/tmp}/skysail-web.XXXXXX")"
+  if (cd / && "$venv/bin/python" -m components.update_manager.webinstall "${web_args[@]}") \
+    >"$web_log" 2>&1; then
+    if $is_root && [[ $service_user != root ]]; then
+      chown -R -- "$service_user:$service_group" "$web_dir"
+    fi
+    set_option "$config_file" web path "$web_dir"
+    if ! grep -q '^\[update_manager\]' "$config_file"; then
+      printf '\n[update_manager]\n' >>"$config_file"
+    fi
+    set_option "$config_file" "update_manager $opt_web" type web
+    set_option "$config_file" "update_manager $opt_web" repo "$web_repo"
+    set_option "$config_file" "update_manager $opt_web" path "$web_dir"
+    set_option "$config_file" "update_manager $opt_web" channel stable
+    set_option "$config_file" "update_manager $opt_web" persistent_files config.json
+    if [[ -n ${SKYSAIL_WEB_RELEASES_URL:-} ]]; then
+      set_option "$config_file" "update_manager $opt_web" releases_url "$SKYSAIL_WEB_RELEASES_URL"
+    fi
+    say "Installed $opt_web in $web_dir (served at /)"
+    web_state="$opt_web in $web_dir"
+  else
+    reason="$(grep -m1 '^error: ' "$web_log" | cut -c8- || true)"
+    [[ -n $reason ]] || reason="$(tail -n 1 "$web_log")"
+    warn "could not install $opt_web (${reason}); continuing without a web interface"
+    web_dir=""
+    web_state="none ($opt_web could not be installed)"
+  fi
+  rm -f -- "$web_log"
 fi
 
 # --- serial port access ------------------------------------------------------------
@@ -748,6 +816,7 @@ Skysail${opt_instance:+ ($opt_instance)} is installed.
   config:       $config_file
   logs:         $data_dir/logs/moonraker.log
   address:      http://$host:$port/  (test page: /test/client/)
+  web:          $web_state
   service:      $service_state
   serial ports: $launcher --list-ports
 Upgrade: git pull, then run this script again.

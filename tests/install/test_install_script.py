@@ -40,6 +40,8 @@ def clean_env(**extra: str | Path) -> dict[str, str]:
     env.pop("VIRTUAL_ENV", None)
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     env["PIP_NO_INPUT"] = "1"
+    # no web client unless a test serves one (never a download from the internet)
+    env["SKYSAIL_WEB"] = "none"
     env.update({k: str(v) for k, v in extra.items()})
     return env
 
