@@ -17,7 +17,7 @@ from gateway.app import Server, ServerOptions
 
 CONFIG = (
     "[server]\nport: 0\n[led]\nbackend: virtual\n[timelapse]\nenabled: False\n"
-    "[update_manager]\nenable_system_updates: False\n"
+    "[update_manager]\nenable_system_updates: False\n[spoolman]\nserver: http://127.0.0.1:9\n"
     # the fleet components: nothing is contacted while the table is read
     "[mqtt]\naddress: 127.0.0.1\n[power psu]\ntype: marlin\n[sensor chamber]\ntype: printer\n"
     "[notifier phone]\nurl: json://127.0.0.1/\nevents: *\n[zeroconf]\n"

@@ -158,6 +158,11 @@ class PrinterApi(Protocol):
         """The printer's own SD card: whether one is ready, and its last file listing
         (run M21 / M20 L with run_gcode to refresh them)."""
 
+    def filament_extruded(self) -> float:
+        """mm of filament the extruder has taken from the spool since the printer was
+        connected: E moves past the highest E reached so far, so a retraction and its
+        unretraction cancel; G92 does not change it, M221 flow applies (Spoolman)."""
+
     def add_config_section(
         self, name: str, config: dict[str, str], settings: dict[str, object]
     ) -> None:

@@ -201,6 +201,9 @@ class Printer(BaseComponent, PrinterApi):
     async def restart(self) -> None:
         await self.core.restart()
 
+    def filament_extruded(self) -> float:
+        return self.core.gcode.extruded
+
     def register_command(self, name: str, handler: CommandHandler, description: str) -> None:
         self.core.table.register(name, handler, description)
         self.core.update_object("gcode", {"commands": self._command_list()})

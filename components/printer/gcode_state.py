@@ -66,6 +66,12 @@ class GcodeState:
     # Marlin's home offset (M206): where the endstops are in G-code coordinates
     home_offset: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
 
+    # filament taken from the spool (Spoolman): the machine E position (G92 leaves it,
+    # M221 flow scales it) counted only past its highest value, so retract/unretract cancel
+    extruded: float = 0.0
+    e_machine: float = 0.0
+    e_highest: float = 0.0
+
     def host_offset(self) -> list[float]:
         """What the host adds to X, Y, Z of absolute moves it sends."""
         x, y, z, _ = self.homing_origin
@@ -126,6 +132,11 @@ class GcodeState:
                 self.position[index] = words[axis]
             if index == 3 and self.position[3] > before[3]:
                 self.filament_used += self.position[3] - before[3]
+            if index == 3:
+                self.e_machine += (self.position[3] - before[3]) * self.extrude_factor
+                if self.e_machine > self.e_highest:
+                    self.extruded += self.e_machine - self.e_highest
+                    self.e_highest = self.e_machine
         travel = sum((self.position[i] - before[i]) ** 2 for i in range(3)) ** 0.5
         if travel > 0:
             self.last_e_ratio = (self.position[3] - before[3]) / travel

@@ -1,4 +1,4 @@
-"""moonraker.conf.example documents every [update_manager] option, with its default."""
+"""moonraker.conf.example documents every [update_manager] and [spoolman] option."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from components.spoolman.config import SpoolmanSection
 from components.update_manager.config import SelfSection, UpdateManagerSection, WebSection
 from gateway.config import Config
 
@@ -30,6 +31,7 @@ def commented_section(name: str) -> str:
     ("update_manager", UpdateManagerSection),
     ("update_manager skysail", SelfSection),
     ("update_manager mainsail", WebSection),
+    ("spoolman", SpoolmanSection),
 ])
 def test_example_documents_every_update_manager_option(
     name: str, struct: type[msgspec.Struct]
