@@ -26,6 +26,7 @@ import msgspec
 import tornado.httpclient
 import tornado.websocket
 
+from components.printer.api import PrinterApi
 from components.spoolman.config import SpoolmanSection, urls
 from components.spoolman.usage import Usage
 from gateway.component import BaseComponent
@@ -34,7 +35,7 @@ from gateway.registry import Params
 from gateway.request import Request
 
 if TYPE_CHECKING:
-    from gateway.app import Server
+    from gateway.api import ServerApi
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ class ProxyArgs(Params):
 class Spoolman(BaseComponent):
     moonraker_names = ("spoolman",)
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: ServerApi) -> None:
         self.server = server
         self.config = server.config.section("spoolman", SpoolmanSection)
         found = urls(self.config.server)
@@ -97,13 +98,13 @@ class Spoolman(BaseComponent):
         with contextlib.suppress(Exception):
             self.usage.load(await db.get_item(PENDING_NAMESPACE, PENDING_KEY))
         self._saved_pending = self.usage.dump()
-        printer = self.server.components.get("printer")
-        register = getattr(printer, "register_command", None)
-        if register is not None:
-            register("SET_ACTIVE_SPOOL", self._cmd_set,
-                     "Set the Spoolman spool filament is taken from: SET_ACTIVE_SPOOL ID=<n>")
-            register("CLEAR_ACTIVE_SPOOL", self._cmd_clear,
-                     "Stop reporting filament use to Spoolman")
+        printer = self.server.find(PrinterApi)
+        if printer is not None:
+            printer.register_command(
+                "SET_ACTIVE_SPOOL", self._cmd_set,
+                "Set the Spoolman spool filament is taken from: SET_ACTIVE_SPOOL ID=<n>")
+            printer.register_command("CLEAR_ACTIVE_SPOOL", self._cmd_clear,
+                                     "Stop reporting filament use to Spoolman")
         self._sample()
         self._spawn(self._follow_websocket())
         self._spawn(self._report_loop())
@@ -128,9 +129,8 @@ class Spoolman(BaseComponent):
     # -- the active spool --------------------------------------------------------------
 
     def _extruded(self) -> float | None:
-        printer = self.server.components.get("printer")
-        read = getattr(printer, "filament_extruded", None)
-        return float(read()) if read is not None else None
+        printer = self.server.find(PrinterApi)
+        return printer.filament_extruded() if printer is not None else None
 
     def _sample(self) -> None:
         extruded = self._extruded()
@@ -159,10 +159,9 @@ class Spoolman(BaseComponent):
         self._respond("// Active spool cleared")
 
     def _respond(self, line: str) -> None:
-        printer = self.server.components.get("printer")
-        respond = getattr(printer, "respond", None)
-        if respond is not None:
-            respond(line)
+        printer = self.server.find(PrinterApi)
+        if printer is not None:
+            printer.respond(line)
 
     # -- endpoints ---------------------------------------------------------------------
 
@@ -326,5 +325,5 @@ class Spoolman(BaseComponent):
             await self.set_active_spool(None)
 
 
-def load_component(server: Server) -> Spoolman:
+def load_component(server: ServerApi) -> Spoolman:
     return Spoolman(server)
