@@ -305,7 +305,9 @@ class UpdateManager(BaseComponent):
                 await self._run(updater, action, **kwargs)
                 self._report(self._done_message(updater, action), complete=True)
             except UpdateError as exc:
-                self._report(f"Error {what.lower()} {updater.name}: {exc}", complete=True)
+                verb = {"Update": "updating", "Rollback": "rolling back",
+                        "Recovery": "recovering"}[what]
+                self._report(f"Error {verb} {updater.name}: {exc}", complete=True)
                 raise ServerError(str(exc), 500) from None
             finally:
                 self._end()

@@ -136,7 +136,7 @@ async def test_skysail_upgrade_from_git_then_failed_install_then_rollback(
         assert "running version is kept" in failure.value.message
         final = await ws.wait_notification(
             "notify_update_response", lambda n: n["params"][0]["complete"], start=start)
-        assert final["params"][0]["message"].startswith("Error update skysail")
+        assert final["params"][0]["message"].startswith("Error updating skysail")
         assert git(checkout, "rev-parse", "HEAD") == second
         assert layout.current() == new_venv
         assert sorted(p.name for p in layout.venvs.iterdir()) == sorted([v0.name, new_venv.name])
