@@ -275,7 +275,7 @@ class SkysailUpdater:
             await git(path, "clean", "-d", "-f")
         await self._inspect()
         running = venvs.running_release().get("commit")
-        if self.repo.current_hash != running and self.repo.detected:
+        if running and self.repo.detected and self.repo.current_hash != running:
             new_venv = await self._build(path, layout, self.repo.current_hash,
                                          self.repo.version, report)
             self._switch(layout, new_venv, running or "?", "?")

@@ -81,6 +81,9 @@ class StandinPrinter:
     def respond(self, line: str) -> None:
         self.responses.append(line)
 
+    def filament_extruded(self) -> float:
+        return 0.0
+
     @property
     def state(self) -> str:
         return self._state

@@ -84,6 +84,9 @@ class StandInPrinter:
     def respond(self, line: str) -> None:
         pass
 
+    def filament_extruded(self) -> float:
+        return 0.0
+
     def add_config_section(
         self, name: str, config: dict[str, str], settings: dict[str, Any]
     ) -> None:
