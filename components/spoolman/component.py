@@ -76,6 +76,7 @@ class Spoolman(BaseComponent):
         self._saved_pending: dict[str, float] = {}
         self._ws: tornado.websocket.WebSocketClientConnection | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._follower: asyncio.Task[Any] | None = None
         self._closing = False
         self._wake = asyncio.Event()
         self.http = tornado.httpclient.AsyncHTTPClient()
@@ -106,7 +107,7 @@ class Spoolman(BaseComponent):
             printer.register_command("CLEAR_ACTIVE_SPOOL", self._cmd_clear,
                                      "Stop reporting filament use to Spoolman")
         self._sample()
-        self._spawn(self._follow_websocket())
+        self._follower = self._spawn(self._follow_websocket())
         self._spawn(self._report_loop())
 
     async def stop(self) -> None:
@@ -114,6 +115,10 @@ class Spoolman(BaseComponent):
         self._sample()
         if self._ws is not None:
             self._ws.close(1001, "Skysail shutting down")
+            # let the closing handshake finish, so no socket is left to the collector
+            if self._follower is not None:
+                with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                    await asyncio.wait_for(asyncio.shield(self._follower), 2.0)
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
@@ -121,10 +126,11 @@ class Spoolman(BaseComponent):
                 await task
         await self._save_pending()
 
-    def _spawn(self, coro: Any) -> None:
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     # -- the active spool --------------------------------------------------------------
 
