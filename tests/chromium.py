@@ -117,6 +117,12 @@ async def open_page(url: str) -> AsyncIterator[Page]:
             yield page
         finally:
             ws.close()
+            # wait for the closing handshake: a socket left open is collected later,
+            # in another test's loop (ResourceWarning there)
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(5):
+                    while await ws.read_message() is not None:
+                        pass
     finally:
         proc.terminate()
         try:
