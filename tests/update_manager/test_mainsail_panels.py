@@ -73,7 +73,10 @@ releases_url: {releases.feed_url}
 server: {spoolman.url}
 """
     try:
-        async with running_server(data, config) as srv:
+        policy = tmp_path / "host-policy.conf"
+        policy.write_text(f"[update_manager skysail]\npath: {checkout}\n"
+                          f"virtualenv: {tmp_path / 'opt' / 'venv'}\n")
+        async with running_server(data, config, host_policy=policy) as srv:
             ws = await srv.websocket()
             await wait_for(lambda: srv.server.klippy_state == "ready", 30, "printer ready")
             await ws.call("server.spoolman.post_spool_id", {"spool_id": 1})

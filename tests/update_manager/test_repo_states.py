@@ -37,6 +37,13 @@ def layout(root: Path) -> Path:
     return root / "opt" / "venv"
 
 
+def policy(root: Path, checkout: Path, venv: Path) -> Path:
+    """What Skysail updates itself from is named by the host policy (the API cannot)."""
+    path = root / "host-policy.conf"
+    path.write_text(f"[update_manager skysail]\npath: {checkout}\nvirtualenv: {venv}\n")
+    return path
+
+
 async def entry(ws: Websocket) -> dict[str, Any]:
     status = await ws.call("machine.update.refresh", {"name": "skysail"})
     result: dict[str, Any] = status["version_info"]["skysail"]
@@ -46,7 +53,8 @@ async def entry(ws: Websocket) -> dict[str, Any]:
 async def test_dirty_untracked_and_recover(tmp_path: Path) -> None:
     _, _, checkout = make_repos(tmp_path)
     venv = layout(tmp_path)
-    async with running_server(tmp_path / "data", config(checkout, venv)) as srv:
+    async with running_server(tmp_path / "data", config(checkout, venv),
+                              host_policy=policy(tmp_path, checkout, venv)) as srv:
         ws = await srv.websocket()
         clean = await entry(ws)
         assert clean["is_valid"] and not clean["is_dirty"] and clean["pristine"]
@@ -78,7 +86,8 @@ async def test_dirty_untracked_and_recover(tmp_path: Path) -> None:
 async def test_detached_head_and_corrupt_repo_are_invalid(tmp_path: Path) -> None:
     _, _, checkout = make_repos(tmp_path)
     venv = layout(tmp_path)
-    async with running_server(tmp_path / "data", config(checkout, venv)) as srv:
+    async with running_server(tmp_path / "data", config(checkout, venv),
+                              host_policy=policy(tmp_path, checkout, venv)) as srv:
         ws = await srv.websocket()
         git(checkout, "checkout", "-q", "--detach", "HEAD")
         detached = await entry(ws)
@@ -100,7 +109,8 @@ async def test_a_plain_virtual_environment_is_reported_not_switchable(tmp_path: 
     _, _, checkout = make_repos(tmp_path)
     plain = tmp_path / "opt" / "venv"
     plain.mkdir(parents=True)
-    async with running_server(tmp_path / "data", config(checkout, plain)) as srv:
+    async with running_server(tmp_path / "data", config(checkout, plain),
+                              host_policy=policy(tmp_path, checkout, plain)) as srv:
         ws = await srv.websocket()
         found = await entry(ws)
         assert not found["is_valid"]
