@@ -7,17 +7,23 @@ from __future__ import annotations
 
 import collections
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+from msgspec import Meta
 
 from components.printer.api import GcodeCommand, GcodeResponse
 from gateway.component import BaseComponent, ComponentSpec
-from gateway.errors import BadRequest
+from gateway.registry import Params
 from gateway.request import Request
 
 if TYPE_CHECKING:
     from gateway.api import ServerApi
 
 STORE_SIZE = 1000
+
+
+class StoreArgs(Params):
+    count: Annotated[int, Meta(ge=0)] = STORE_SIZE
 
 
 class GcodeStore(BaseComponent):
@@ -28,7 +34,8 @@ class GcodeStore(BaseComponent):
         server.events.subscribe(GcodeCommand, self._command)
         server.events.subscribe(GcodeResponse, self._response)
         server.register_endpoint(
-            "server.gcode_store", self.get_store, http="GET /server/gcode_store"
+            "server.gcode_store", self.get_store, params=StoreArgs,
+            http="GET /server/gcode_store"
         )
 
     def _command(self, event: GcodeCommand) -> None:
@@ -37,12 +44,10 @@ class GcodeStore(BaseComponent):
     def _response(self, event: GcodeResponse) -> None:
         self.entries.append({"message": event.line, "time": time.time(), "type": "response"})
 
-    def get_store(self, request: Request) -> dict[str, Any]:
-        count = request.get_int("count", STORE_SIZE)
-        if count < 0:
-            raise BadRequest("Argument [count] must be zero or positive")
+    def get_store(self, args: StoreArgs, request: Request) -> dict[str, Any]:
         entries = list(self.entries)
-        return {"gcode_store": entries[len(entries) - count :] if count else []}
+        # the newest `count`; all of them when the store holds fewer
+        return {"gcode_store": entries[-args.count:] if args.count else []}
 
 
 def load_component(server: ServerApi) -> GcodeStore:

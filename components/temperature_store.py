@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from components.printer.api import PrinterApi, SensorReading
 from gateway.component import BaseComponent, ComponentSpec
+from gateway.registry import Params
 from gateway.request import Request
 
 if TYPE_CHECKING:
@@ -49,6 +50,10 @@ class _Series:
         return out
 
 
+class StoreArgs(Params):
+    include_monitors: bool = False
+
+
 class TemperatureStore(BaseComponent):
     moonraker_names = ("data_store",)
 
@@ -57,7 +62,8 @@ class TemperatureStore(BaseComponent):
         self.series: dict[str, _Series] = {}
         self._timer: asyncio.TimerHandle | None = None
         server.register_endpoint(
-            "server.temperature_store", self.get_store, http="GET /server/temperature_store"
+            "server.temperature_store", self.get_store, params=StoreArgs,
+            http="GET /server/temperature_store"
         )
 
     async def start(self) -> None:
@@ -82,8 +88,8 @@ class TemperatureStore(BaseComponent):
                 series = self.series[name] = _Series()
             series.add(reading)
 
-    def get_store(self, request: Request) -> dict[str, Any]:
-        request.get_bool("include_monitors", False)
+    def get_store(self, args: StoreArgs, request: Request) -> dict[str, Any]:
+        # no temperature monitors here: include_monitors changes nothing
         return {name: series.as_dict() for name, series in self.series.items()}
 
 

@@ -111,7 +111,8 @@ def decode_query_values(
 
 
 def _kinds(tp: mi.Type) -> set[str]:
-    """What a field accepts, coarsely: 'list', 'bool', 'dict', 'float' (through unions)."""
+    """What a field accepts, coarsely: 'list', 'bool', 'dict', 'float', 'str' (through
+    unions; Any counts as 'str', so a text is never reinterpreted for it)."""
     if isinstance(tp, mi.UnionType):
         out: set[str] = set()
         for member in tp.types:
@@ -128,6 +129,8 @@ def _kinds(tp: mi.Type) -> set[str]:
         return {"dict"}
     if isinstance(tp, mi.FloatType):
         return {"float"}
+    if isinstance(tp, (mi.StrType, mi.AnyType)):
+        return {"str"}
     return set()
 
 
@@ -147,9 +150,9 @@ class ParamSpec:
             name = field.encode_name
             names.append(name)
             # strings that stand for lists/objects/booleans: HTTP cannot send anything else
-            if "list" in kinds:
+            if "list" in kinds and "str" not in kinds:
                 lists.append(name)
-            if "dict" in kinds:
+            if "dict" in kinds and "str" not in kinds:
                 dicts.append(name)
             if "bool" in kinds:
                 bools.append(name)

@@ -67,6 +67,10 @@ class AgentUnauthorized(Unauthorized):
         return -32602
 
 
+class RolloverArgs(Params):
+    application: str | None = None
+
+
 def register(server: CoreServer) -> None:
     api = _ServerApi(server)
     reg = server.register_endpoint
@@ -81,7 +85,8 @@ def register(server: CoreServer) -> None:
     )
     reg("server.websocket.id", api.websocket_id)
     reg("server.restart", api.restart, http="POST /server/restart")
-    reg("server.logs.rollover", api.logs_rollover, http="POST /server/logs/rollover")
+    reg("server.logs.rollover", api.logs_rollover, params=RolloverArgs,
+        http="POST /server/logs/rollover")
     reg("server.methods.list", api.methods_list, http="GET /server/methods/list")
 
 
@@ -159,8 +164,8 @@ class _ServerApi:
         """Our own addition: every JSON-RPC method name, for the test client."""
         return {"methods": sorted(self.server.registry.methods)}
 
-    def logs_rollover(self, request: Request) -> dict[str, Any]:
-        app = request.get_str("application", None)
+    def logs_rollover(self, args: RolloverArgs, request: Request) -> dict[str, Any]:
+        app = args.application
         if app not in (None, "moonraker", "skysail"):
             raise BadRequest(f"Unknown application {app}")
         rolled: list[str] = []

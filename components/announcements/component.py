@@ -13,14 +13,16 @@ import asyncio
 import datetime
 import time
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
+from msgspec import Meta
 
 from components.announcements import store
 from components.announcements.api import AnnouncementsApi
 from gateway.component import BaseComponent
 from gateway.errors import BadRequest
+from gateway.registry import Params
 from gateway.request import Request
 
 if TYPE_CHECKING:
@@ -30,6 +32,25 @@ DEFAULT_FEEDS = ("moonraker", "klipper")
 # a dismissal waking within this many seconds of start-up wakes at once (as Moonraker)
 WAKE_SLACK = 10.0
 PRIORITIES = ("normal", "high")
+
+
+class ListArgs(Params):
+    include_dismissed: bool = True
+
+
+class UpdateArgs(Params):
+    # the feeds to refresh; absent: all of them
+    subscriptions: list[str] | None = None
+
+
+class DismissArgs(Params):
+    entry_id: Annotated[str, Meta(min_length=1)]
+    # seconds until the entry shows again (at most a year)
+    wake_time: Annotated[int, Meta(ge=0, le=366 * 86400)] | None = None
+
+
+class FeedArgs(Params):
+    name: Annotated[str, Meta(min_length=1, max_length=128)]
 
 
 class AnnouncementsSection(msgspec.Struct, kw_only=True):
@@ -56,11 +77,11 @@ class Announcements(BaseComponent, AnnouncementsApi):
         self._wake_handles: dict[str, asyncio.TimerHandle] = {}
         self._lock = asyncio.Lock()
         reg = server.register_endpoint
-        reg("server.announcements.list", self.list_entries,
+        reg("server.announcements.list", self.list_entries, params=ListArgs,
             http="GET /server/announcements/list")
-        reg("server.announcements.update", self.update,
+        reg("server.announcements.update", self.update, params=UpdateArgs,
             http="POST /server/announcements/update")
-        reg("server.announcements.dismiss", self.dismiss,
+        reg("server.announcements.dismiss", self.dismiss, params=DismissArgs,
             http="POST /server/announcements/dismiss")
         reg("server.announcements.feeds", self.list_feeds,
             http="GET /server/announcements/feeds")
@@ -68,6 +89,7 @@ class Announcements(BaseComponent, AnnouncementsApi):
             "server.announcements.feed",
             "/server/announcements/feed",
             {"POST": self.post_feed, "DELETE": self.delete_feed},
+            params={"POST": FeedArgs, "DELETE": FeedArgs},
         )
 
     async def start(self) -> None:
@@ -150,12 +172,11 @@ class Announcements(BaseComponent, AnnouncementsApi):
             entries = [e for e in entries if not e["dismissed"]]
         return [dict(e) for e in entries]
 
-    def list_entries(self, request: Request) -> dict[str, Any]:
-        include = request.get_bool("include_dismissed", True)
-        return {"entries": self._sorted(include), "feeds": self.feeds}
+    def list_entries(self, args: ListArgs, request: Request) -> dict[str, Any]:
+        return {"entries": self._sorted(args.include_dismissed), "feeds": self.feeds}
 
-    def update(self, request: Request) -> dict[str, Any]:
-        wanted = request.get_list("subscriptions", self.feeds)
+    def update(self, args: UpdateArgs, request: Request) -> dict[str, Any]:
+        wanted = self.feeds if args.subscriptions is None else args.subscriptions
         for name in wanted:
             if name not in self.feeds:
                 raise BadRequest(f"No subscription for {name}")
@@ -165,9 +186,9 @@ class Announcements(BaseComponent, AnnouncementsApi):
     def list_feeds(self, request: Request) -> dict[str, Any]:
         return {"feeds": self.feeds}
 
-    async def dismiss(self, request: Request) -> dict[str, Any]:
-        entry_id = request.get_str("entry_id")
-        wake_time = request.get_int("wake_time", None)
+    async def dismiss(self, args: DismissArgs, request: Request) -> dict[str, Any]:
+        entry_id = args.entry_id
+        wake_time = args.wake_time
         async with self._lock:
             entry = self.entries.get(entry_id)
             if entry is None:
@@ -190,8 +211,8 @@ class Announcements(BaseComponent, AnnouncementsApi):
         )
         return {"entry_id": entry_id}
 
-    async def post_feed(self, request: Request) -> dict[str, Any]:
-        name = request.get_str("name").lower()
+    async def post_feed(self, args: FeedArgs, request: Request) -> dict[str, Any]:
+        name = args.name.lower()
         async with self._lock:
             if name in self.feeds:
                 return {"feed": name, "action": "skipped"}
@@ -199,8 +220,8 @@ class Announcements(BaseComponent, AnnouncementsApi):
             self.stored_feeds.append(name)
         return {"feed": name, "action": "added"}
 
-    async def delete_feed(self, request: Request) -> dict[str, Any]:
-        name = request.get_str("name").lower()
+    async def delete_feed(self, args: FeedArgs, request: Request) -> dict[str, Any]:
+        name = args.name.lower()
         async with self._lock:
             if name in self.configured_feeds:
                 raise BadRequest(f"Feed '{name}' exists in the configuration, cannot remove")

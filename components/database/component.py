@@ -18,7 +18,7 @@ from msgspec import Meta
 from components.database.maintenance import Maintenance
 from gateway.component import BaseComponent
 from gateway.database import NamespaceAccess
-from gateway.errors import BadRequest, Forbidden
+from gateway.errors import Forbidden
 from gateway.registry import Params
 from gateway.request import Request
 
@@ -58,8 +58,7 @@ class DatabaseApi(BaseComponent):
             "server.database.item",
             "/server/database/item",
             {"GET": self.get_item, "POST": self.post_item, "DELETE": self.delete_item},
-            # door: params={"GET": ItemArgs, "POST": PostItemArgs, "DELETE": DeleteItemArgs}
-            # once a `str | list[str]` field keeps a plain string (gateway/params.py)
+            params={"GET": ItemArgs, "POST": PostItemArgs, "DELETE": DeleteItemArgs},
         )
         self.maintenance.register()
 
@@ -79,31 +78,17 @@ class DatabaseApi(BaseComponent):
         ]
         return {"namespaces": namespaces, "backups": await self.maintenance.backups()}
 
-    async def get_item(self, request: Request) -> dict[str, Any]:
-        namespace = request.get_str("namespace")
-        self._readable(namespace)
-        key = _key(request.get("key", None))
-        value = await self.db.get_item(namespace, key)
-        return {"namespace": namespace, "key": key, "value": value}
+    async def get_item(self, args: ItemArgs, request: Request) -> dict[str, Any]:
+        self._readable(args.namespace)
+        value = await self.db.get_item(args.namespace, args.key)
+        return {"namespace": args.namespace, "key": args.key, "value": value}
 
-    async def post_item(self, request: Request) -> dict[str, Any]:
-        namespace = request.get_str("namespace")
-        self._writable(namespace)
-        key = _key(request.get("key"))
-        value = request.get("value")
-        await self.db.insert_item(namespace, key, value)
-        return {"namespace": namespace, "key": key, "value": value}
+    async def post_item(self, args: PostItemArgs, request: Request) -> dict[str, Any]:
+        self._writable(args.namespace)
+        await self.db.insert_item(args.namespace, args.key, args.value)
+        return {"namespace": args.namespace, "key": args.key, "value": args.value}
 
-    async def delete_item(self, request: Request) -> dict[str, Any]:
-        namespace = request.get_str("namespace")
-        self._writable(namespace)
-        key = _key(request.get("key"))
-        value = await self.db.delete_item(namespace, key)
-        return {"namespace": namespace, "key": key, "value": value}
-
-
-def _key(key: Any) -> Any:
-    """A key is a dotted string or a list of parts (or absent for a whole namespace)."""
-    if key is not None and not isinstance(key, (str, list)):
-        raise BadRequest(f"Value for argument 'key' is an invalid type: {type(key).__name__}")
-    return key
+    async def delete_item(self, args: DeleteItemArgs, request: Request) -> dict[str, Any]:
+        self._writable(args.namespace)
+        value = await self.db.delete_item(args.namespace, args.key)
+        return {"namespace": args.namespace, "key": args.key, "value": value}

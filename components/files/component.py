@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from components.files import params as p
 from components.files.api import FilesApi, FilesChanged
 from components.files.object_labels import process_in_place
 from components.printer.api import PrinterApi
@@ -76,21 +77,27 @@ class FileManager(BaseComponent, FilesApi):
 
     def _register(self) -> None:
         reg = self.server.register_endpoint
-        reg("server.files.list", self.list_files, http="GET /server/files/list")
+        reg("server.files.list", self.list_files, params=p.RootArgs,
+            http="GET /server/files/list")
         reg("server.files.roots", self.list_roots, http="GET /server/files/roots")
-        reg("server.files.metadata", self.metadata, http="GET /server/files/metadata")
-        reg("server.files.metascan", self.metascan, http="POST /server/files/metascan")
-        reg("server.files.thumbnails", self.thumbnails, http="GET /server/files/thumbnails")
-        reg("server.files.move", self.move, http="POST /server/files/move")
-        reg("server.files.copy", self.copy, http="POST /server/files/copy")
-        reg("server.files.zip", self.zip, http="POST /server/files/zip")
+        reg("server.files.metadata", self.metadata, params=p.FileArgs,
+            http="GET /server/files/metadata")
+        reg("server.files.metascan", self.metascan, params=p.FileArgs,
+            http="POST /server/files/metascan")
+        reg("server.files.thumbnails", self.thumbnails, params=p.FileArgs,
+            http="GET /server/files/thumbnails")
+        reg("server.files.move", self.move, params=p.MoveArgs, http="POST /server/files/move")
+        reg("server.files.copy", self.copy, params=p.MoveArgs, http="POST /server/files/copy")
+        reg("server.files.zip", self.zip, params=p.ZipArgs, http="POST /server/files/zip")
         # websocket only, as Moonraker; HTTP deletes through DELETE /server/files/{root}/{path}
-        reg("server.files.delete_file", self.delete_file_request)
+        reg("server.files.delete_file", self.delete_file_request, params=p.PathArgs)
         self.server.registry.register_rest(
             "server.files.directory",
             "/server/files/directory",
             {"GET": self.get_directory, "POST": self.post_directory,
              "DELETE": self.delete_directory},
+            params={"GET": p.DirectoryArgs, "POST": p.PathArgs,
+                    "DELETE": p.DeleteDirectoryArgs},
         )
         self.server.add_http_route(r"/server/files/upload", FileUploadHandler, {"files": self})
         self.server.add_http_route(
@@ -203,8 +210,8 @@ class FileManager(BaseComponent, FilesApi):
         return [{"name": r.name, "path": str(r.path), "permissions": r.permissions}
                 for r in self.roots]
 
-    async def list_files(self, request: Request) -> list[dict[str, Any]]:
-        name = request.get_str("root", "gcodes")
+    async def list_files(self, args: p.RootArgs, request: Request) -> list[dict[str, Any]]:
+        name = args.root
         root = self.roots.get(name)
         if root is None:
             raise BadRequest(f"Failed to build file list, invalid path: {name}: None")
@@ -218,9 +225,9 @@ class FileManager(BaseComponent, FilesApi):
         return (data is not None and data.get("size") == info["size"]
                 and data.get("modified") == info["modified"])
 
-    async def get_directory(self, request: Request) -> dict[str, Any]:
-        target = self.roots.split_request_path(request.get_str("path", "gcodes"))
-        extended = request.get_bool("extended", False)
+    async def get_directory(self, args: p.DirectoryArgs, request: Request) -> dict[str, Any]:
+        target = self.roots.split_request_path(args.path)
+        extended = args.extended
         if not target.path.is_dir():
             raise BadRequest(f"Directory does not exist ({target.display})")
         dirs, files, usage = await self._io(list_directory, target.path, target.root)
@@ -244,8 +251,8 @@ class FileManager(BaseComponent, FilesApi):
 
     # -- folders ---------------------------------------------------------------------
 
-    async def post_directory(self, request: Request) -> dict[str, Any]:
-        target = self.roots.split_request_path(request.get_str("path"))
+    async def post_directory(self, args: p.PathArgs, request: Request) -> dict[str, Any]:
+        target = self.roots.split_request_path(args.path)
         self._writable(target, f"Root '{target.root.name}' is read-only")
         if not target.rel:
             raise BadRequest(f"Directory already exists ({target.display})")
@@ -258,9 +265,11 @@ class FileManager(BaseComponent, FilesApi):
         self._notify(payload)
         return payload
 
-    async def delete_directory(self, request: Request) -> dict[str, Any]:
-        target = self.roots.split_request_path(request.get_str("path"))
-        force = request.get_bool("force", False)
+    async def delete_directory(
+        self, args: p.DeleteDirectoryArgs, request: Request
+    ) -> dict[str, Any]:
+        target = self.roots.split_request_path(args.path)
+        force = args.force
         self._writable(target, f"Root '{target.root.name}' is read-only")
         if not target.rel:
             raise BadRequest("Cannot delete root directory")
@@ -281,8 +290,8 @@ class FileManager(BaseComponent, FilesApi):
 
     # -- files -----------------------------------------------------------------------
 
-    async def delete_file_request(self, request: Request) -> dict[str, Any]:
-        return await self.delete_file(request.get_str("path"))
+    async def delete_file_request(self, args: p.PathArgs, request: Request) -> dict[str, Any]:
+        return await self.delete_file(args.path)
 
     async def delete_file(self, request_path: str) -> dict[str, Any]:
         target = self.roots.split_request_path(request_path)
@@ -301,15 +310,15 @@ class FileManager(BaseComponent, FilesApi):
         self._notify(payload)
         return payload
 
-    async def move(self, request: Request) -> dict[str, Any]:
-        return await self._move_or_copy(request, copying=False)
+    async def move(self, args: p.MoveArgs, request: Request) -> dict[str, Any]:
+        return await self._move_or_copy(args, copying=False)
 
-    async def copy(self, request: Request) -> dict[str, Any]:
-        return await self._move_or_copy(request, copying=True)
+    async def copy(self, args: p.MoveArgs, request: Request) -> dict[str, Any]:
+        return await self._move_or_copy(args, copying=True)
 
-    async def _move_or_copy(self, request: Request, *, copying: bool) -> dict[str, Any]:
-        source = self.roots.split_request_path(request.get_str("source"))
-        dest = self.roots.split_request_path(request.get_str("dest"))
+    async def _move_or_copy(self, args: p.MoveArgs, *, copying: bool) -> dict[str, Any]:
+        source = self.roots.split_request_path(args.source)
+        dest = self.roots.split_request_path(args.dest)
         check_name(dest.rel, "destination")
         if not dest.root.writable:
             raise BadRequest(f"Destination path is read-only: {dest.root.name}")
@@ -365,12 +374,10 @@ class FileManager(BaseComponent, FilesApi):
             elif is_gcode(final.rel):
                 await self.meta.extract(final.rel)
 
-    async def zip(self, request: Request) -> dict[str, Any]:
-        store_only = request.get_bool("store_only", False)
+    async def zip(self, args: p.ZipArgs, request: Request) -> dict[str, Any]:
+        store_only = args.store_only
         suffix = time.strftime("%Y%m%d-%H%M%S", time.localtime())
-        dest = self.roots.split_request_path(
-            request.get_str("dest", f"config/collection-{suffix}.zip")
-        )
+        dest = self.roots.split_request_path(args.dest or f"config/collection-{suffix}.zip")
         if not dest.root.writable:
             raise BadRequest(f"Destination Root '{dest.root.name}' is read-only")
         if dest.path.is_dir():
@@ -381,10 +388,8 @@ class FileManager(BaseComponent, FilesApi):
                              "directory does not exist.")
         if self.server.host_policy.is_config_file(dest.path):
             raise Forbidden("Cannot write an archive over the config file")
-        names = request.get_list("items")
-        if not names:
-            raise BadRequest("At least one file or directory must be specified")
-        items = [self.roots.split_request_path(str(n)) for n in names]
+        names = args.items
+        items = [self.roots.split_request_path(n) for n in names]
         for it, name in zip(items, names, strict=True):
             if not it.path.exists():
                 raise BadRequest(f"No file/directory exits at '{name}'")
@@ -397,16 +402,16 @@ class FileManager(BaseComponent, FilesApi):
 
     # -- metadata --------------------------------------------------------------------
 
-    async def metadata(self, request: Request) -> dict[str, Any]:
-        filename = request.get_str("filename")
+    async def metadata(self, args: p.FileArgs, request: Request) -> dict[str, Any]:
+        filename = args.filename
         rel = self._gcode_rel(filename)
         data = await self.meta.get(rel) if rel else None
         if data is None:
             raise NotFound(f"Metadata not available for <{filename}>")
         return {**data, "filename": filename}
 
-    async def metascan(self, request: Request) -> dict[str, Any]:
-        filename = request.get_str("filename")
+    async def metascan(self, args: p.FileArgs, request: Request) -> dict[str, Any]:
+        filename = args.filename
         target = self.roots.resolve(self.gcodes, filename)
         if not target.rel or not target.path.is_file():
             raise NotFound(f"File '{filename}' does not exist")
@@ -418,8 +423,8 @@ class FileManager(BaseComponent, FilesApi):
         self.server.send_notification("notify_metadata_update", [{**data, "filename": filename}])
         return {**data, "filename": filename}
 
-    async def thumbnails(self, request: Request) -> list[dict[str, Any]]:
-        filename = request.get_str("filename")
+    async def thumbnails(self, args: p.FileArgs, request: Request) -> list[dict[str, Any]]:
+        filename = args.filename
         rel = self._gcode_rel(filename)
         data = await self.meta.get(rel) if rel else None
         thumbs = data.get("thumbnails") if data is not None else None

@@ -7,7 +7,9 @@ import contextlib
 import logging
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+from msgspec import Meta
 
 from components.files.api import FilesApi
 from components.history import auxiliary, store
@@ -15,7 +17,8 @@ from components.history.api import HistoryApi, HistoryChanged
 from components.history.jobs import SERVER_EXIT, Job, clean_metadata, format_job_id, parse_job_id
 from components.printer.api import JobFinished, JobStarted, PrinterApi
 from gateway.component import BaseComponent
-from gateway.errors import BadRequest, NotFound, ServerError
+from gateway.errors import BadRequest, InvalidParams, NotFound, ServerError
+from gateway.registry import Params
 from gateway.request import Request
 
 if TYPE_CHECKING:
@@ -54,7 +57,8 @@ class History(BaseComponent, HistoryApi):
             events.subscribe(JobFinished, self._on_finished),
         ]
         reg = server.register_endpoint
-        reg("server.history.list", self.list_jobs, http="GET /server/history/list")
+        reg("server.history.list", self.list_jobs, params=ListArgs,
+            http="GET /server/history/list")
         reg("server.history.totals", self.get_totals, http="GET /server/history/totals")
         reg(
             "server.history.reset_totals",
@@ -65,6 +69,7 @@ class History(BaseComponent, HistoryApi):
             "server.history.job",
             "/server/history/job",
             {"GET": self.get_job, "DELETE": self.delete_job},
+            params={"GET": JobArgs, "DELETE": DeleteArgs},
         )
 
     async def stop(self) -> None:
@@ -212,36 +217,38 @@ class History(BaseComponent, HistoryApi):
 
     # -- endpoints -------------------------------------------------------------------
 
-    async def list_jobs(self, request: Request) -> dict[str, Any]:
-        order = request.get_str("order", "desc").lower()
+    async def list_jobs(self, args: ListArgs, request: Request) -> dict[str, Any]:
+        order = args.order.lower()
         if order not in ("asc", "desc"):
-            raise BadRequest(f"Invalid `order` value: {order.upper()}")
+            raise InvalidParams(f"Invalid `order` value: {args.order.upper()[:20]}")
         query = store.ListQuery(
-            limit=request.get_int("limit", 50),
-            start=request.get_int("start", 0),
-            before=_optional_time(request.get_float("before", None)),
-            since=_optional_time(request.get_float("since", None)),
+            limit=args.limit,
+            start=args.start,
+            before=_optional_time(args.before),
+            since=_optional_time(args.since),
             descending=order == "desc",
         )
         jobs = await self.db.run(lambda c: store.list_jobs(c, query))
         listed = [job.as_listed(self._exists(job)) for job in jobs]
         return {"count": len(listed), "jobs": listed}
 
-    async def get_job(self, request: Request) -> dict[str, Any]:
-        uid = request.get_str("uid")
+    async def get_job(self, args: JobArgs, request: Request) -> dict[str, Any]:
+        uid = args.uid
         number = parse_job_id(uid)
         job = None if number is None else await self.db.run(lambda c: store.get_job(c, number))
         if job is None:
             raise NotFound(f"Invalid job uid: {uid}")
         return {"job": job.as_listed(self._exists(job))}
 
-    async def delete_job(self, request: Request) -> dict[str, Any]:
+    async def delete_job(self, args: DeleteArgs, request: Request) -> dict[str, Any]:
         async with self._lock:
-            if request.get_bool("all", False):
+            if args.all:
                 numbers = await self.db.run(store.delete_all)
                 deleted = [format_job_id(n) for n in numbers]
             else:
-                uid = request.get_str("uid")
+                uid = args.uid
+                if uid is None:
+                    raise InvalidParams("No data for argument: uid")
                 number = parse_job_id(uid)
                 found = number is not None and await self.db.run(
                     lambda c: store.delete_job(c, number)
@@ -269,6 +276,24 @@ class History(BaseComponent, HistoryApi):
             self.totals = fresh
             self.auxiliary_totals = {}
         return {"last_totals": last, "last_auxiliary_totals": last_auxiliary}
+
+
+class ListArgs(Params):
+    limit: Annotated[int, Meta(ge=0)] = 50
+    start: Annotated[int, Meta(ge=0)] = 0
+    # Unix times; -1 (Moonraker's "not given") or absent: no bound
+    before: float | None = None
+    since: float | None = None
+    order: str = "desc"
+
+
+class JobArgs(Params):
+    uid: str
+
+
+class DeleteArgs(Params):
+    uid: str | None = None
+    all: bool = False
 
 
 def _add_to_totals(totals: dict[str, Any], job: Job) -> dict[str, Any]:

@@ -6,15 +6,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from gateway.errors import ServerError
+from msgspec import Meta
+
+from gateway.errors import BadRequest
+from gateway.registry import Params
 from gateway.request import Request
 
 if TYPE_CHECKING:
     from gateway.api import ServerApi
 
 _USB_OPTIONAL = ("manufacturer", "product", "serial")
+
+
+class CanbusArgs(Params):
+    # a network interface name (Linux allows 15 characters)
+    interface: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_.:-]{1,15}$")] = "can0"
 
 
 class Peripherals:
@@ -26,7 +34,8 @@ class Peripherals:
         reg("machine.peripherals.serial", self.serial, http="GET /machine/peripherals/serial")
         reg("machine.peripherals.usb", self.usb, http="GET /machine/peripherals/usb")
         reg("machine.peripherals.video", self.video, http="GET /machine/peripherals/video")
-        reg("machine.peripherals.canbus", self.canbus, http="GET /machine/peripherals/canbus")
+        reg("machine.peripherals.canbus", self.canbus, params=CanbusArgs,
+            http="GET /machine/peripherals/canbus")
 
     async def serial(self, request: Request) -> dict[str, Any]:
         return {"serial_devices": await asyncio.to_thread(find_serial, self.sys, self.dev)}
@@ -38,10 +47,11 @@ class Peripherals:
         devices = await asyncio.to_thread(find_video, self.sys, self.dev)
         return {"v4l2_devices": devices, "libcamera_devices": []}
 
-    def canbus(self, request: Request) -> dict[str, Any]:
-        interface = request.get_str("interface", "can0")
+    def canbus(self, args: CanbusArgs, request: Request) -> dict[str, Any]:
+        interface = args.interface
         if not (self.sys / "class" / "net" / interface).exists():
-            raise ServerError(f"Unable to bind socket to interface '{interface}'", 500)
+            # the caller named an interface this host does not have
+            raise BadRequest(f"Unable to bind socket to interface '{interface}'")
         # Klipper's CAN UUID query means nothing to Marlin boards: none to report
         return {"can_uuids": []}
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from gateway.errors import BadRequest, Forbidden, ServerError
+from gateway.registry import Params
 from gateway.request import Request
 
 if TYPE_CHECKING:
@@ -104,6 +105,7 @@ class MachineServices:
             reg(
                 f"machine.services.{action}",
                 self._service_handler(action),
+                params=ServiceArgs,
                 http=f"POST /machine/services/{action}",
             )
         reg("machine.reboot", self.reboot, http="POST /machine/reboot")
@@ -121,9 +123,9 @@ class MachineServices:
 
     # -- services --------------------------------------------------------------------
 
-    def _service_handler(self, action: str) -> Callable[[Request], str]:
-        def handler(request: Request) -> str:
-            return self.service_action(action, request.get_str("service"))
+    def _service_handler(self, action: str) -> Callable[[ServiceArgs, Request], str]:
+        def handler(args: ServiceArgs, request: Request) -> str:
+            return self.service_action(action, args.service)
 
         return handler
 
@@ -201,6 +203,10 @@ class MachineServices:
         task = asyncio.ensure_future(awaitable)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+class ServiceArgs(Params):
+    service: str
 
 
 def _linux_user() -> str:

@@ -84,6 +84,11 @@ class SubscriptionHub:
         eventtime = self.eventtime()
         frames: dict[Any, bytes | None] = {}
         for conn, sub in list(self._subs.values()):
+            if not conn.authenticated:
+                # the socket lost its trust (a bad token, a revoked user): it gets no more
+                # printer state, and subscribes again once it authenticates
+                del self._subs[conn.id]
+                continue
             key = _key(sub)
             frame = frames.get(key, b"")
             if frame == b"":

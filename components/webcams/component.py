@@ -7,6 +7,8 @@ import asyncio
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from msgspec import UNSET, UnsetType
+
 from components.webcams.api import WebcamsApi
 from components.webcams.camera import (
     EDITABLE,
@@ -17,7 +19,8 @@ from components.webcams.camera import (
     full_url,
 )
 from gateway.component import BaseComponent
-from gateway.errors import BadRequest, NotFound
+from gateway.errors import BadRequest, InvalidParams, NotFound
+from gateway.registry import Params
 from gateway.request import Request
 
 if TYPE_CHECKING:
@@ -39,11 +42,13 @@ class Webcams(BaseComponent, WebcamsApi):
         self._lock = asyncio.Lock()
         reg = server.register_endpoint
         reg("server.webcams.list", self.list_webcams, http="GET /server/webcams/list")
-        reg("server.webcams.test", self.test_webcam, http="POST /server/webcams/test")
+        reg("server.webcams.test", self.test_webcam, params=CamArgs,
+            http="POST /server/webcams/test")
         server.registry.register_rest(
             "server.webcams.item",
             "/server/webcams/item",
             {"GET": self.get_item, "POST": self.post_item, "DELETE": self.delete_item},
+            params={"GET": CamArgs, "POST": WebcamArgs, "DELETE": CamArgs},
         )
 
     # -- storage ---------------------------------------------------------------------
@@ -72,15 +77,16 @@ class Webcams(BaseComponent, WebcamsApi):
     async def webcams(self) -> list[Webcam]:
         return [*self.configured.values(), *await self._stored()]
 
-    async def _lookup(self, request: Request, required: bool = True) -> Webcam | None:
+    async def _lookup(self, args: CamArgs, required: bool = True) -> Webcam | None:
         cams = await self.webcams()
-        if request.has("uid"):
-            uid = request.get_str("uid")
+        if args.uid is not None:
             for cam in cams:
-                if cam.uid == uid:
+                if cam.uid == args.uid:
                     return cam
-            raise NotFound(f"Webcam with UID {uid} not found")
-        name = request.get_str("name")
+            raise NotFound(f"Webcam with UID {args.uid} not found")
+        name = args.name
+        if name is None:
+            raise InvalidParams("No data for argument: name")
         for cam in cams:
             if cam.name == name:
                 return cam
@@ -97,27 +103,27 @@ class Webcams(BaseComponent, WebcamsApi):
     async def list_webcams(self, request: Request) -> dict[str, Any]:
         return {"webcams": [c.as_dict() for c in await self.webcams()]}
 
-    async def get_item(self, request: Request) -> dict[str, Any]:
-        cam = await self._lookup(request)
+    async def get_item(self, args: CamArgs, request: Request) -> dict[str, Any]:
+        cam = await self._lookup(args)
         assert cam is not None
         return {"webcam": cam.as_dict()}
 
-    async def post_item(self, request: Request) -> dict[str, Any]:
+    async def post_item(self, args: WebcamArgs, request: Request) -> dict[str, Any]:
         async with self._lock:
-            cam = await self._lookup(request, required=False)
+            cam = await self._lookup(args, required=False)
             if cam is None:
-                cam = Webcam(
-                    name=request.get_str("name"),
-                    stream_url=request.get_str("stream_url"),
-                    uid=await self._new_uid(),
-                )
+                if isinstance(args.stream_url, UnsetType):
+                    raise InvalidParams("No data for argument: stream_url")
+                assert args.name is not None  # _lookup asked for it
+                cam = Webcam(name=args.name, stream_url=args.stream_url,
+                             uid=await self._new_uid())
             elif cam.source == SOURCE_CONFIG:
                 raise BadRequest(
                     f"Cannot overwrite webcam '{cam.name}' sourced from Moonraker configuration"
                 )
             else:
-                await self._check_rename(cam, request.get_str("name", None))
-            _apply(cam, request)
+                await self._check_rename(cam, args.name)
+            _apply(cam, args)
             problem = check_values(cam.rotation, cam.aspect_ratio)
             if problem:
                 raise BadRequest(problem)
@@ -125,9 +131,9 @@ class Webcams(BaseComponent, WebcamsApi):
             await self._changed()
         return {"webcam": cam.as_dict()}
 
-    async def delete_item(self, request: Request) -> dict[str, Any]:
+    async def delete_item(self, args: CamArgs, request: Request) -> dict[str, Any]:
         async with self._lock:
-            cam = await self._lookup(request)
+            cam = await self._lookup(args)
             assert cam is not None
             if cam.source == SOURCE_CONFIG:
                 raise BadRequest(
@@ -137,10 +143,10 @@ class Webcams(BaseComponent, WebcamsApi):
             await self._changed()
         return {"webcam": cam.as_dict()}
 
-    async def test_webcam(self, request: Request) -> dict[str, Any]:
+    async def test_webcam(self, args: CamArgs, request: Request) -> dict[str, Any]:
         """Moonraker fetches the snapshot URL here; we do not reach out to cameras, so
         the answer gives the URLs in full and `snapshot_reachable: false`."""
-        cam = await self._lookup(request)
+        cam = await self._lookup(args)
         assert cam is not None
         return {
             "name": cam.name,
@@ -166,21 +172,34 @@ class Webcams(BaseComponent, WebcamsApi):
                 return uid
 
 
-def _apply(cam: Webcam, request: Request) -> None:
-    """Set the fields the request names, converted to each field's type."""
+class CamArgs(Params):
+    """A camera named by uid (first) or by name."""
+
+    uid: str | None = None
+    name: str | None = None
+
+
+class WebcamArgs(CamArgs):
+    """post_item: the fields to set (absent ones keep their value)."""
+
+    enabled: bool | UnsetType = UNSET
+    icon: str | UnsetType = UNSET
+    aspect_ratio: str | UnsetType = UNSET
+    target_fps: int | UnsetType = UNSET
+    target_fps_idle: int | UnsetType = UNSET
+    location: str | UnsetType = UNSET
+    service: str | UnsetType = UNSET
+    stream_url: str | UnsetType = UNSET
+    snapshot_url: str | UnsetType = UNSET
+    flip_horizontal: bool | UnsetType = UNSET
+    flip_vertical: bool | UnsetType = UNSET
+    rotation: int | UnsetType = UNSET
+    extra_data: dict[str, Any] | UnsetType = UNSET
+
+
+def _apply(cam: Webcam, args: WebcamArgs) -> None:
+    """Set the fields the request names."""
     for name in EDITABLE:
-        if not request.has(name):
-            continue
-        current = getattr(cam, name)
-        value: Any
-        if isinstance(current, bool):
-            value = request.get_bool(name)
-        elif isinstance(current, int):
-            value = request.get_int(name)
-        elif isinstance(current, dict):
-            value = request.get_dict(name)
-        else:
-            value = request.get_str(name)
-        if value is None:
-            raise BadRequest(f"Invalid value for '{name}': null")
-        setattr(cam, name, value)
+        value = getattr(args, name)
+        if value is not None and not isinstance(value, UnsetType):
+            setattr(cam, name, value)

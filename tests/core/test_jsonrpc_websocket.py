@@ -102,10 +102,10 @@ async def test_positional_params_map_onto_names(srv: RunningServer) -> None:
     assert result == {"connection_id": ws_id["websocket_id"]}
 
 
-async def test_missing_argument_answers_400_naming_it(srv: RunningServer) -> None:
+async def test_missing_argument_answers_32602_naming_it(srv: RunningServer) -> None:
     ws = await srv.websocket()
     reply = await ws.request("server.database.post_item", {"namespace": "mainsail"})
-    assert reply["error"] == {"code": 400, "message": "No data for argument: key"}
+    assert reply["error"] == {"code": -32602, "message": "No data for argument: key"}
 
 
 async def test_not_found_from_handler_answers_32601_with_message(srv: RunningServer) -> None:

@@ -124,8 +124,8 @@ async def test_key_must_be_a_string_or_a_list(tmp_path: Path) -> None:
         ws = await srv.websocket()
         error = await _ws_error(ws, "server.database.post_item",
                                 {"namespace": "mainsail", "key": 5, "value": 1})
-        assert error == {"code": 400,
-                         "message": "Value for argument 'key' is an invalid type: int"}
+        assert error == {"code": -32602, "message":
+                         "Invalid argument [key]: expected `str | array`, got `int`"}
         listed = await ws.call("server.database.post_item",
                                {"namespace": "mainsail", "key": ["a.b", "c"], "value": 2})
         assert listed["key"] == ["a.b", "c"]

@@ -185,7 +185,7 @@ async def test_get_and_delete_jobs(srv: RunningServer) -> None:
     assert (err.value.code, err.value.message) == (-32601, "Invalid job uid: not-hex")
     with pytest.raises(RpcError) as err:
         await ws.call("server.history.get_job")
-    assert (err.value.code, err.value.message) == (400, "No data for argument: uid")
+    assert (err.value.code, err.value.message) == (-32602, "No data for argument: uid")
 
     reply = await srv.http.delete("/server/history/job?uid=000002")
     assert reply.json()["result"] == {"deleted_jobs": ["000002"]}

@@ -133,7 +133,10 @@ async def test_endpoints_on_this_host(srv: RunningServer, tree: tuple[Path, Path
     with pytest.raises(RpcError) as err:
         await ws.call("machine.peripherals.canbus", {"interface": "can-nope"})
     assert (err.value.code, err.value.message) == (
-        500, "Unable to bind socket to interface 'can-nope'")
+        400, "Unable to bind socket to interface 'can-nope'")
+    with pytest.raises(RpcError) as err:
+        await ws.call("machine.peripherals.canbus", {"interface": "../../etc"})
+    assert err.value.code == -32602
     # pointed at the fake tree
     machine = srv.server.components["machine"]
     assert isinstance(machine, Machine)

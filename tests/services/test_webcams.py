@@ -134,9 +134,9 @@ async def test_errors(srv: RunningServer) -> None:
     assert await error("server.webcams.get_item", {"uid": "1234"}) == (
         -32601, "Webcam with UID 1234 not found")
     assert await error("server.webcams.post_item", {"name": "x"}) == (
-        400, "No data for argument: stream_url")
+        -32602, "No data for argument: stream_url")
     assert await error("server.webcams.post_item", {"stream_url": "/s"}) == (
-        400, "No data for argument: name")
+        -32602, "No data for argument: name")
     assert await error("server.webcams.post_item",
                        {"name": "x", "stream_url": "/s", "rotation": 45}) == (
         400, "Invalid value for 'rotation': 45")
