@@ -10,7 +10,6 @@ the firmware last reported it).
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import os
 from collections.abc import Callable
@@ -24,7 +23,7 @@ from components.octoprint.web import ApiError, quote_path
 from components.printer.api import PrinterApi, SdCardState
 from components.printer.api import SdCardFile as SdFile
 from gateway.errors import ServerError
-from gateway.request import Caller, Request, Transport
+from gateway.request import Caller, Transport
 
 if TYPE_CHECKING:
     from gateway.api import ServerApi
@@ -127,15 +126,11 @@ class Compat:
     async def call_method(self, name: str, args: dict[str, Any], caller: Caller) -> Any:
         """A method of the one method table (files listings and operations), called as
         the HTTP caller."""
-        endpoint = self.server.registry.methods.get(name)
-        if endpoint is None:
+        registry = self.server.registry
+        if name not in registry.endpoints:
             raise ApiError(404, "File management is not available")
-        request = Request(name, args, Caller(ip=caller.ip, transport=Transport.INTERNAL,
-                                             user=caller.user))
-        result = endpoint.handler(request)
-        if inspect.isawaitable(result):
-            result = await result
-        return result
+        return await registry.call(name, args, Caller(ip=caller.ip, transport=Transport.INTERNAL,
+                                                      user=caller.user))
 
     # -- G-code ----------------------------------------------------------------------
 
