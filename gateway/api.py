@@ -15,14 +15,12 @@ are loaded.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload
-
-import msgspec
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from gateway.config import ConfigError
-from gateway.registry import Access, Answer
+from gateway.registry import RegisterEndpoint
 
 if TYPE_CHECKING:
     import tornado.web
@@ -34,49 +32,11 @@ if TYPE_CHECKING:
     from gateway.database import Database
     from gateway.events import EventBus
     from gateway.hostpolicy import HostPolicy
-    from gateway.registry import Endpoint, Registry
-    from gateway.request import Request
+    from gateway.registry import Registry
     from gateway.settings import ServerSection
     from gateway.transports.connection import ConnectionManager
 
 T = TypeVar("T")
-P = TypeVar("P", bound=msgspec.Struct)
-
-
-class RegisterEndpoint(Protocol):
-    """Registry.register's signature (gateway/registry.py; /work/notes/door.md)."""
-
-    @overload
-    def __call__(
-        self,
-        name: str,
-        handler: Callable[[Request], Any],
-        *,
-        params: None = None,
-        http: Iterable[tuple[str, str]] | str | None = None,
-        access: Access = Access.USER,
-        websocket: bool = True,
-        requires_printer: bool = False,
-        positional: tuple[str, ...] = (),
-        answer: Answer = Answer.MOONRAKER,
-        raw_http: bool = False,
-    ) -> Endpoint: ...
-
-    @overload
-    def __call__(
-        self,
-        name: str,
-        handler: Callable[[P, Request], Any],
-        *,
-        params: type[P],
-        http: Iterable[tuple[str, str]] | str | None = None,
-        access: Access = Access.USER,
-        websocket: bool = True,
-        requires_printer: bool = False,
-        positional: tuple[str, ...] = (),
-        answer: Answer = Answer.MOONRAKER,
-        raw_http: bool = False,
-    ) -> Endpoint: ...
 
 
 class MissingProvider(ConfigError):

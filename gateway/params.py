@@ -139,13 +139,31 @@ class ParamSpec:
 
     __slots__ = ("bools", "dicts", "floats", "lists", "names", "type")
 
-    def __init__(self, tp: type[msgspec.Struct]) -> None:
+    def __init__(self, tp: Any) -> None:
         info = mi.type_info(tp)
-        if not isinstance(info, mi.StructType):
-            raise TypeError(f"params must be a msgspec Struct, not {tp!r}")
+        if isinstance(info, mi.StructType):
+            structs = [info]
+        elif isinstance(info, mi.DictType):
+            # free-form names (plugin data): the value types are still checked
+            structs = []
+        elif isinstance(info, mi.UnionType) and all(
+                isinstance(t, mi.StructType) and t.tag is not None for t in info.types):
+            # a tagged union: `{"command": "jog", ...}` picks the declaration
+            structs = [t for t in info.types if isinstance(t, mi.StructType)]
+        else:
+            raise TypeError(f"params must be a msgspec Struct, a union of tagged Structs "
+                            f"or a dict type, not {tp!r}")
         self.type = tp
-        lists, bools, dicts, floats, names = [], [], [], [], []
-        for field in info.fields:
+        lists: list[str] = []
+        bools: list[str] = []
+        dicts: list[str] = []
+        floats: list[str] = []
+        names: list[str] = []
+        seen: set[str] = set()
+        for field in (f for struct in structs for f in struct.fields):
+            if field.encode_name in seen:
+                continue
+            seen.add(field.encode_name)
             kinds = _kinds(field.type)
             name = field.encode_name
             names.append(name)
@@ -164,21 +182,24 @@ class ParamSpec:
         self.dicts = tuple(dicts)
         self.floats = tuple(floats)
 
-    def convert(self, args: dict[str, Any]) -> Any:
-        """The typed value for `args` (plain JSON values or HTTP strings)."""
-        if self.lists or self.bools or self.dicts:
-            args = self._loosen(args)
+    def convert(self, args: dict[str, Any], *, loosen: bool = True) -> Any:
+        """The typed value for `args`. With `loosen`, texts stand for the lists, objects and
+        booleans HTTP query strings and forms cannot send otherwise (the HTTP door
+        loosens those values itself, before a JSON body, which is taken as typed)."""
+        if loosen and (self.lists or self.bools or self.dicts):
+            args = self.loosen(args)
         try:
             value = msgspec.convert(args, self.type, strict=False)
         except msgspec.ValidationError as exc:
             raise InvalidParams(describe_error(str(exc))) from None
         for name in self.floats:
-            number = getattr(value, name)
+            number = getattr(value, name, None)
             if isinstance(number, float) and not math.isfinite(number):
                 raise InvalidParams(f"Invalid argument [{name}]: expected a finite number")
         return value
 
-    def _loosen(self, args: dict[str, Any]) -> dict[str, Any]:
+    def loosen(self, args: dict[str, Any]) -> dict[str, Any]:
+        """`args` with texts made lists/objects/booleans where the declaration wants them."""
         copied = False
         for name in self.lists:
             value = args.get(name)
@@ -217,7 +238,7 @@ def describe_error(message: str) -> str:
         return f"Invalid params: {message}"
     detail, where = at.groups()
     path = where.lstrip(".")
-    if not path:
+    if not path or path.startswith("["):
         return f"Invalid params: {detail}"
     detail = detail[:1].lower() + detail[1:]
     return f"Invalid argument [{path}]: {detail}"

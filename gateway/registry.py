@@ -14,7 +14,8 @@ import re
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, overload
+from types import UnionType
+from typing import Any, Protocol, TypeVar, overload
 
 import msgspec
 
@@ -34,7 +35,7 @@ __all__ = [
 ]
 
 Handler = Callable[..., Any]
-P = TypeVar("P", bound=msgspec.Struct)
+P = TypeVar("P")
 VERBS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
@@ -90,12 +91,13 @@ class Endpoint:
     def raw_http(self) -> bool:
         return self.answer is not Answer.MOONRAKER
 
-    def run(self, request: Request) -> Any:
-        """Convert the arguments and call the handler: its result, or an awaitable."""
+    def run(self, request: Request, *, loosen: bool = True) -> Any:
+        """Convert the arguments and call the handler: its result, or an awaitable.
+        `loosen`: see ParamSpec.convert."""
         spec = self.params
         if spec is None:
             return self.handler(request)
-        return self.handler(spec.convert(request.args), request)
+        return self.handler(spec.convert(request.args, loosen=loosen), request)
 
 
 class DuplicateEndpoint(Exception):
@@ -124,6 +126,59 @@ def _route_regex(path: str) -> str:
 
 def _no_guard(endpoint: Endpoint, request: Request) -> None:
     return None
+
+
+class RegisterEndpoint(Protocol):
+    """`Registry.register`'s signature, for interfaces that hand it out
+    (`ServerApi.register_endpoint`). Keep in step with the overloads below."""
+
+    @overload
+    def __call__(
+        self,
+        name: str,
+        handler: Callable[[Request], Any],
+        *,
+        params: None = None,
+        http: Iterable[tuple[str, str]] | str | None = None,
+        access: Access = Access.USER,
+        websocket: bool = True,
+        requires_printer: bool = False,
+        positional: tuple[str, ...] = (),
+        answer: Answer = Answer.MOONRAKER,
+        raw_http: bool = False,
+    ) -> Endpoint: ...
+
+    @overload
+    def __call__(
+        self,
+        name: str,
+        handler: Callable[[P, Request], Any],
+        *,
+        params: type[P],
+        http: Iterable[tuple[str, str]] | str | None = None,
+        access: Access = Access.USER,
+        websocket: bool = True,
+        requires_printer: bool = False,
+        positional: tuple[str, ...] = (),
+        answer: Answer = Answer.MOONRAKER,
+        raw_http: bool = False,
+    ) -> Endpoint: ...
+
+    @overload
+    def __call__(
+        self,
+        name: str,
+        handler: Callable[[Any, Request], Any],
+        *,
+        params: UnionType,
+        http: Iterable[tuple[str, str]] | str | None = None,
+        access: Access = Access.USER,
+        websocket: bool = True,
+        requires_printer: bool = False,
+        positional: tuple[str, ...] = (),
+        answer: Answer = Answer.MOONRAKER,
+        raw_http: bool = False,
+    ) -> Endpoint: ...
 
 
 class Registry:
@@ -169,12 +224,28 @@ class Registry:
         raw_http: bool = False,
     ) -> Endpoint: ...
 
+    @overload
+    def register(
+        self,
+        name: str,
+        handler: Callable[[Any, Request], Any],
+        *,
+        params: UnionType,
+        http: Iterable[tuple[str, str]] | str | None = None,
+        access: Access = Access.USER,
+        websocket: bool = True,
+        requires_printer: bool = False,
+        positional: tuple[str, ...] = (),
+        answer: Answer = Answer.MOONRAKER,
+        raw_http: bool = False,
+    ) -> Endpoint: ...
+
     def register(
         self,
         name: str,
         handler: Handler,
         *,
-        params: type[msgspec.Struct] | None = None,
+        params: type[Any] | UnionType | None = None,
         http: Iterable[tuple[str, str]] | str | None = None,
         access: Access = Access.USER,
         websocket: bool = True,
@@ -187,8 +258,9 @@ class Registry:
 
         `http` is "GET /a/b" or several (verb, path) pairs; a path may hold `{name}`
         (one segment) or `{name:regex}` parts, passed percent-decoded as arguments.
-        With `params` (a msgspec Struct), the handler is called `handler(params, request)`
-        with the converted value; without, `handler(request)`.
+        With `params` (a msgspec Struct, or a union of Structs tagged by one field), the
+        handler is called `handler(params, request)` with the converted value; without,
+        `handler(request)`.
         """
         if name in self.endpoints:
             raise DuplicateEndpoint(name)
@@ -232,7 +304,7 @@ class Registry:
         *,
         access: Access = Access.USER,
         requires_printer: bool = False,
-        params: Mapping[str, type[msgspec.Struct]] | None = None,
+        params: Mapping[str, type[msgspec.Struct] | UnionType] | None = None,
     ) -> None:
         """Several verbs on one path: `server.files.directory` + GET → `get_directory`.
         `params` gives each verb's declaration (verbs not named take the Request alone)."""

@@ -64,6 +64,12 @@ class Request:
     def transport(self) -> Transport:
         return self.caller.transport
 
+    @property
+    def base_url(self) -> str:
+        """HTTP: `http://<Host>` as the client addressed us (for links in answers)."""
+        host = self.headers.get("Host", "") if self.headers is not None else ""
+        return f"http://{host}" if host else ""
+
     def _raw(self, name: str, default: Any) -> Any:
         value = self.args.get(name, _MISSING)
         if value is _MISSING:

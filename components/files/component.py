@@ -26,7 +26,8 @@ from gateway.errors import BadRequest, Conflict, Forbidden, NotFound, ServerErro
 from gateway.gcode_text import check_name
 from gateway.request import Caller, Request
 from gateway.settings import FileManagerSection
-from gateway.transports.files_http import FileHandler, FileUploadHandler, LegacyLogHandler
+from gateway.transports.files_http import FileHandler, FilesUploads, LegacyLogHandler
+from gateway.transports.upload_http import UploadHandler
 
 from . import ops
 from .jobs import ActiveJob
@@ -99,7 +100,8 @@ class FileManager(BaseComponent, FilesApi):
             params={"GET": p.DirectoryArgs, "POST": p.PathArgs,
                     "DELETE": p.DeleteDirectoryArgs},
         )
-        self.server.add_http_route(r"/server/files/upload", FileUploadHandler, {"files": self})
+        self.server.add_http_route(r"/server/files/upload", UploadHandler,
+                                   {"route": FilesUploads(self)})
         self.server.add_http_route(
             r"/server/files/(klippy|moonraker)(\.log)", LegacyLogHandler, {"files": self}
         )

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from components.files.api import FilesApi, FilesChanged
 from components.octoprint.core import Compat
-from components.octoprint.downloads import DownloadHandler
 from components.octoprint.events import EventMapper
 from components.octoprint.files_routes import FileRoutes
 from components.octoprint.history import TemperatureHistory
@@ -23,8 +22,8 @@ from components.octoprint.job import JobRoutes
 from components.octoprint.printer_routes import PrinterRoutes
 from components.octoprint.push import PushHub
 from components.octoprint.settings import SettingsRoutes, SettingsStore
-from components.octoprint.upload import UploadHandler
-from components.octoprint.web import ApiHandler, Route
+from components.octoprint.upload import OctoUploads
+from components.octoprint.web import Table, register_table
 from components.printer.api import (
     GcodeCommand,
     GcodeResponse,
@@ -36,17 +35,13 @@ from components.printer.api import (
 )
 from gateway.component import BaseComponent
 from gateway.transports import sockjs
+from gateway.transports.files_http import FileHandler
+from gateway.transports.upload_http import UploadHandler
 
 if TYPE_CHECKING:
     from gateway.api import ServerApi
 
 log = logging.getLogger(__name__)
-
-
-class PublicApiHandler(ApiHandler):
-    """Routes that answer callers without credentials themselves (login)."""
-
-    public = True
 
 
 class OctoPrintCompat(BaseComponent):
@@ -63,25 +58,25 @@ class OctoPrintCompat(BaseComponent):
         self.events = EventMapper(self.app, self.push.event)
         info = InfoRoutes(self.app, self.sessions)
         files = FileRoutes(self.app)
-        tables: list[dict[str, dict[str, Route]]] = [
+        tables: list[Table] = [
             info.routes(),
             SettingsRoutes(self.app, self.settings, lambda: self._serial(info)).routes(),
             PrinterRoutes(self.app, self.history).routes(),
             JobRoutes(self.app).routes(),
             files.routes(),
         ]
-        listing = files.list_origin
-        server.add_http_route(r"/api/files/(?P<origin>local|sdcard)", UploadHandler,
-                              {"app": self.app, "listing": listing})
         for table in tables:
-            for pattern, verbs in table.items():
-                server.add_http_route(pattern, ApiHandler, {"verbs": verbs})
-        for pattern, verbs in info.public_routes().items():
-            server.add_http_route(pattern, PublicApiHandler, {"verbs": verbs})
+            register_table(server, table)
+        # login answers callers without credentials (the route itself decides)
+        register_table(server, info.public_routes(), public=True)
+        # POST /api/files/{origin}: the streaming upload (GET is the listing row)
+        server.add_http_route(r"/api/files/(?P<origin>local|sdcard)", UploadHandler,
+                              {"route": OctoUploads(self.app)})
         files_component = server.find(FilesApi)
         if files_component is not None:
             server.add_http_route(r"/downloads/files/(?P<root>local)/(?P<path>.+)",
-                                  DownloadHandler, {"files": files_component})
+                                  FileHandler, {"files": files_component, "root": "gcodes",
+                                                "deletable": False})
         for pattern, handler, kwargs in sockjs.routes(self.push):
             server.add_http_route(pattern, handler, kwargs)
         self._subscribe()

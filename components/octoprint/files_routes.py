@@ -9,14 +9,16 @@ import os
 import posixpath
 from typing import Any
 
+from components.octoprint import params as p
 from components.octoprint.core import GCODE_SUFFIXES, Compat
 from components.octoprint.job import estimated_time, filament
-from components.octoprint.web import NO_CONTENT, NOT_FOUND, ApiError, Call, Reply, Route
+from components.octoprint.web import NO_CONTENT, NOT_FOUND, ApiError, Table
 from components.printer.api import SdCardFile as SdFile
 from gateway.errors import ServerError
+from gateway.registry import Response
+from gateway.request import Request
 
 ORIGINS = ("local", "sdcard")
-FILE_COMMANDS = ("select", "unselect", "copy", "move", "analyse", "slice", "uploadSd")
 
 
 def is_gcode(path: str) -> bool:
@@ -83,35 +85,38 @@ class FileRoutes:
     def __init__(self, app: Compat) -> None:
         self.app = app
 
-    def routes(self) -> dict[str, dict[str, Route]]:
+    def routes(self) -> Table:
         return {
-            r"/api/files": {"GET": self.list_all},
-            # GET /api/files/{origin} is served by the upload route (list_origin)
-            r"/api/files/(?P<origin>local|sdcard)/(?P<path>.+)": {
-                "GET": self.info, "POST": self.file_command, "DELETE": self.delete},
+            "/api/files": ("files", {"GET": (self.list_all, p.ListArgs)}),
+            # POST (an upload) is the streaming upload route's
+            "/api/files/{origin:local|sdcard}": ("files.origin", {
+                "GET": (self.list_origin, p.OriginArgs)}),
+            "/api/files/{origin:local|sdcard}/{path:.+}": ("files.entry", {
+                "GET": (self.info, p.EntryArgs), "POST": (self.file_command, p.FileCommandArgs),
+                "DELETE": (self.delete, p.EntryArgs)}),
         }
 
     # -- listings --------------------------------------------------------------------
 
-    async def _directory(self, call: Call, path: str) -> dict[str, Any]:
+    async def _directory(self, request: Request, path: str) -> dict[str, Any]:
         try:
             result: dict[str, Any] = await self.app.call_method(
                 "server.files.get_directory",
                 {"path": f"gcodes/{path}" if path else "gcodes", "extended": True},
-                call.caller)
+                request.caller)
         except ServerError:
             raise ApiError(404, NOT_FOUND) from None
         return result
 
-    async def _tree(self, call: Call, path: str, depth: int) -> tuple[list[dict[str, Any]],
+    async def _tree(self, request: Request, path: str, depth: int) -> tuple[list[dict[str, Any]],
                                                                       dict[str, Any]]:
         """Entries of the folder at `path`; folders get children `depth` levels down."""
-        listing = await self._directory(call, path)
-        entries = FileEntries(self.app, call.base_url)
+        listing = await self._directory(request, path)
+        entries = FileEntries(self.app, request.base_url)
         out: list[dict[str, Any]] = []
         for d in listing.get("dirs", []):
             sub = f"{path}/{d['dirname']}" if path else d["dirname"]
-            children = (await self._tree(call, sub, depth - 1))[0] if depth > 0 else None
+            children = (await self._tree(request, sub, depth - 1))[0] if depth > 0 else None
             size = sum(c.get("size") or 0 for c in children or [])
             out.append(entries.folder(sub, d.get("modified", 0.0), children, size))
         for f in listing.get("files", []):
@@ -121,31 +126,31 @@ class FileRoutes:
             out.append(entries.file(rel, f.get("size", 0), f.get("modified", 0.0), f))
         return out, listing.get("disk_usage", {})
 
-    def _sd_entries(self, call: Call) -> list[dict[str, Any]]:
+    def _sd_entries(self, request: Request) -> list[dict[str, Any]]:
         if not self.app.sd.ready:
             return []
-        entries = FileEntries(self.app, call.base_url)
+        entries = FileEntries(self.app, request.base_url)
         return [entries.sd_file(f) for f in self.app.sd.files]
 
-    async def list_all(self, call: Call) -> Any:
-        depth = 100 if call.flag("recursive") else 0
-        files, usage = await self._tree(call, "", depth)
-        return {"files": files + self._sd_entries(call), "free": usage.get("free", 0),
+    async def list_all(self, args: p.ListArgs, request: Request) -> Any:
+        depth = 100 if args.recursive else 0
+        files, usage = await self._tree(request, "", depth)
+        return {"files": files + self._sd_entries(request), "free": usage.get("free", 0),
                 "total": usage.get("total", 0)}
 
-    async def list_origin(self, call: Call) -> Any:
-        if call.path_args["origin"] == "sdcard":
-            return {"files": self._sd_entries(call)}
-        depth = 100 if call.flag("recursive") else 0
-        files, usage = await self._tree(call, "", depth)
+    async def list_origin(self, args: p.OriginArgs, request: Request) -> Any:
+        if args.origin == "sdcard":
+            return {"files": self._sd_entries(request)}
+        depth = 100 if args.recursive else 0
+        files, usage = await self._tree(request, "", depth)
         return {"files": files, "free": usage.get("free", 0), "total": usage.get("total", 0)}
 
     # -- one file or folder ------------------------------------------------------------
 
-    async def entry(self, call: Call, path: str, recursive: bool = False) -> dict[str, Any]:
+    async def entry(self, request: Request, path: str, recursive: bool = False) -> dict[str, Any]:
         """The entry of a local file or folder (404 if neither)."""
         files = self.app.files
-        entries = FileEntries(self.app, call.base_url)
+        entries = FileEntries(self.app, request.base_url)
         try:
             disk = files.gcode_path(path)
         except ServerError:
@@ -155,55 +160,56 @@ class FileRoutes:
             meta = await files.get_metadata(path) if is_gcode(path) else None
             return entries.file(path, st.st_size, st.st_mtime, meta)
         parent, _, name = path.rpartition("/")
-        listing = await self._directory(call, parent)
+        listing = await self._directory(request, parent)
         for d in listing.get("dirs", []):
             if d["dirname"] == name:
-                children, _ = await self._tree(call, path, 100 if recursive else 0)
+                children, _ = await self._tree(request, path, 100 if recursive else 0)
                 return entries.folder(path, d.get("modified", 0.0), children,
                                       sum(c.get("size") or 0 for c in children))
         raise ApiError(404, NOT_FOUND)
 
-    async def info(self, call: Call) -> Any:
-        path = clean_path(call.path_args["path"])
-        if call.path_args["origin"] == "sdcard":
+    async def info(self, args: p.EntryArgs, request: Request) -> Any:
+        path = clean_path(args.path)
+        if args.origin == "sdcard":
             found = self.app.sd.find(path) if self.app.sd.ready else None
             if found is None:
                 raise ApiError(404, NOT_FOUND)
-            return FileEntries(self.app, call.base_url).sd_file(found)
-        return await self.entry(call, path, call.flag("recursive"))
+            return FileEntries(self.app, request.base_url).sd_file(found)
+        return await self.entry(request, path, args.recursive)
 
     # -- commands ----------------------------------------------------------------------
 
-    async def file_command(self, call: Call) -> Reply:
-        origin = call.path_args["origin"]
-        path = clean_path(call.path_args["path"])
-        command, data = call.command(FILE_COMMANDS)
-        if command in ("select", "unselect"):
-            await self._select(call, origin, path, command, data)
+    async def file_command(self, args: p.FileCommandArgs, request: Request) -> Response:
+        origin = args.origin
+        path = clean_path(args.path)
+        command = type(args).__struct_config__.tag
+        if isinstance(args, (p.FileSelect, p.FileUnselect)):
+            await self._select(request, origin, path, args)
             return NO_CONTENT
         if origin == "sdcard":
             raise ApiError(400, f"Command {command} is not supported on the SD card")
-        if command in ("copy", "move"):
-            return await self._copy_move(call, path, command, data)
-        if command == "analyse":
+        if isinstance(args, (p.FileCopy, p.FileMove)):
+            return await self._copy_move(request, path, args)
+        if isinstance(args, p.FileAnalyse):
             if not is_gcode(path):
                 raise ApiError(400, "Cannot analyse a file that is not machine code")
-            await self.app.call_method("server.files.metascan", {"filename": path}, call.caller)
+            await self.app.call_method("server.files.metascan", {"filename": path},
+                                       request.caller)
             return NO_CONTENT
         raise ApiError(400, f"Command {command} is not supported")
 
-    async def _select(self, call: Call, origin: str, path: str, command: str,
-                      data: dict[str, Any]) -> None:
+    async def _select(self, request: Request, origin: str, path: str,
+                      args: p.FileSelect | p.FileUnselect) -> None:
         app = self.app
         snap = app.snapshot()
-        if command == "unselect":
+        if isinstance(args, p.FileUnselect):
             if snap.active:
                 raise ApiError(409, "Printer is already printing, cannot unselect current "
                                     "file")
             app.selection = None
             return
         if origin == "local":
-            await self.entry(call, path)  # 404 when missing
+            await self.entry(request, path)  # 404 when missing
         elif not app.sd.ready or app.sd.find(path) is None:
             raise ApiError(404, NOT_FOUND)
         if not is_gcode(path) and origin == "local":
@@ -214,25 +220,26 @@ class FileRoutes:
             await app.select_local(path)
         else:
             app.select_sd(path)
-        if data.get("print") is True or data.get("print") in ("true", 1):
+        if args.print:
             await app.print_selection()
 
-    async def _copy_move(self, call: Call, path: str, command: str,
-                         data: dict[str, Any]) -> Reply:
-        destination = data.get("destination")
-        if not isinstance(destination, str) or not destination.strip():
+    async def _copy_move(self, request: Request, path: str,
+                         args: p.FileCopy | p.FileMove) -> Response:
+        destination = args.destination
+        if not destination.strip():
             raise ApiError(400, "Mandatory parameters missing: destination")
-        source = await self.entry(call, path)
+        command = "copy" if isinstance(args, p.FileCopy) else "move"
+        source = await self.entry(request, path)
         dest = clean_path(destination)
         try:
-            existing = await self.entry(call, dest) if dest else {"type": "folder"}
+            existing = await self.entry(request, dest) if dest else {"type": "folder"}
         except ApiError:
             existing = None
         final = dest
         if existing is not None and existing["type"] == "folder":
             final = f"{dest}/{source['name']}" if dest else source["name"]
             try:
-                await self.entry(call, final)
+                await self.entry(request, final)
             except ApiError:
                 existing = None
         if existing is not None:
@@ -240,18 +247,18 @@ class FileRoutes:
         method = "server.files.copy" if command == "copy" else "server.files.move"
         try:
             await self.app.call_method(method, {"source": f"gcodes/{path}",
-                                                "dest": f"gcodes/{final}"}, call.caller)
+                                                "dest": f"gcodes/{final}"}, request.caller)
         except ServerError as exc:
             raise ApiError(409 if exc.status == 409 else 400, exc.message) from None
         sel = self.app.selection
         if command == "move" and sel is not None and sel.origin == "local" and sel.path == path:
             self.app.selection = None
-        entry = await self.entry(call, final)
-        return Reply(201, entry, {"Location": entry["refs"]["resource"]})
+        entry = await self.entry(request, final)
+        return Response(201, entry, {"Location": entry["refs"]["resource"]})
 
-    async def delete(self, call: Call) -> Reply:
-        origin = call.path_args["origin"]
-        path = clean_path(call.path_args["path"])
+    async def delete(self, args: p.EntryArgs, request: Request) -> Response:
+        origin = args.origin
+        path = clean_path(args.path)
         app = self.app
         snap = app.snapshot()
         sel = app.selection
@@ -266,12 +273,12 @@ class FileRoutes:
             await app.gcode(f"M30 {found.path}")
             await app.refresh_sd()
         else:
-            entry = await self.entry(call, path)
+            entry = await self.entry(request, path)
             try:
                 if entry["type"] == "folder":
                     await app.call_method("server.files.delete_directory",
                                           {"path": f"gcodes/{path}", "force": True},
-                                          call.caller)
+                                          request.caller)
                 else:
                     await app.files.delete_file(f"gcodes/{path}")
             except ServerError as exc:

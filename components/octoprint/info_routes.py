@@ -8,12 +8,15 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
+from components.octoprint import params as p
 from components.octoprint.core import Compat
 from components.octoprint.users import display_name
-from components.octoprint.web import NO_CONTENT, ApiError, Call, Reply, Route
+from components.octoprint.web import NO_CONTENT, ApiError, Table
 from components.printer.api import SerialPort
 from components.timelapse.api import TimelapseApi
 from gateway.errors import ServerError
+from gateway.registry import Response
+from gateway.request import Request
 from gateway.version import VERSION
 
 # the OctoPrint version we answer as: Moonraker's choice, known to satisfy the slicers
@@ -80,58 +83,65 @@ class InfoRoutes:
         printer = self.app.printer
         return printer.serial_port if printer is not None else SerialPort("", 0)
 
-    def routes(self) -> dict[str, dict[str, Route]]:
+    def routes(self) -> Table:
         return {
-            r"/api/version": {"GET": self.version},
-            r"/api/server": {"GET": self.server_info},
-            r"/api/currentuser": {"GET": self.current_user},
-            r"/api/logout": {"POST": self.logout},
-            r"/api/connection": {"GET": self.get_connection, "POST": self.post_connection},
-            r"/api/timelapse": {"GET": self.timelapse, "POST": self.timelapse},
-            r"/api/system/commands": {"GET": self.system_commands},
-            r"/api/system/commands/(?P<source>[^/]+)": {"GET": self.system_source},
-            r"/api/system/commands/(?P<source>[^/]+)/(?P<action>[^/]+)": {
-                "POST": self.system_action},
+            "/api/version": ("version", {"GET": (self.version, None)}),
+            "/api/server": ("server", {"GET": (self.server_info, None)}),
+            "/api/currentuser": ("currentuser", {"GET": (self.current_user, None)}),
+            "/api/logout": ("logout", {"POST": (self.logout, None)}),
+            "/api/connection": ("connection", {
+                "GET": (self.get_connection, None),
+                "POST": (self.post_connection, p.ConnectionArgs)}),
+            "/api/timelapse": ("timelapse", {
+                "GET": (self.get_timelapse, None),
+                "POST": (self.post_timelapse, p.TimelapseArgs)}),
+            "/api/system/commands": ("system.commands", {
+                "GET": (self.system_commands, None)}),
+            "/api/system/commands/{source}": ("system.source", {
+                "GET": (self.system_source, p.SourceArgs)}),
+            "/api/system/commands/{source}/{action}": ("system.action", {
+                "POST": (self.system_action, p.ActionArgs)}),
         }
 
-    def public_routes(self) -> dict[str, dict[str, Route]]:
+    def public_routes(self) -> Table:
         """Answered without credentials (the route itself decides)."""
-        return {r"/api/login": {"POST": self.login}}
+        return {"/api/login": ("login", {"POST": (self.login, p.LoginArgs)})}
 
     # -- identity ----------------------------------------------------------------------
 
-    async def version(self, call: Call) -> Any:
+    async def version(self, request: Request) -> Any:
         return {"api": API_VERSION, "server": OCTOPRINT_VERSION,
                 "text": f"OctoPrint (Skysail {VERSION})"}
 
-    async def server_info(self, call: Call) -> Any:
+    async def server_info(self, request: Request) -> Any:
         return {"version": OCTOPRINT_VERSION, "safemode": None}
 
-    async def current_user(self, call: Call) -> Any:
-        if call.user is None:
+    async def current_user(self, request: Request) -> Any:
+        user = request.caller.user
+        if user is None:
             return {"name": None, "permissions": [], "groups": ["guests"]}
-        return {"name": display_name(call.user), "permissions": PERMISSIONS,
+        return {"name": display_name(user), "permissions": PERMISSIONS,
                 "groups": ["admins", "users"]}
 
-    async def login(self, call: Call) -> Any:
-        # no body at all (and so no Content-Type): a passive check of the current user,
-        # as OctoPrint and Moonraker's shim answer it; apps send it that way
-        data = call.json() if call.body.strip() else {"passive": True}
-        user = call.user
-        if "user" in data and "pass" in data:
-            user = await self._password_login(call, data)
-        elif not data.get("passive"):
+    async def login(self, args: p.LoginArgs, request: Request) -> Any:
+        user = request.caller.user
+        if args.user is not None and args.password is not None:
+            user = await self._password_login(request, args.user, args.password)
+        elif args.passive is False or (args.passive is None
+                                       and set(request.args) - {"apikey"}):
+            # nothing given at all (no body) is a passive check of the current user, as
+            # OctoPrint and Moonraker's shim answer it; apps send it that way
             raise ApiError(400, "Neither user and pass attributes nor passive flag present")
         if user is None:
             raise ApiError(403, "User doesn't exist or account is disabled")
         return self._record(user)
 
-    async def _password_login(self, call: Call, data: dict[str, Any]) -> dict[str, Any]:
+    async def _password_login(self, request: Request, name: str,
+                              password: str) -> dict[str, Any]:
         """An active login: the access component checks the password (and throttles)."""
         try:
             result = await self.app.call_method(
-                "access.login", {"username": str(data["user"]), "password": str(data["pass"])},
-                call.caller)
+                "access.login", {"username": name, "password": password}, request.caller)
         except ServerError:
             raise ApiError(403, "User doesn't exist or account is disabled") from None
         # the identity of that login session, so that its logout, a password change or
@@ -152,10 +162,10 @@ class InfoRoutes:
                 "_is_external_client": False,
                 "_login_mechanism": _MECHANISMS.get(str(user.get("auth")), "apikey")}
 
-    async def logout(self, call: Call) -> Any:
+    async def logout(self, request: Request) -> Any:
         """Ends the push sessions opened by this caller's identity (OctoPrint ends the
         cookie's; there are no cookies here)."""
-        user = call.user
+        user = request.caller.user
         if user is not None:
             self.sessions.end(lambda u: _same_identity(u, user))
         return {"name": None, "permissions": [], "groups": ["guests"]}
@@ -165,7 +175,7 @@ class InfoRoutes:
     def _port(self) -> str:
         return "VIRTUAL" if self.serial_cfg.port == "virtual" else self.serial_cfg.port
 
-    async def get_connection(self, call: Call) -> Any:
+    async def get_connection(self, request: Request) -> Any:
         snap = self.app.snapshot()
         connected = snap.link != "disconnected"
         state = self.app.state(snap).text if connected else "Closed"
@@ -182,26 +192,25 @@ class InfoRoutes:
                         "printerProfilePreference": "_default", "autoconnect": True},
         }
 
-    async def post_connection(self, call: Call) -> Reply:
-        command, data = call.command(("connect", "disconnect", "fake_ack"))
-        if command == "fake_ack":
+    async def post_connection(self, args: p.ConnectionArgs, request: Request) -> Response:
+        if isinstance(args, p.FakeAck):
             return NO_CONTENT
         printer = self.app.printer
         if printer is None:
             raise ApiError(409, "No printer")
-        if command == "disconnect":
+        if isinstance(args, p.Disconnect):
             try:
                 await printer.disconnect()
             except ServerError as exc:
                 raise ApiError(409, exc.message) from None
             return NO_CONTENT
-        port = data.get("port")
+        port = args.port
         if port is not None and port not in (self._port(), "AUTO", self.serial_cfg.port):
             raise ApiError(400, "port is invalid")
-        baudrate = data.get("baudrate")
+        baudrate = args.baudrate
         if baudrate is not None and baudrate not in (0, self.serial_cfg.baud):
             raise ApiError(400, "baudrate is invalid")
-        profile = data.get("printerProfile")
+        profile = args.printer_profile
         if profile is not None and profile != "_default":
             raise ApiError(400, "printerProfile is invalid")
         await printer.connect()
@@ -209,24 +218,31 @@ class InfoRoutes:
 
     # -- nothing to offer ----------------------------------------------------------------
 
-    async def timelapse(self, call: Call) -> Any:
+    async def post_timelapse(self, args: p.TimelapseArgs, request: Request) -> Any:
         # the timelapse component (loaded with a [timelapse] section) answers when present
         timelapse = self.app.server.find(TimelapseApi)
-        if timelapse is not None and call.verb == "POST":
-            return await timelapse.octoprint_configure(call.json())
+        if timelapse is not None:
+            given: dict[str, object] = {
+                k: v for k, v in (("type", args.type), ("fps", args.fps),
+                                  ("interval", args.interval)) if v is not None}
+            return await timelapse.octoprint_configure(given)
+        return await self.get_timelapse(request)
+
+    async def get_timelapse(self, request: Request) -> Any:
+        timelapse = self.app.server.find(TimelapseApi)
         if timelapse is not None:
             return await timelapse.octoprint_listing()
         return {"config": {"type": "off"}, "enabled": False, "files": [], "unrendered": []}
 
-    async def system_commands(self, call: Call) -> Any:
+    async def system_commands(self, request: Request) -> Any:
         return {"core": [], "custom": []}
 
-    async def system_source(self, call: Call) -> Any:
-        if call.path_args["source"] not in ("core", "custom"):
+    async def system_source(self, args: p.SourceArgs, request: Request) -> Any:
+        if args.source not in ("core", "custom"):
             raise ApiError(404, "Unknown source")
         return []
 
-    async def system_action(self, call: Call) -> Any:
+    async def system_action(self, args: p.ActionArgs, request: Request) -> Any:
         raise ApiError(404, "Command not found")
 
 

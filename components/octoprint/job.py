@@ -5,10 +5,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from components.octoprint import params as p
 from components.octoprint.core import Compat, Selection
 from components.octoprint.state import Snapshot
 from components.octoprint.users import display_name
-from components.octoprint.web import NO_CONTENT, ApiError, Call, Reply, Route
+from components.octoprint.web import NO_CONTENT, ApiError, Table
+from gateway.registry import Response
+from gateway.request import Request
 
 FILAMENT_DIAMETER = 1.75
 RESTART_WAIT = 120.0
@@ -88,44 +91,41 @@ class JobRoutes:
     def __init__(self, app: Compat) -> None:
         self.app = app
 
-    def routes(self) -> dict[str, dict[str, Route]]:
-        return {r"/api/job": {"GET": self.get, "POST": self.post}}
+    def routes(self) -> Table:
+        return {"/api/job": ("job", {"GET": (self.get, None), "POST": (self.post, p.JobArgs)})}
 
-    async def get(self, call: Call) -> Any:
-        return job_status(self.app, self.app.snapshot(), display_name(call.user))
+    async def get(self, request: Request) -> Any:
+        return job_status(self.app, self.app.snapshot(), display_name(request.caller.user))
 
-    async def post(self, call: Call) -> Reply:
-        command, data = call.command(("start", "restart", "pause", "cancel"))
+    async def post(self, args: p.JobArgs, request: Request) -> Response:
         app = self.app
         snap = app.operational()
-        if command == "start":
+        if isinstance(args, p.JobStart):
             if snap.active:
                 raise ApiError(409, "Printer already has an active print job, did you mean "
                                     "'restart'?")
             if app.selection is None:
                 raise ApiError(409, "No file selected")
             await app.print_selection()
-        elif command == "restart":
+        elif isinstance(args, p.JobRestart):
             if not snap.paused:
                 raise ApiError(409, "Printer does not have an active paused print job")
             # the print starts over once the cancel is complete
             await app.job_action("cancelling", "M524" if snap.from_sd else "CANCEL_PRINT",
                                  grace=RESTART_WAIT)
             await app.print_selection()
-        elif command == "cancel":
+        elif isinstance(args, p.JobCancel):
             if not snap.active:
                 raise ApiError(409, "No active print job to cancel")
             await app.job_action("cancelling", "M524" if snap.from_sd else "CANCEL_PRINT")
         else:
-            await self._pause(snap, data.get("action", "toggle"))
+            await self._pause(snap, args.action)
         return NO_CONTENT
 
-    async def _pause(self, snap: Snapshot, action: Any) -> None:
+    async def _pause(self, snap: Snapshot, action: str) -> None:
         if not snap.active:
             raise ApiError(409, "Printer is neither printing nor paused, 'pause' command "
                                 "cannot be performed")
-        if action not in ("pause", "resume", "toggle"):
-            raise ApiError(400, "Unknown action")
         if action == "toggle":
             action = "resume" if snap.paused else "pause"
         if action == "pause":

@@ -4,14 +4,18 @@ jog/home/select/extrude, printing). Every action is G-code through `run_gcode`."
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
+from components.octoprint import params as p
 from components.octoprint.core import Compat
 from components.octoprint.history import TemperatureHistory
 from components.octoprint.state import Snapshot, heater_name, temperatures
-from components.octoprint.web import NO_CONTENT, ApiError, Call, Reply, Route
+from components.octoprint.web import NO_CONTENT, ApiError, Table
 from gateway.gcode_text import single_line
+from gateway.registry import Response
+from gateway.request import Request
 
 _TOOL = re.compile(r"^tool(\d+)$")
 AXES = ("x", "y", "z")
@@ -23,19 +27,15 @@ FLOWRATE_RANGE = (75, 125)
 EXCLUDABLE = ("temperature", "sd", "state")
 
 
-def number(value: Any, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ApiError(400, f"Not a number for {what}: {value!r}")
-    return float(value)
-
-
 def fmt(value: float) -> str:
     return f"{value:.3f}".rstrip("0").rstrip(".") or "0"
 
 
-def factor_percent(value: Any, limits: tuple[int, int], what: str) -> int:
+def factor_percent(value: int | float, limits: tuple[int, int], what: str) -> int:
     """OctoPrint's factor: a percentage, or a float up to a few (1.1 = 110 %)."""
-    factor = number(value, what)
+    factor = float(value)
+    if not math.isfinite(factor):
+        raise ApiError(400, f"{what} must be a finite number")
     if isinstance(value, float) and factor <= limits[1] / 100:
         factor *= 100
     percent = round(factor)
@@ -49,81 +49,82 @@ class PrinterRoutes:
         self.app = app
         self.history = history
 
-    def routes(self) -> dict[str, dict[str, Route]]:
+    def routes(self) -> Table:
         return {
-            r"/api/printer": {"GET": self.get_printer},
-            r"/api/printer/printhead": {"POST": self.printhead},
-            r"/api/printer/tool": {"GET": self.get_tool, "POST": self.tool},
-            r"/api/printer/bed": {"GET": self.get_bed, "POST": self.bed},
-            r"/api/printer/sd": {"GET": self.get_sd, "POST": self.sd},
-            r"/api/printer/command": {"POST": self.command},
+            "/api/printer": ("printer", {"GET": (self.get_printer, p.PrinterArgs)}),
+            "/api/printer/printhead": ("printer.printhead", {
+                "POST": (self.printhead, p.PrintheadArgs)}),
+            "/api/printer/tool": ("printer.tool", {
+                "GET": (self.get_tool, p.HistoryArgs), "POST": (self.tool, p.ToolArgs)}),
+            "/api/printer/bed": ("printer.bed", {
+                "GET": (self.get_bed, p.HistoryArgs), "POST": (self.bed, p.BedArgs)}),
+            "/api/printer/sd": ("printer.sd", {
+                "GET": (self.get_sd, None), "POST": (self.sd, p.SdArgs)}),
+            "/api/printer/command": ("printer.command", {
+                "POST": (self.command, p.CommandArgs)}),
         }
 
     # -- state -------------------------------------------------------------------------
 
-    def _temperatures(self, call: Call, snap: Snapshot, only: str | None) -> dict[str, Any]:
+    def _temperatures(self, args: p.HistoryArgs, snap: Snapshot,
+                      only: str | None) -> dict[str, Any]:
         temps: dict[str, Any] = temperatures(snap, self.app.offsets, only)
-        if call.flag("history"):
-            limit = call.query.get("limit", "")
-            temps["history"] = self.history.recent(
-                int(limit) if limit.isdigit() else None, only)
+        if args.history:
+            temps["history"] = self.history.recent(args.limit, only)
         return temps
 
-    async def get_printer(self, call: Call) -> Any:
+    async def get_printer(self, args: p.PrinterArgs, request: Request) -> Any:
         snap = self.app.operational()
-        exclude = {e.strip() for e in call.query.get("exclude", "").split(",") if e.strip()}
+        exclude = {e.strip() for e in args.exclude}
         body: dict[str, Any] = {}
         if "temperature" not in exclude:
-            body["temperature"] = self._temperatures(call, snap, None)
+            body["temperature"] = self._temperatures(args, snap, None)
         if "sd" not in exclude:
             body["sd"] = {"ready": self.app.sd.ready}
         if "state" not in exclude:
             body["state"] = self.app.state(snap).as_dict()
         return body
 
-    async def get_tool(self, call: Call) -> Any:
-        return self._temperatures(call, self.app.operational(), "tool")
+    async def get_tool(self, args: p.HistoryArgs, request: Request) -> Any:
+        return self._temperatures(args, self.app.operational(), "tool")
 
-    async def get_bed(self, call: Call) -> Any:
+    async def get_bed(self, args: p.HistoryArgs, request: Request) -> Any:
         snap = self.app.operational()
         if "heater_bed" not in snap.heaters:
             raise ApiError(409, "Printer does not have a heated bed")
-        return self._temperatures(call, snap, "bed")
+        return self._temperatures(args, snap, "bed")
 
-    async def get_sd(self, call: Call) -> Any:
+    async def get_sd(self, request: Request) -> Any:
         return {"ready": self.app.sd.ready}
 
     # -- printhead ---------------------------------------------------------------------
 
-    async def printhead(self, call: Call) -> Reply:
-        command, data = call.command(("jog", "home", "feedrate"))
+    async def printhead(self, args: p.PrintheadArgs, request: Request) -> Response:
         snap = self.app.operational()
-        if command != "feedrate" and snap.printing:
+        if not isinstance(args, p.Feedrate) and snap.printing:
             raise ApiError(409, "Printer is not operational or currently printing")
-        if command == "jog":
-            script = self._jog(data)
-        elif command == "home":
-            axes = data.get("axes", list(AXES))
-            if not isinstance(axes, list) or not axes or any(a not in AXES for a in axes):
-                raise ApiError(400, "Invalid axes: expected a list of x, y, z")
-            script = "G28 " + " ".join(a.upper() for a in AXES if a in axes)
+        if isinstance(args, p.Jog):
+            script = self._jog(args)
+        elif isinstance(args, p.Home):
+            script = "G28 " + " ".join(a.upper() for a in AXES if a in args.axes)
         else:
-            percent = factor_percent(data.get("factor"), FEEDRATE_RANGE, "factor")
+            percent = factor_percent(args.factor, FEEDRATE_RANGE, "factor")
             script = f"M220 S{percent}"
         await self.app.gcode(script)
         return NO_CONTENT
 
     @staticmethod
-    def _jog(data: dict[str, Any]) -> str:
-        moves = {axis: number(data[axis], axis) for axis in AXES if data.get(axis) is not None}
-        absolute = bool(data.get("absolute", False))
-        speed = data.get("speed")
+    def _jog(args: p.Jog) -> str:
+        moves = {axis: value for axis, value in (("x", args.x), ("y", args.y), ("z", args.z))
+                 if value is not None}
+        absolute = args.absolute
+        speed = args.speed
         if speed is None or speed is True:
             feed = min([AXIS_SPEED[a] for a in moves] or [AXIS_SPEED["x"]])
         elif speed is False:
             feed = 0.0
         else:
-            feed = number(speed, "speed")
+            feed = speed
             if feed <= 0:
                 raise ApiError(400, "speed must be positive")
         if not moves:
@@ -149,87 +150,72 @@ class PrinterRoutes:
         value = settings.get("max_temp") if isinstance(settings, dict) else None
         return float(value) if isinstance(value, (int, float)) else 300.0
 
-    def _target(self, snap: Snapshot, key: str, value: Any) -> float:
-        target = number(value, key)
+    def _target(self, snap: Snapshot, key: str, value: int | float) -> float:
+        target = float(value)
         heater = heater_name(key) or ""
         limit = self._max_temp(snap, heater)
-        if not 0 <= target <= limit:
+        if not 0 <= target <= limit:  # NaN fails too
             raise ApiError(400, f"Target for {key} out of range [0, {fmt(limit)}]")
         return target + self.app.offsets.get(key, 0) if target > 0 else target
 
-    def _offset(self, key: str, value: Any) -> int:
-        offset = number(value, key)
-        if not -OFFSET_RANGE <= offset <= OFFSET_RANGE:
+    def _offset(self, key: str, value: int | float) -> int:
+        offset = float(value)
+        if not -OFFSET_RANGE <= offset <= OFFSET_RANGE:  # NaN fails too
             raise ApiError(400, f"Offset for {key} not in range [-{OFFSET_RANGE}, "
                                 f"{OFFSET_RANGE}]")
         return round(offset)
 
-    async def tool(self, call: Call) -> Reply:
-        command, data = call.command(("target", "offset", "select", "extrude", "flowrate"))
+    async def tool(self, args: p.ToolArgs, request: Request) -> Response:
         snap = self.app.operational()
-        if command in ("select", "extrude") and snap.printing:
+        if isinstance(args, (p.ToolSelect, p.ToolExtrude)) and snap.printing:
             raise ApiError(409, "Printer is currently printing")
-        if command == "target":
-            targets = data.get("targets")
-            if not isinstance(targets, dict) or not targets:
-                raise ApiError(400, "Mandatory parameters missing: targets")
+        if isinstance(args, p.ToolTarget):
             lines = []
-            for key, value in targets.items():
+            for key, value in args.targets.items():
                 index = self._tool_index(snap, key)
                 lines.append(f"M104 T{index} S{fmt(self._target(snap, key, value))}")
             await self.app.gcode("\n".join(lines))
-        elif command == "offset":
-            offsets = data.get("offsets")
-            if not isinstance(offsets, dict) or not offsets:
-                raise ApiError(400, "Mandatory parameters missing: offsets")
+        elif isinstance(args, p.ToolOffset):
             checked = {}
-            for key, value in offsets.items():
+            for key, value in args.offsets.items():
                 self._tool_index(snap, key)
                 checked[key] = self._offset(key, value)
             self.app.offsets.update(checked)
-        elif command == "select":
-            index = self._tool_index(snap, data.get("tool"))
+        elif isinstance(args, p.ToolSelect):
+            index = self._tool_index(snap, args.tool)
             await self.app.gcode(f"T{index}")
-        elif command == "extrude":
-            amount = number(data.get("amount"), "amount")
-            speed = data.get("speed")
-            feed = AXIS_SPEED["e"] if speed is None else number(speed, "speed")
+        elif isinstance(args, p.ToolExtrude):
+            feed = AXIS_SPEED["e"] if args.speed is None else args.speed
             if feed <= 0:
                 raise ApiError(400, "speed must be positive")
-            await self.app.gcode(f"M83\nG1 E{fmt(amount)} F{fmt(feed)}\nM82")
+            await self.app.gcode(f"M83\nG1 E{fmt(args.amount)} F{fmt(feed)}\nM82")
         else:
-            percent = factor_percent(data.get("factor"), FLOWRATE_RANGE, "factor")
+            percent = factor_percent(args.factor, FLOWRATE_RANGE, "factor")
             await self.app.gcode(f"M221 S{percent}")
         return NO_CONTENT
 
-    async def bed(self, call: Call) -> Reply:
-        command, data = call.command(("target", "offset"))
+    async def bed(self, args: p.BedArgs, request: Request) -> Response:
         snap = self.app.operational()
         if "heater_bed" not in snap.heaters:
             raise ApiError(409, "Printer does not have a heated bed")
-        if command == "target":
-            if "target" not in data:
-                raise ApiError(400, "Mandatory parameters missing: target")
-            await self.app.gcode(f"M140 S{fmt(self._target(snap, 'bed', data['target']))}")
+        if isinstance(args, p.BedTarget):
+            await self.app.gcode(f"M140 S{fmt(self._target(snap, 'bed', args.target))}")
         else:
-            if "offset" not in data:
-                raise ApiError(400, "Mandatory parameters missing: offset")
-            self.app.offsets["bed"] = self._offset("bed", data["offset"])
+            self.app.offsets["bed"] = self._offset("bed", args.offset)
         return NO_CONTENT
 
     # -- SD card and raw commands -------------------------------------------------------
 
-    async def sd(self, call: Call) -> Reply:
-        command, _ = call.command(("init", "refresh", "release"))
+    async def sd(self, args: p.SdArgs, request: Request) -> Response:
         snap = self.app.operational()
-        if command == "init":
+        if isinstance(args, p.SdInit):
             await self.app.gcode("M21")
             if self.app.sd.ready:
                 await self.app.refresh_sd()
             return NO_CONTENT
         if not self.app.sd.ready:
             raise ApiError(409, "SD card has not been initialized")
-        if command == "refresh":
+        if isinstance(args, p.SdRefresh):
             await self.app.refresh_sd()
         else:
             if snap.active and snap.from_sd:
@@ -237,20 +223,17 @@ class PrinterRoutes:
             await self.app.gcode("M22")
         return NO_CONTENT
 
-    async def command(self, call: Call) -> Reply:
-        data = call.json()
-        if "command" in data and "commands" in data:
+    async def command(self, args: p.CommandArgs, request: Request) -> Response:
+        if args.command is not None and args.commands is not None:
             raise ApiError(400, "'command' and 'commands' are mutually exclusive")
-        if "script" in data:
+        if args.script is not None:
             raise ApiError(404, "Unknown script")
-        if "command" in data:
-            commands = [data["command"]]
-        elif "commands" in data:
-            commands = data["commands"]
+        if args.command is not None:
+            commands = [args.command]
+        elif args.commands is not None:
+            commands = args.commands
         else:
             raise ApiError(400, "Need one of 'command', 'commands' or 'script'")
-        if not isinstance(commands, list) or not all(isinstance(c, str) for c in commands):
-            raise ApiError(400, "commands is invalid")
         for command in commands:
             # one command each: a line break would smuggle in another one
             single_line(command)

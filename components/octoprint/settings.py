@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
+from components.octoprint import params as p
 from components.octoprint.core import Compat
 from components.octoprint.state import Snapshot
-from components.octoprint.web import ApiError, Call, Route
+from components.octoprint.web import ApiError, Table
 from components.webcams.api import WebcamsApi
 from components.webcams.camera import Webcam
 from gateway.errors import ServerError
+from gateway.request import Request
 
 if TYPE_CHECKING:
     from gateway.api import ServerApi
@@ -179,27 +183,31 @@ class SettingsRoutes:
         self.store = store
         self.serial = serial
 
-    def routes(self) -> dict[str, dict[str, Route]]:
+    def routes(self) -> Table:
         return {
-            r"/api/settings": {"GET": self.get, "POST": self.post},
-            r"/api/printerprofiles": {"GET": self.profiles},
-            r"/api/printerprofiles/(?P<ident>[^/]+)": {"GET": self.profile},
+            "/api/settings": ("settings", {"GET": (self.get, None),
+                                           "POST": (self.post, p.SettingsArgs)}),
+            "/api/printerprofiles": ("printerprofiles", {"GET": (self.profiles, None)}),
+            "/api/printerprofiles/{ident}": ("printerprofile", {
+                "GET": (self.profile, p.ProfileArgs)}),
         }
 
-    async def get(self, call: Call) -> Any:
+    async def get(self, request: Request) -> Any:
         webcam = await webcam_settings(self.app.server, self.store)
         return settings_body(self.app, self.store, webcam, self.serial())
 
-    async def post(self, call: Call) -> Any:
-        if await self.store.update(call.json()):
+    async def post(self, args: p.SettingsArgs, request: Request) -> Any:
+        # the sections given, with the fields given, in the wire's names
+        data = msgspec.to_builtins(args)
+        if await self.store.update(data):
             self.app.emit("SettingsUpdated", {})
-        return await self.get(call)
+        return await self.get(request)
 
-    async def profiles(self, call: Call) -> Any:
+    async def profiles(self, request: Request) -> Any:
         profile = printer_profile(self.app.snapshot(with_settings=True), self.store.name)
         return {"profiles": {"_default": profile}}
 
-    async def profile(self, call: Call) -> Any:
-        if call.path_args["ident"] != "_default":
+    async def profile(self, args: p.ProfileArgs, request: Request) -> Any:
+        if args.ident != "_default":
             raise ApiError(404, "Unknown profile")
         return printer_profile(self.app.snapshot(with_settings=True), self.store.name)

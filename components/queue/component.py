@@ -55,7 +55,7 @@ class QueueComponent(BaseComponent):
         self._timers: dict[int, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._unsubscribe: list[Callable[[], None]] = []
-        from .api_cp import ContinuousPrintApi
+        from .cp_endpoints import ContinuousPrintApi
         from .endpoints import JobQueueEndpoints
 
         JobQueueEndpoints(self).register()

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from components.timelapse.library import DownloadHandler, LibraryFiles
+from components.timelapse.library import ROOT, LibraryFiles
 from gateway.request import Request
+from gateway.transports.files_http import FileHandler
 
 if TYPE_CHECKING:
     from components.timelapse.component import Timelapse
@@ -41,11 +42,12 @@ def register(server: ServerApi, tl: Timelapse) -> None:
     reg("machine.timelapse.list_files", tl.list_files, http="GET /machine/timelapse/files")
     reg("machine.timelapse.delete_file", tl.delete_file_request,
         http="DELETE /machine/timelapse/files")
-    files = {"files": LibraryFiles(tl.library)}
+    # downloads of the folder; deletes go through the APIs
+    files = {"files": LibraryFiles(tl.library), "root": ROOT, "deletable": False}
     server.add_http_route(r"/machine/timelapse/(?P<root>files)/(?P<path>[^/]+)",
-                          DownloadHandler, files)
+                          FileHandler, files)
     server.add_http_route(r"/downloads/(?P<root>timelapse)/(?P<path>[^/]+)",
-                          DownloadHandler, files)
+                          FileHandler, files)
 
     async def octoprint_delete(request: Request) -> dict[str, Any]:
         await tl.delete_file(request.path_args["filename"])

@@ -12,7 +12,7 @@ from typing import Any
 
 from gateway.errors import BadRequest, NotFound, ServerError
 from gateway.request import Caller
-from gateway.transports.files_http import FileHandler, UploadSession
+from gateway.transports.files_http import UploadSession
 
 ROOT = "timelapse"
 # the frames of the current print (Moonraker-timelapse's name for the frame folder)
@@ -114,16 +114,3 @@ class LibraryFiles:
 
     async def delete_file(self, request_path: str) -> dict[str, Any]:
         raise ServerError("Method Not Allowed", 405)
-
-
-class DownloadHandler(FileHandler):
-    """GET/HEAD of a file in the folder; DELETE refused (the APIs delete)."""
-
-    async def get(self, root: str, path: str) -> None:
-        await super().get(ROOT, path)
-
-    async def head(self, root: str, path: str) -> None:
-        await super().head(ROOT, path)
-
-    async def delete(self, root: str, path: str) -> None:
-        self.send_error_json(405, "Method Not Allowed")

@@ -23,6 +23,7 @@ from gateway.transports.files_multipart import (
 
 _decode = msgspec.json.Decoder().decode
 JSON_TYPES = ("application/json", "text/json")
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def media_type(content_type: str) -> str:

@@ -1,7 +1,8 @@
-"""HTTP routes the method table cannot carry: streaming uploads and file downloads.
+"""HTTP routes the method table cannot carry: file downloads, and the files service's
+upload route.
 
-`POST /server/files/upload` parses multipart/form-data as it arrives (files_multipart)
-and pushes plain data - form fields, the file name, the file's bytes - into an
+`POST /server/files/upload` is the streaming upload handler (upload_http) with
+`FilesUploads` as its route: form fields, the file name and the file's bytes go into an
 `UploadSession` obtained from the files service; `GET|HEAD|DELETE
 /server/files/{root}/{path}` serve and delete files. The files service implements
 `FilesService`: this module never imports a component.
@@ -11,13 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import errno
 import logging
 import mimetypes
 import os
 import re
 import urllib.parse
-from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -25,17 +24,13 @@ import msgspec
 import tornado.iostream
 import tornado.web
 
-from gateway.errors import ServerError
+from gateway.errors import BadRequest, ServerError
+from gateway.registry import Answer, Response
 from gateway.request import Caller, Transport
-from gateway.transports.files_multipart import (
-    MultipartError,
-    MultipartParser,
-    PartData,
-    PartEnd,
-    PartStart,
-    boundary_from_content_type,
-)
 from gateway.transports.http import JSON_TYPE, BaseHandler
+from gateway.transports.upload_http import UploadSession, UploadStart
+
+__all__ = ["FileHandler", "FilesService", "FilesUploads", "LegacyLogHandler", "UploadSession"]
 
 log = logging.getLogger(__name__)
 _encode = msgspec.json.Encoder().encode
@@ -48,26 +43,6 @@ PUBLIC_ROOT = "gcodes"
 _TEXT_SUFFIXES = {".gcode", ".g", ".gco", ".nc", ".cfg", ".conf", ".log", ".txt", ".md",
                   ".ini", ".bkp", ".old", ".sh", ".py", ".csv"}
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-
-
-class UploadSession(Protocol):
-    """One upload, fed by the handler in the order the body arrives."""
-
-    def field(self, name: str, value: str) -> None: ...
-
-    def start_file(self, filename: str) -> None: ...
-
-    def write(self, data: bytes | memoryview) -> None: ...
-
-    def drain(self) -> Awaitable[None] | None:
-        """None to go on reading, or an awaitable to wait for (flow control)."""
-
-    async def complete(self) -> dict[str, Any]:
-        """The body is complete: check, move into place, answer (the 201 body).
-        On error the session has cleaned up after itself."""
-
-    def abort(self) -> None:
-        """The upload failed or the client went away: leave nothing behind."""
 
 
 class FilesService(Protocol):
@@ -140,150 +115,40 @@ class _FilesHandler(BaseHandler):
         return Caller(ip=self.request.remote_ip or "", transport=Transport.HTTP, user=self.user)
 
 
-@tornado.web.stream_request_body
-class FileUploadHandler(_FilesHandler):
-    session: UploadSession | None = None
-    parser: MultipartParser | None = None
+class FilesUploads:
+    """`POST /server/files/upload` (the streaming upload handler's route): the files
+    service's upload sessions, answered as Moonraker does."""
 
-    async def prepare(self) -> None:
-        super().prepare()
-        if self._finished or self.request.method != "POST":
-            return
-        self._received = 0
-        self._failed = False
-        self._error = (500, "Unable to save file")
-        self._done = False
-        self._part: str | None = None  # "file", a field name, or "" (ignored part)
-        self._value = bytearray()
-        limit = self.files.max_upload_size
-        conn = self.request.connection
-        length: int | None = None
-        raw_length = self.request.headers.get("Content-Length")
-        if raw_length is not None and raw_length.strip().isdigit():
-            length = int(raw_length)
-        # our own count answers 413 (Tornado's limit would only send a bare 400); for a
-        # length announced too big Tornado closes the connection once the 413 is sent
-        setter = getattr(conn, "set_max_body_size", None)
-        if setter is not None:
-            setter(max(length or 0, limit + 1024 * 1024))
-        if length is not None and length > limit:
-            self.fail(413, f"File too large: the upload exceeds max_upload_size "
-                           f"({limit // (1024 * 1024)} MiB)")
-            return
-        try:
-            boundary = boundary_from_content_type(self.request.headers.get("Content-Type", ""))
-            self.parser = MultipartParser(boundary)
-            self.session = self.files.begin_upload(self.caller_info(), length)
-        except MultipartError as exc:
-            self.fail(400, str(exc))
-        except ServerError as exc:
-            self.fail(exc.status, exc.message)
+    answer = Answer.MOONRAKER
 
-    def data_received(self, chunk: bytes) -> Awaitable[None] | None:
-        session, parser = self.session, self.parser
-        if session is None or parser is None or self._failed:
-            return None
-        self._received += len(chunk)
-        if self._received > self.files.max_upload_size:
-            # answer now and drop the connection: reading on would be unbounded
-            self._abort(413, "File too large: the upload exceeds max_upload_size")
-            self.fail(413, "File too large: the upload exceeds max_upload_size")
-            return None
-        try:
-            for event in parser.feed(chunk):
-                if type(event) is PartData:
-                    if self._part == "file":
-                        session.write(event.data)
-                    elif self._part:
-                        self._value += event.data
-                        if len(self._value) > MAX_FIELD_SIZE:
-                            raise MultipartError(f"Form field '{self._part}' too large")
-                elif type(event) is PartStart:
-                    self._start_part(session, event)
-                elif type(event) is PartEnd:
-                    if self._part and self._part != "file":
-                        session.field(self._part, self._value.decode("utf-8", "replace"))
-                    self._part = None
-            pending = session.drain()
-        except Exception as exc:
-            self._abort_for(exc)
-            return None
-        if pending is None:
-            return None
-        return self._drained(pending)
+    def __init__(self, files: FilesService) -> None:
+        self.files = files
 
-    def _start_part(self, session: UploadSession, event: PartStart) -> None:
-        self._value = bytearray()
-        if event.name == "file" and event.filename is not None:
-            self._part = "file"
-            session.start_file(event.filename)
-        elif event.filename is not None:
-            self._part = ""  # another file part: not ours to store
-        else:
-            self._part = event.name
+    @property
+    def max_upload_size(self) -> int:
+        return self.files.max_upload_size
 
-    async def _drained(self, pending: Awaitable[None]) -> None:
-        try:
-            await pending
-        except Exception as exc:
-            self._abort_for(exc)
+    def begin(self, start: UploadStart) -> UploadSession:
+        return self.files.begin_upload(start.caller, start.content_length)
 
-    def _abort_for(self, exc: BaseException) -> None:
-        if isinstance(exc, MultipartError):
-            self._abort(400, f"File Upload Parsing Failed: {exc}")
-        elif isinstance(exc, ServerError):
-            self._abort(exc.status, exc.message)
-        elif isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            self._abort(507, "Insufficient disk space for the upload")
-        else:
-            log.error("upload failed", exc_info=exc)
-            self._abort(500, "Unable to save file")
-
-    def _abort(self, status: int, message: str) -> None:
-        """Throw the upload away; the rest of the body is read and dropped, and the
-        error is answered once it is in (a reply before that would reach the client
-        as a connection reset while it is still sending)."""
-        if not self._failed:
-            self._failed = True
-            self._error = (status, message)
-        if self.session is not None:
-            self.session.abort()
-
-    async def post(self) -> None:
-        if self._finished or self.session is None or self.parser is None:
-            return
-        if self._failed:
-            self.fail(*self._error)
-            return
-        try:
-            self.parser.close()
-            result = await self.session.complete()
-        except Exception as exc:
-            self._abort_for(exc)
-            self.fail(*self._error)
-            return
-        self._done = True
-        item = result.get("item", {})
-        root, path = item.get("root"), item.get("path")
-        if isinstance(root, str) and isinstance(path, str):
-            quoted = "/".join(urllib.parse.quote(p) for p in path.split("/"))
-            self.set_header("Location",
-                            f"{self.request.protocol}://{self.request.host}"
-                            f"/server/files/{root}/{quoted}")
-        self.set_status(201)
-        self.set_header("Content-Type", JSON_TYPE)
-        self.finish(_encode(result))
-
-    def on_connection_close(self) -> None:
-        # the client went away mid-body: nothing of the upload may remain
-        if self.session is not None and not self._done:
-            self._failed = True
-            self.session.abort()
-        super().on_connection_close()
+    async def plain(self, fields: dict[str, Any], start: UploadStart) -> Response:
+        raise BadRequest("Content-Type must be multipart/form-data")
 
 
 class FileHandler(_FilesHandler):
-    """GET/HEAD (download with Range, ETag, If-Modified-Since) and DELETE."""
+    """GET/HEAD (download with Range, ETag, If-Modified-Since) and DELETE.
+
+    Route kwargs: `root` serves that root whatever the URL's root group says (OctoPrint's
+    /downloads/files/local is the gcodes root); `deletable=False` refuses DELETE."""
+
+    fixed_root: str | None = None
+    deletable = True
+
+    def initialize(self, server: Any, files: FilesService,  # type: ignore[override]
+                   root: str | None = None, deletable: bool = True) -> None:
+        super().initialize(server, files)
+        self.fixed_root = root
+        self.deletable = deletable
 
     def prepare(self) -> None:
         path = self.path_kwargs.get("path", "")
@@ -297,12 +162,15 @@ class FileHandler(_FilesHandler):
         super().prepare()
 
     async def get(self, root: str, path: str) -> None:
-        await self._serve(root, path, body=True)
+        await self._serve(self.fixed_root or root, path, body=True)
 
     async def head(self, root: str, path: str) -> None:
-        await self._serve(root, path, body=False)
+        await self._serve(self.fixed_root or root, path, body=False)
 
     async def delete(self, root: str, path: str) -> None:
+        if not self.deletable:
+            self.send_error_json(405, "Method Not Allowed")
+            return
         try:
             result = await self.files.delete_file(f"{root}/{path}")
         except ServerError as exc:

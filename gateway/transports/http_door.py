@@ -27,7 +27,7 @@ from gateway.errors import ServerError
 from gateway.params import decode_query_values
 from gateway.registry import Answer, Endpoint, Response
 from gateway.request import Caller, Request, Transport
-from gateway.transports.body import body_arguments
+from gateway.transports.body import FORM_TYPES, body_arguments, media_type
 
 if TYPE_CHECKING:
     from gateway.transports.host import TransportHost
@@ -239,16 +239,24 @@ class RegistryDoor(Door):
         endpoint, request = self.endpoint, self.request
         assert endpoint is not None and request is not None
         try:
+            spec = endpoint.params
+            if spec is not None:
+                # query strings and forms carry texts: loosened for what the row declares;
+                # a JSON body carries types, taken as they are
+                request.args = spec.loosen(request.args)
             if self.body:
                 body = b"".join(self.body)
                 self.body = []
-                fields = body_arguments(self.headers.get("Content-Type", ""), body,
+                content_type = self.headers.get("Content-Type", "")
+                fields = body_arguments(content_type, body,
                                         json_only=endpoint.answer is Answer.OCTOPRINT)
                 if fields:
+                    if spec is not None and media_type(content_type) in FORM_TYPES:
+                        fields = spec.loosen(fields)
                     request.args.update(fields)
             if self.path_args:
                 request.args.update(self.path_args)
-            result = endpoint.run(request)
+            result = endpoint.run(request, loosen=False)
         except ServerError as exc:
             self.fail(exc)
             return

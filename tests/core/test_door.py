@@ -70,6 +70,13 @@ async def test_form_json_and_put_bodies(srv: RunningServer) -> None:
     assert form.json()["result"]["name"] == "f" and form.json()["result"]["count"] == 2
     js = await srv.http.request("PUT", "/test/echo", json={"name": "j", "tags": ["t"]})
     assert js.json()["result"]["tags"] == ["t"]
+    # texts stand for lists in query strings and forms; a JSON body says what it means
+    listed = await srv.http.post("/test/echo?tags=a,b", body="name=f&count=3",
+                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert listed.json()["result"]["tags"] == ["a", "b"]
+    typed = await srv.http.post("/test/echo", json={"name": "j", "tags": "a,b"})
+    assert typed.status == 400
+    assert "tags" in typed.json()["error"]["message"]
 
 
 async def test_http_errors_name_the_argument(srv: RunningServer) -> None:
