@@ -10,9 +10,9 @@ to every route):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from gateway.errors import BadRequest
+from gateway.registry import Params
 from gateway.request import Request
 
 if TYPE_CHECKING:
@@ -20,12 +20,19 @@ if TYPE_CHECKING:
     from gateway.api import ServerApi
 
 BLV_PATH = "/api/plugin/bedlevelvisualizer"
-BLV_COMMANDS = ("mesh",)
+
+
+class GetArgs(Params):
+    refresh: bool = False
+
+
+class BlvArgs(Params):
+    command: Literal["mesh"]
 
 
 def register(server: ServerApi, bed_mesh: BedMesh) -> None:
-    async def get(request: Request) -> dict[str, Any]:
-        if request.get_bool("refresh", False):
+    async def get(args: GetArgs, request: Request) -> dict[str, Any]:
+        if args.refresh:
             await bed_mesh.refresh()
         mesh = bed_mesh.mesh
         return {
@@ -34,14 +41,10 @@ def register(server: ServerApi, bed_mesh: BedMesh) -> None:
             "enabled": bed_mesh.active,
         }
 
-    async def blv(request: Request) -> dict[str, Any]:
-        command = request.get_str("command")
-        if command not in BLV_COMMANDS:
-            raise BadRequest(f"Unknown command: {command!r} (expected one of "
-                             f"{', '.join(BLV_COMMANDS)})")
+    async def blv(args: BlvArgs, request: Request) -> dict[str, Any]:
         await bed_mesh.refresh()
         return bed_mesh.blv()
 
-    server.register_endpoint("bed_mesh.get", get, http="GET /server/bed_mesh")
-    server.register_endpoint("bed_mesh.bedlevelvisualizer", blv, http=f"POST {BLV_PATH}",
-                             websocket=False, requires_printer=True)
+    server.register_endpoint("bed_mesh.get", get, params=GetArgs, http="GET /server/bed_mesh")
+    server.register_endpoint("bed_mesh.bedlevelvisualizer", blv, params=BlvArgs,
+                             http=f"POST {BLV_PATH}", websocket=False, requires_printer=True)

@@ -1,9 +1,7 @@
-"""The LED component's doors: the OctoPrint WS281x LED Status plugin's SimpleAPI at
-/api/plugin/ws281x_led_status, and JSON-RPC methods under `led.*`.
-
-The plugin's route answers bare JSON ({"lights_on": .., "torch_on": ..}), not Moonraker's
-{"result": ..} envelope, so it is served by a BaseHandler route (the house's way for the
-OctoPrint API), whose `prepare` applies the same access check as every registry route.
+"""The LED component's doors, all rows of the method table: the OctoPrint WS281x LED
+Status plugin's SimpleAPI at /api/plugin/ws281x_led_status (GET: the plugin's state;
+POST {"command": .., ...}: run a command, answer the state - bare JSON, OctoPrint's
+errors), and JSON-RPC methods under `led.*`.
 """
 
 from __future__ import annotations
@@ -13,64 +11,61 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from components.led.colors import apply_brightness
-from gateway.errors import BadRequest, ServerError
+from gateway.registry import Answer, Params
 from gateway.request import Request
-from gateway.transports.http import JSON_TYPE, BaseHandler
 
 if TYPE_CHECKING:
     from components.led.component import LedComponent
     from gateway.api import ServerApi
-    from gateway.transports.host import TransportHost
 
 SEED_PATH = "/api/plugin/ws281x_led_status"
 
 
-class SeedApiHandler(BaseHandler):
-    """GET: the plugin's state. POST {"command": .., ...}: run a command, answer the state."""
+class _Command(Params, tag_field="command"):
+    pass
 
-    led: LedComponent
 
-    def initialize(self, server: TransportHost, led: LedComponent) -> None:  # type: ignore[override]
-        super().initialize(server)
-        self.led = led
+class LightsOn(_Command, tag="lights_on"):
+    pass
 
-    def _reply(self, data: Any) -> None:
-        self.set_header("Content-Type", JSON_TYPE)
-        self.set_header("Cache-Control", "no-store")
-        self.finish(msgspec.json.encode(data))
 
-    def get(self) -> None:
-        self._reply(self.led.seed_state())
+class LightsOff(_Command, tag="lights_off"):
+    pass
 
-    async def post(self) -> None:
-        try:
-            args = self._json_body()
-            result = await self.led.command(args)
-        except ServerError as exc:
-            self.send_error_json(exc.status, exc.message)
-            return
-        self._reply(result)
 
-    def _json_body(self) -> dict[str, Any]:
-        content_type = self.request.headers.get("Content-Type", "application/json")
-        if not content_type.startswith("application/json"):
-            raise BadRequest("Expected content-type JSON")
-        try:
-            body = msgspec.json.decode(self.request.body or b"{}")
-        except (msgspec.DecodeError, UnicodeDecodeError):
-            raise BadRequest("Malformed JSON body") from None
-        if not isinstance(body, dict):
-            raise BadRequest("Expected a JSON object with a command")
-        return body
+class TorchOn(_Command, tag="torch_on"):
+    pass
+
+
+class TorchOff(_Command, tag="torch_off"):
+    pass
+
+
+class TestLed(_Command, tag="test_led"):
+    # a 7 character HTML colour such as #ff00ff (the component checks its form)
+    color: str
+
+
+class TestOsConfig(_Command, tag="test_os_config"):
+    pass
+
+
+LedCommand = LightsOn | LightsOff | TorchOn | TorchOff | TestLed | TestOsConfig
 
 
 def register_api(server: ServerApi, led: LedComponent) -> None:
     def get_state(request: Request) -> dict[str, Any]:
         return led.state()
 
-    async def command(request: Request) -> dict[str, Any]:
-        await led.command(request.args)
+    async def command(args: LedCommand, request: Request) -> dict[str, Any]:
+        await led.command(msgspec.to_builtins(args))
         return led.state()
+
+    def seed_state(request: Request) -> dict[str, Any]:
+        return led.seed_state()
+
+    async def seed_command(args: LedCommand, request: Request) -> dict[str, Any]:
+        return await led.command(msgspec.to_builtins(args))
 
     def get_frame(request: Request) -> dict[str, Any]:
         return {
@@ -82,6 +77,11 @@ def register_api(server: ServerApi, led: LedComponent) -> None:
         }
 
     server.register_endpoint("led.state", get_state, http="GET /server/led/state")
-    server.register_endpoint("led.command", command, http="POST /server/led/command")
+    server.register_endpoint("led.command", command, params=LedCommand,
+                             http="POST /server/led/command")
     server.register_endpoint("led.frame", get_frame, http="GET /server/led/frame")
-    server.add_http_route(SEED_PATH, SeedApiHandler, {"led": led})
+    server.register_endpoint("led.seed.get", seed_state, http=f"GET {SEED_PATH}",
+                             answer=Answer.OCTOPRINT, websocket=False)
+    server.register_endpoint("led.seed.post", seed_command, params=LedCommand,
+                             http=f"POST {SEED_PATH}", answer=Answer.OCTOPRINT,
+                             websocket=False)

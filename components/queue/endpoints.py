@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from gateway.errors import BadRequest
+from msgspec import Meta
+
+from gateway.registry import Params
 from gateway.request import Request
 
 from . import views
@@ -12,11 +14,21 @@ from . import views
 if TYPE_CHECKING:
     from .component import QueueComponent
 
+Names = Annotated[list[str], Meta(max_length=10000)]
 
-def _strings(values: list[Any], name: str) -> list[str]:
-    if not all(isinstance(v, str) for v in values):
-        raise BadRequest(f"Invalid argument [{name}]: expected a list of strings")
-    return [v for v in values if v.strip()]
+
+class PostJobArgs(Params):
+    filenames: Names
+    reset: bool = False
+
+
+class DeleteJobArgs(Params):
+    job_ids: Names = []
+    all: bool = False
+
+
+class JumpArgs(Params):
+    job_id: Annotated[str, Meta(min_length=1, max_length=64)]
 
 
 class JobQueueEndpoints:
@@ -29,11 +41,13 @@ class JobQueueEndpoints:
         server.registry.register_rest(
             "server.job_queue.job", "/server/job_queue/job",
             {"POST": self.post_job, "DELETE": self.delete_job},
+            params={"POST": PostJobArgs, "DELETE": DeleteJobArgs},
         )
         reg("server.job_queue.status", self.status, http="GET /server/job_queue/status")
         reg("server.job_queue.pause", self.pause, http="POST /server/job_queue/pause")
         reg("server.job_queue.start", self.start, http="POST /server/job_queue/start")
-        reg("server.job_queue.jump", self.jump, http="POST /server/job_queue/jump")
+        reg("server.job_queue.jump", self.jump, params=JumpArgs,
+            http="POST /server/job_queue/jump")
 
     def _reply(self) -> dict[str, Any]:
         return views.moonraker_status(self.queue.state, self.queue.clock())
@@ -41,9 +55,9 @@ class JobQueueEndpoints:
     def status(self, request: Request) -> dict[str, Any]:
         return self._reply()
 
-    async def post_job(self, request: Request) -> dict[str, Any]:
-        names = _strings(request.get_list("filenames"), "filenames")
-        reset = request.get_bool("reset", False)
+    async def post_job(self, args: PostJobArgs, request: Request) -> dict[str, Any]:
+        names = [n for n in args.filenames if n.strip()]
+        reset = args.reset
         # every file is checked before any is queued, as Moonraker
         checked = [self.queue.check_file(name) for name in names]
         transitions = self.queue.transitions
@@ -52,11 +66,11 @@ class JobQueueEndpoints:
         )
         return self._reply()
 
-    async def delete_job(self, request: Request) -> dict[str, Any]:
-        everything = request.get_bool("all", False)
+    async def delete_job(self, args: DeleteJobArgs, request: Request) -> dict[str, Any]:
+        everything = args.all
         ids: list[int] = []
         if not everything:
-            raw = _strings(request.get_list("job_ids"), "job_ids")
+            raw = [r for r in args.job_ids if r.strip()]
             ids = [i for i in (views.parse_moonraker_id(r) for r in raw) if i is not None]
         transitions = self.queue.transitions
         await self.queue.dispatch(lambda s: transitions.delete(s, ids, everything))
@@ -71,8 +85,8 @@ class JobQueueEndpoints:
         await self.queue.dispatch(lambda s: transitions.start(s, self.queue.printer_idle()))
         return self._reply()
 
-    async def jump(self, request: Request) -> dict[str, Any]:
-        job_id = request.get_str("job_id")
+    async def jump(self, args: JumpArgs, request: Request) -> dict[str, Any]:
+        job_id = args.job_id
         set_id = views.parse_moonraker_id(job_id)
         transitions = self.queue.transitions
         await self.queue.dispatch(lambda s: transitions.jump(s, set_id, job_id))

@@ -32,6 +32,7 @@ from components.timelapse.capture import Capturer
 from components.timelapse.config import TimelapseSection
 from components.timelapse.frames import FrameSet, latest_set, new_set, remove_sets
 from components.timelapse.library import FRAMES_ROOT, ROOT, Library, octoprint_entry
+from components.timelapse.params import FileArgs
 from components.timelapse.renderer import Renderer
 from components.timelapse.settings import SettingsStore
 from components.timelapse.trigger import Watcher
@@ -213,9 +214,9 @@ class Timelapse(BaseComponent, TimelapseApi):
     async def get_settings(self, request: Request) -> dict[str, Any]:
         return self.store.moonraker(await self._snapshot_url() or "")
 
-    async def post_settings(self, request: Request) -> dict[str, Any]:
+    async def post_settings(self, values: dict[str, Any], request: Request) -> dict[str, Any]:
         before = self.cfg
-        await self.store.update(dict(request.args))
+        await self.store.update(values)
         self._apply_mode_change(before)
         return await self.get_settings(request)
 
@@ -250,8 +251,8 @@ class Timelapse(BaseComponent, TimelapseApi):
     async def list_files(self, request: Request) -> list[dict[str, Any]]:
         return await asyncio.to_thread(self.library.files)
 
-    async def delete_file_request(self, request: Request) -> dict[str, Any]:
-        name = request.get_str("filename")
+    async def delete_file_request(self, args: FileArgs, request: Request) -> dict[str, Any]:
+        name = args.filename
         removed = await self.delete_file(name)
         return {"action": "delete_file", "item": {"path": removed[0], "root": ROOT},
                 "removed": removed}

@@ -20,6 +20,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from components.timelapse.library import ROOT, LibraryFiles
+from components.timelapse.params import FileArgs
+from gateway.registry import Answer
 from gateway.request import Request
 from gateway.transports.files_http import FileHandler
 
@@ -32,7 +34,8 @@ def register(server: ServerApi, tl: Timelapse) -> None:
     reg = server.register_endpoint
     reg("machine.timelapse.get_settings", tl.get_settings,
         http="GET /machine/timelapse/settings")
-    reg("machine.timelapse.post_settings", tl.post_settings,
+    # moonraker-timelapse's names: the settings store types and checks each one
+    reg("machine.timelapse.post_settings", tl.post_settings, params=dict[str, Any],
         http="POST /machine/timelapse/settings")
     reg("machine.timelapse.lastframeinfo", tl.lastframeinfo,
         http="GET /machine/timelapse/lastframeinfo")
@@ -40,7 +43,7 @@ def register(server: ServerApi, tl: Timelapse) -> None:
     reg("machine.timelapse.saveframes", tl.saveframes_request,
         http="POST /machine/timelapse/saveframes")
     reg("machine.timelapse.list_files", tl.list_files, http="GET /machine/timelapse/files")
-    reg("machine.timelapse.delete_file", tl.delete_file_request,
+    reg("machine.timelapse.delete_file", tl.delete_file_request, params=FileArgs,
         http="DELETE /machine/timelapse/files")
     # downloads of the folder; deletes go through the APIs
     files = {"files": LibraryFiles(tl.library), "root": ROOT, "deletable": False}
@@ -49,8 +52,8 @@ def register(server: ServerApi, tl: Timelapse) -> None:
     server.add_http_route(r"/downloads/(?P<root>timelapse)/(?P<path>[^/]+)",
                           FileHandler, files)
 
-    async def octoprint_delete(request: Request) -> dict[str, Any]:
-        await tl.delete_file(request.path_args["filename"])
+    async def octoprint_delete(args: FileArgs, request: Request) -> dict[str, Any]:
+        await tl.delete_file(args.filename)
         return await tl.octoprint_listing()
 
     async def octolapse_status(request: Request) -> dict[str, Any]:
@@ -59,8 +62,8 @@ def register(server: ServerApi, tl: Timelapse) -> None:
     def octolapse_settings(request: Request) -> dict[str, Any]:
         return tl.octolapse_settings()
 
-    reg("octoprint.timelapse.delete", octoprint_delete,
-        http="DELETE /api/timelapse/{filename}", raw_http=True, websocket=False)
+    reg("octoprint.timelapse.delete", octoprint_delete, params=FileArgs,
+        http="DELETE /api/timelapse/{filename}", answer=Answer.OCTOPRINT, websocket=False)
     reg("octolapse.status", octolapse_status, http="GET /plugin/octolapse/status",
         raw_http=True, websocket=False)
     reg("octolapse.settings", octolapse_settings, http="GET /plugin/octolapse/settings",
