@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+from msgspec import Meta
 
 from components.access.provider import AccessControl, AccessDenied
 from components.access.store import AccessStore, new_api_key
 from components.access.throttle import LoginThrottle
 from components.access.users import API_USER, RESERVED_USERS, SOURCES, public_info
 from gateway.errors import BadRequest
-from gateway.registry import Access
+from gateway.registry import Access, Params
 from gateway.request import Request
 
 if TYPE_CHECKING:
@@ -18,6 +20,33 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 DAY = 86400.0
+
+Name = Annotated[str, Meta(max_length=128)]
+# long enough for any pass phrase, short enough that hashing it costs nothing unusual
+Password = Annotated[str, Meta(max_length=1024)]
+
+
+class LoginArgs(Params):
+    username: Name
+    password: Password
+    source: str = "moonraker"
+
+
+class RefreshArgs(Params):
+    refresh_token: Annotated[str, Meta(max_length=8192)]
+
+
+class UserArgs(Params):
+    username: Name
+
+
+class NewUserArgs(LoginArgs):
+    pass
+
+
+class PasswordArgs(Params):
+    password: Password
+    new_password: Password
 
 
 class AccessEndpoints:
@@ -29,17 +58,20 @@ class AccessEndpoints:
         self.store = store
         self.throttle = throttle
         reg = server.register_endpoint
-        reg("access.login", self.login, http="POST /access/login", access=Access.PUBLIC)
-        reg("access.logout", self.logout, http="POST /access/logout")
-        reg("access.refresh_jwt", self.refresh_jwt, http="POST /access/refresh_jwt",
+        reg("access.login", self.login, params=LoginArgs, http="POST /access/login",
             access=Access.PUBLIC)
+        reg("access.logout", self.logout, http="POST /access/logout")
+        reg("access.refresh_jwt", self.refresh_jwt, params=RefreshArgs,
+            http="POST /access/refresh_jwt", access=Access.PUBLIC)
         server.registry.register_rest(
             "access.user",
             "/access/user",
             {"GET": self.get_user, "POST": self.post_user, "DELETE": self.delete_user},
+            params={"POST": NewUserArgs, "DELETE": UserArgs},
         )
         reg("access.users.list", self.list_users, http="GET /access/users/list")
-        reg("access.user.password", self.password, http="POST /access/user/password")
+        reg("access.user.password", self.password, params=PasswordArgs,
+            http="POST /access/user/password")
         server.registry.register_rest(
             "access.api_key", "/access/api_key", {"GET": self.get_api_key,
                                                   "POST": self.post_api_key}
@@ -56,8 +88,8 @@ class AccessEndpoints:
         return self.control.trust.client_ip(request.caller.ip, request.headers or {})
 
     @staticmethod
-    def _source(request: Request) -> str:
-        source = str(request.get_str("source", "moonraker")).lower()
+    def _source(args: LoginArgs) -> str:
+        source = args.source.lower()
         if source not in SOURCES:
             raise BadRequest(f"Invalid 'source': {source}")
         return source
@@ -96,10 +128,10 @@ class AccessEndpoints:
 
     # -- logins ---------------------------------------------------------------------------
 
-    async def login(self, request: Request) -> dict[str, Any]:
-        username = str(request.get_str("username"))
-        password = str(request.get_str("password"))
-        self._source(request)
+    async def login(self, args: LoginArgs, request: Request) -> dict[str, Any]:
+        username = args.username
+        password = args.password
+        self._source(args)
         if username in RESERVED_USERS:
             raise BadRequest(f"Invalid Request for user {username}")
         ip = self._client_ip(request)
@@ -127,9 +159,8 @@ class AccessEndpoints:
         log.info("user %s logged out", username)
         return {"username": username, "action": "user_logged_out"}
 
-    async def refresh_jwt(self, request: Request) -> dict[str, Any]:
-        refresh = request.get_str("refresh_token")
-        user = self.control.jwt_user(refresh, "refresh") if isinstance(refresh, str) else None
+    async def refresh_jwt(self, args: RefreshArgs, request: Request) -> dict[str, Any]:
+        user = self.control.jwt_user(args.refresh_token, "refresh")
         if user is None:
             raise AccessDenied("Invalid Refresh Token")
         session = self.control.sessions.get(user["session"])
@@ -147,18 +178,18 @@ class AccessEndpoints:
         return {"username": user["username"], "source": user["source"],
                 "created_on": user["created_on"]}
 
-    async def post_user(self, request: Request) -> dict[str, Any]:
-        username = str(request.get_str("username"))
-        password = str(request.get_str("password"))
-        source = self._source(request)
+    async def post_user(self, args: NewUserArgs, request: Request) -> dict[str, Any]:
+        username = args.username
+        password = args.password
+        source = self._source(args)
         await self.control.users.create(username, password, source)
         log.info("user %s created", username)
         result = await self._open_session(request, username, "user_created")
         self.server.send_notification("notify_user_created", [{"username": username}])
         return result
 
-    async def delete_user(self, request: Request) -> dict[str, Any]:
-        username = str(request.get_str("username"))
+    async def delete_user(self, args: UserArgs, request: Request) -> dict[str, Any]:
+        username = args.username
         current = request.caller.user
         if current is not None and current["username"] == username:
             raise BadRequest(f"Cannot delete logged in user {username}")
@@ -175,9 +206,9 @@ class AccessEndpoints:
     def list_users(self, request: Request) -> dict[str, Any]:
         return {"users": [public_info(u) for u in self.control.users.by_name.values()]}
 
-    async def password(self, request: Request) -> dict[str, Any]:
-        old = str(request.get_str("password"))
-        new = str(request.get_str("new_password"))
+    async def password(self, args: PasswordArgs, request: Request) -> dict[str, Any]:
+        old = args.password
+        new = args.new_password
         current = self._current(request)
         username = current["username"]
         if username in RESERVED_USERS or current.get("session") is None:
