@@ -70,7 +70,9 @@ class PushHub:
     # -- PushHub -------------------------------------------------------------------------
 
     def opened(self, conn: PushConnection) -> None:
-        if len(self.clients) >= MAX_CLIENTS:
+        # clients still to authenticate wait in the transport's gate, outside these slots
+        authenticated = sum(1 for c in self.clients if c.user is not None)
+        if conn.user is not None and authenticated >= MAX_CLIENTS:
             conn.close(1013, f"Maximum number of push connections reached ({MAX_CLIENTS})")
             return
         self.clients.add(conn)

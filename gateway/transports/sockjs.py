@@ -92,6 +92,9 @@ class PushConnection(FramedConnection):
     def on_closed(self) -> None:
         self.hub.closed(self)
 
+    def is_authenticated(self) -> bool:
+        return self.user is not None
+
     def closing_message(self, code: int, reason: str) -> bytes | None:
         return b"c" + _encode([code, reason]) if self.sockjs else None
 
@@ -136,6 +139,7 @@ class PushUpgradeHandler(BaseHandler):
         limit = self.server.server_config.max_websocket_message_size * 1024
         protocol = PushConnection(self.hub, self.request.remote_ip or "", self.user,
                                   self.sockjs, limit)
+        protocol.gate = self.server.connections.gate
         await take_over(self, protocol)
 
 

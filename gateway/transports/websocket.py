@@ -31,6 +31,7 @@ class WebSocketUpgradeHandler(BaseHandler):
             query = {k: [v.decode(errors="replace") for v in vs]
                      for k, vs in self.request.query_arguments.items()}
             self.server.access.open_websocket(protocol, headers, query)
+        protocol.gate = self.server.connections.gate
         await take_over(self, protocol)
 
 
@@ -46,7 +47,8 @@ class WebsocketProtocol(FramedConnection, Connection):
 
     def on_open(self) -> bool:
         limit = self.server.server_config.max_websocket_connections
-        if len(self.server.connections) >= limit:
+        # a socket still to authenticate waits in the gate instead, outside these slots
+        if self.authenticated and self.server.connections.authenticated_count() >= limit:
             self.close(
                 wsf.CLOSE_TRY_AGAIN_LATER,
                 f"Maximum number of websocket connections reached ({limit})",
@@ -60,6 +62,9 @@ class WebsocketProtocol(FramedConnection, Connection):
 
     def on_closed(self) -> None:
         self.server.connection_closed(self)
+
+    def is_authenticated(self) -> bool:
+        return self.authenticated
 
     # -- Connection -----------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 import tornado.web
 
 from gateway.transports import wsframes as wsf
+from gateway.transports.connection import SocketGate
 from gateway.transports.http import BaseHandler
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,8 @@ class FramedConnection(asyncio.Protocol):
     on_closed; they may change keepalive() and closing_message()."""
 
     ping_interval = PING_INTERVAL
+    # set by the upgrade handler: where an unauthenticated socket waits (None: it may not)
+    gate: SocketGate | None = None
 
     def __init__(self, ip: str, max_message_size: int) -> None:
         self.ip = ip
@@ -108,6 +111,10 @@ class FramedConnection(asyncio.Protocol):
 
     def on_closed(self) -> None:
         return None
+
+    def is_authenticated(self) -> bool:
+        """Has the client shown who it is (or does its address suffice)?"""
+        return True
 
     def closing_message(self, code: int, reason: str) -> bytes | None:
         """A last text frame before the close frame (SockJS's c[...]), or None."""
@@ -145,6 +152,8 @@ class FramedConnection(asyncio.Protocol):
             b"Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n" % accept.encode()
         )
         self._opened = self.on_open()
+        if self._opened and self.gate is not None and not self.is_authenticated():
+            self.gate.admit(self)
 
     def data_received(self, data: bytes) -> None:
         self._last_seen = asyncio.get_running_loop().time()
@@ -179,6 +188,8 @@ class FramedConnection(asyncio.Protocol):
         for timer in (self._ping_timer, self._close_timer):
             if timer is not None:
                 timer.cancel()
+        if self.gate is not None:
+            self.gate.release(self)
         self.transport = None
         if self._opened:
             self._opened = False

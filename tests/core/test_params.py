@@ -159,9 +159,11 @@ def test_nesting_depth() -> None:
     assert too_deep({"a": {"b": {"c": {}}}}, 3)
 
 
-def test_declarations_must_be_structs() -> None:
-    with pytest.raises(TypeError):
-        ParamSpec(dict)  # type: ignore[arg-type]
+def test_declarations_are_structs_tagged_unions_or_dicts() -> None:
+    for wrong in (int, list[str], str | int):
+        with pytest.raises(TypeError):
+            ParamSpec(wrong)
+    assert ParamSpec(dict[str, int]).convert({"a": "1"}) == {"a": 1}
 
 
 def test_the_same_name_or_route_twice_is_refused() -> None:
