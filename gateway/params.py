@@ -17,16 +17,19 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 import msgspec.inspect as mi
+from msgspec import Meta
 
 from gateway.errors import BadRequest, InvalidParams
 
 __all__ = [
     "MAX_DEPTH",
     "BodyError",
+    "FileName",
+    "FilePath",
     "ParamSpec",
     "Params",
     "decode_query_values",
@@ -37,6 +40,12 @@ __all__ = [
 _decode = msgspec.json.Decoder().decode
 _BOOL_WORDS = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False,
                "on": True, "off": False}
+# shared declarations: texts that name files (no control characters, NUL included)
+NAME_PATTERN = r"^[^\x00-\x1f\x7f/\\]+$"
+PATH_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+FileName = Annotated[str, Meta(min_length=1, max_length=255, pattern=NAME_PATTERN)]
+FilePath = Annotated[str, Meta(min_length=1, max_length=4096, pattern=PATH_PATTERN)]
+
 # JSON values may nest this deep (JSON-RPC frames, HTTP JSON bodies); deeper is refused
 MAX_DEPTH = 64
 _AT = re.compile(r"^(.*) - at `\$(.*)`$")

@@ -20,10 +20,13 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
+
+from msgspec import Meta
 
 from components.printer.api import PrinterApi
 from gateway.errors import BadRequest, NotFound
+from gateway.params import NAME_PATTERN, FileName
 from gateway.registry import Params
 from gateway.request import Request
 
@@ -36,13 +39,17 @@ RESTART_DELAY = 0.1
 ACTIVE_PRINT = ("printing", "paused")
 
 
+# a backup's name: short enough that its temporary sibling fits any file system's limit
+BackupName = Annotated[str, Meta(min_length=1, max_length=64, pattern=NAME_PATTERN)]
+
+
 class BackupArgs(Params):
     # default: Moonraker's sqldb-backup-<timespec>.db
-    filename: str | None = None
+    filename: BackupName | None = None
 
 
 class FileArgs(Params):
-    filename: str
+    filename: FileName
 
 
 class Maintenance:

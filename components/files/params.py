@@ -6,10 +6,11 @@ from typing import Annotated
 
 from msgspec import Meta
 
+from gateway.params import FilePath
 from gateway.registry import Params
 
 # a request path: "<root>/<path inside it>" ("gcodes/a/b.gcode"); the roots resolve it
-RequestPath = Annotated[str, Meta(min_length=1, max_length=4096)]
+RequestPath = FilePath
 
 
 class RootArgs(Params):
@@ -44,4 +45,4 @@ class ZipArgs(Params):
 
 class FileArgs(Params):
     # a path inside the gcodes root
-    filename: Annotated[str, Meta(min_length=1, max_length=4096)]
+    filename: FilePath

@@ -279,8 +279,9 @@ class History(BaseComponent, HistoryApi):
 
 
 class ListArgs(Params):
-    limit: Annotated[int, Meta(ge=0)] = 50
-    start: Annotated[int, Meta(ge=0)] = 0
+    # SQLite takes 64-bit integers; no history has 2**31 jobs
+    limit: Annotated[int, Meta(ge=0, le=2**31)] = 50
+    start: Annotated[int, Meta(ge=0, le=2**31)] = 0
     # Unix times; -1 (Moonraker's "not given") or absent: no bound
     before: float | None = None
     since: float | None = None

@@ -25,7 +25,8 @@ def parse_job_id(uid: str) -> int | None:
         number = int(uid, 16)
     except ValueError:
         return None
-    return number if number >= 0 else None
+    # a job number is a SQLite integer: anything larger names no job
+    return number if 0 <= number < 2**63 else None
 
 
 def clean_metadata(metadata: dict[str, object] | None) -> dict[str, object]:

@@ -36,8 +36,12 @@ class Library:
 
     def existing(self, name: str) -> Path:
         path = self.resolve(name)
-        if not path.is_file():
-            raise NotFound(f"File not found: {ROOT}/{name}")
+        try:
+            found = path.is_file()
+        except OSError:  # a name too long for the file system, say: no such file
+            found = False
+        if not found:
+            raise NotFound(f"File not found: {ROOT}/{name[:255]}")
         return path
 
     def unique(self, stem: str, suffix: str) -> Path:
