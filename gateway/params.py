@@ -7,9 +7,11 @@ JSON body, JSON-RPC params by name or by position - and `ParamSpec.convert` turn
 the typed value the handler receives. A value that does not fit is the caller's error:
 `InvalidParams` (JSON-RPC -32602, HTTP 400) with a message naming the argument.
 
-Conversion is lenient where HTTP forces strings on the client: "5" → 5, "true"/"yes" →
-True, "a,b" → ["a", "b"] for list fields, a JSON text for object fields. Floats must be
-finite. Unknown arguments are ignored, as Moonraker does.
+Conversion is lenient where HTTP forces strings on the client: in query strings and
+forms "5" → 5, "true"/"yes" → True, "a,b" → ["a", "b"] for list fields, a JSON text for
+object fields. JSON bodies and JSON-RPC params carry real types: only msgspec's lax
+number/boolean parsing of texts applies ("5" → 5). Floats must be finite. Unknown
+arguments are ignored, as Moonraker does.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from msgspec import Meta
 from gateway.errors import BadRequest, InvalidParams
 
 __all__ = [
+    "COMMA",
     "MAX_DEPTH",
     "BodyError",
     "FileName",
@@ -40,6 +43,10 @@ __all__ = [
 _decode = msgspec.json.Decoder().decode
 _BOOL_WORDS = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False,
                "on": True, "off": False}
+# a list that a text may stand for, "a,b" -> ["a", "b"], in JSON too (Moonraker's get_list):
+# `Annotated[list[str], COMMA]`. Query strings and forms split every list anyway.
+COMMA = Meta(extra={"comma": True})
+
 # shared declarations: texts that name files (no control characters, NUL included)
 NAME_PATTERN = r"^[^\x00-\x1f\x7f/\\]+$"
 PATH_PATTERN = r"^[^\x00-\x1f\x7f]+$"
@@ -146,7 +153,7 @@ def _kinds(tp: mi.Type) -> set[str]:
 class ParamSpec:
     """One endpoint's declaration, read once at registration."""
 
-    __slots__ = ("bools", "dicts", "floats", "lists", "names", "type")
+    __slots__ = ("bools", "dicts", "floats", "lists", "names", "text_lists", "type")
 
     def __init__(self, tp: Any) -> None:
         info = mi.type_info(tp)
@@ -167,6 +174,7 @@ class ParamSpec:
         bools: list[str] = []
         dicts: list[str] = []
         floats: list[str] = []
+        text_lists: list[str] = []
         names: list[str] = []
         seen: set[str] = set()
         for field in (f for struct in structs for f in struct.fields):
@@ -179,6 +187,8 @@ class ParamSpec:
             # strings that stand for lists/objects/booleans: HTTP cannot send anything else
             if "list" in kinds and "str" not in kinds:
                 lists.append(name)
+                if _text_list(field.type):
+                    text_lists.append(name)
             if "dict" in kinds and "str" not in kinds:
                 dicts.append(name)
             if "bool" in kinds:
@@ -190,13 +200,17 @@ class ParamSpec:
         self.bools = tuple(bools)
         self.dicts = tuple(dicts)
         self.floats = tuple(floats)
+        self.text_lists = tuple(text_lists)
 
-    def convert(self, args: dict[str, Any], *, loosen: bool = True) -> Any:
+    def convert(self, args: dict[str, Any], *, loosen: bool = False) -> Any:
         """The typed value for `args`. With `loosen`, texts stand for the lists, objects and
-        booleans HTTP query strings and forms cannot send otherwise (the HTTP door
-        loosens those values itself, before a JSON body, which is taken as typed)."""
+        booleans that HTTP query strings and forms cannot send otherwise (the HTTP door
+        loosens those values itself; JSON bodies and JSON-RPC params carry real types)."""
         if loosen and (self.lists or self.bools or self.dicts):
             args = self.loosen(args)
+        elif self.text_lists:
+            # declared COMMA: a text for the list is split on commas, JSON too
+            args = self._split(args, self.text_lists)
         try:
             value = msgspec.convert(args, self.type, strict=False)
         except msgspec.ValidationError as exc:
@@ -207,15 +221,21 @@ class ParamSpec:
                 raise InvalidParams(f"Invalid argument [{name}]: expected a finite number")
         return value
 
-    def loosen(self, args: dict[str, Any]) -> dict[str, Any]:
-        """`args` with texts made lists/objects/booleans where the declaration wants them."""
+    @staticmethod
+    def _split(args: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
         copied = False
-        for name in self.lists:
+        for name in names:
             value = args.get(name)
             if isinstance(value, str):
                 if not copied:
                     args, copied = dict(args), True
                 args[name] = [v.strip() for v in value.split(",") if v.strip()]
+        return args
+
+    def loosen(self, args: dict[str, Any]) -> dict[str, Any]:
+        """`args` with texts made lists/objects/booleans where the declaration wants them."""
+        args = self._split(args, self.lists)
+        copied = False
         for name in self.dicts:
             value = args.get(name)
             if isinstance(value, str) and name not in self.lists:
@@ -235,6 +255,15 @@ class ParamSpec:
                         args, copied = dict(args), True
                     args[name] = word
         return args
+
+
+def _text_list(tp: mi.Type) -> bool:
+    """Declared with COMMA: a text stands for its comma separated parts, JSON too."""
+    if isinstance(tp, mi.Metadata):
+        return bool((tp.extra or {}).get("comma")) or _text_list(tp.type)
+    if isinstance(tp, mi.UnionType):
+        return any(_text_list(t) for t in tp.types)
+    return False
 
 
 def describe_error(message: str) -> str:

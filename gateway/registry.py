@@ -91,13 +91,13 @@ class Endpoint:
     def raw_http(self) -> bool:
         return self.answer is not Answer.MOONRAKER
 
-    def run(self, request: Request, *, loosen: bool = True) -> Any:
+    def run(self, request: Request) -> Any:
         """Convert the arguments and call the handler: its result, or an awaitable.
-        `loosen`: see ParamSpec.convert."""
+        (The HTTP door has already loosened query and form texts: ParamSpec.loosen.)"""
         spec = self.params
         if spec is None:
             return self.handler(request)
-        return self.handler(spec.convert(request.args, loosen=loosen), request)
+        return self.handler(spec.convert(request.args), request)
 
 
 class DuplicateEndpoint(Exception):
@@ -129,8 +129,10 @@ def _no_guard(endpoint: Endpoint, request: Request) -> None:
 
 
 class RegisterEndpoint(Protocol):
-    """`Registry.register`'s signature, for interfaces that hand it out
-    (`ServerApi.register_endpoint`). Keep in step with the overloads below."""
+    """`Registry.register`: a handler `handler(request)` without `params`; with `params`
+    (a msgspec Struct, a union of Structs tagged by one field, or a dict type) a handler
+    `handler(args, request)` whose first parameter has that type. The one definition of
+    the signature (`ServerApi.register_endpoint` is typed with it too)."""
 
     @overload
     def __call__(
@@ -191,56 +193,10 @@ class Registry:
         self._patterns: list[tuple[re.Pattern[str], dict[str, Endpoint]]] = []
         # access and readiness check before a call (the server installs its own)
         self.guard: Callable[[Endpoint, Request], None] = _no_guard
+        # the typed face of _register
+        self.register: RegisterEndpoint = self._register
 
-    @overload
-    def register(
-        self,
-        name: str,
-        handler: Callable[[Request], Any],
-        *,
-        params: None = None,
-        http: Iterable[tuple[str, str]] | str | None = None,
-        access: Access = Access.USER,
-        websocket: bool = True,
-        requires_printer: bool = False,
-        positional: tuple[str, ...] = (),
-        answer: Answer = Answer.MOONRAKER,
-        raw_http: bool = False,
-    ) -> Endpoint: ...
-
-    @overload
-    def register(
-        self,
-        name: str,
-        handler: Callable[[P, Request], Any],
-        *,
-        params: type[P],
-        http: Iterable[tuple[str, str]] | str | None = None,
-        access: Access = Access.USER,
-        websocket: bool = True,
-        requires_printer: bool = False,
-        positional: tuple[str, ...] = (),
-        answer: Answer = Answer.MOONRAKER,
-        raw_http: bool = False,
-    ) -> Endpoint: ...
-
-    @overload
-    def register(
-        self,
-        name: str,
-        handler: Callable[[Any, Request], Any],
-        *,
-        params: UnionType,
-        http: Iterable[tuple[str, str]] | str | None = None,
-        access: Access = Access.USER,
-        websocket: bool = True,
-        requires_printer: bool = False,
-        positional: tuple[str, ...] = (),
-        answer: Answer = Answer.MOONRAKER,
-        raw_http: bool = False,
-    ) -> Endpoint: ...
-
-    def register(
+    def _register(
         self,
         name: str,
         handler: Handler,
@@ -312,7 +268,7 @@ class Registry:
         for verb, handler in handlers.items():
             name = f"{prefix}.{_VERB_SUFFIX[verb.upper()]}_{noun}"
             declared = (params or {}).get(verb.upper())
-            self.register(
+            self._register(
                 name,
                 handler,
                 http=[(verb, path)],

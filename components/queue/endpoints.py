@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from msgspec import Meta
 
+from gateway.params import COMMA
 from gateway.registry import Params
 from gateway.request import Request
 
@@ -14,7 +15,8 @@ from . import views
 if TYPE_CHECKING:
     from .component import QueueComponent
 
-Names = Annotated[list[str], Meta(max_length=10000)]
+# a list, or one comma separated text (Moonraker's get_list)
+Names = Annotated[list[str], Meta(max_length=10000), COMMA]
 
 
 class PostJobArgs(Params):

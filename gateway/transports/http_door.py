@@ -256,7 +256,7 @@ class RegistryDoor(Door):
                     request.args.update(fields)
             if self.path_args:
                 request.args.update(self.path_args)
-            result = endpoint.run(request, loosen=False)
+            result = endpoint.run(request)
         except ServerError as exc:
             self.fail(exc)
             return

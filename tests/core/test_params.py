@@ -10,7 +10,7 @@ import pytest
 from msgspec import Meta
 
 from gateway.errors import InvalidParams
-from gateway.params import Params, ParamSpec, decode_query_values, hinted, too_deep
+from gateway.params import COMMA, Params, ParamSpec, decode_query_values, hinted, too_deep
 from gateway.registry import DuplicateEndpoint, DuplicateRoute, Registry
 from gateway.transports.body import body_arguments
 
@@ -29,14 +29,15 @@ SPEC = ParamSpec(Args)
 
 
 def convert(args: dict[str, object]) -> Args:
-    value = SPEC.convert(args)
+    # as the HTTP door converts query strings and forms
+    value = SPEC.convert(args, loosen=True)
     assert isinstance(value, Args)
     return value
 
 
 def error(args: dict[str, object]) -> str:
     with pytest.raises(InvalidParams) as err:
-        SPEC.convert(args)
+        SPEC.convert(args, loosen=True)
     assert err.value.status == 400 and err.value.rpc_code == -32602
     return err.value.message
 
@@ -54,6 +55,29 @@ def test_http_strings_become_the_declared_types() -> None:
 ])
 def test_boolean_words(word: str, expected: bool) -> None:
     assert convert({"name": "a", "flag": word}).flag is expected
+
+
+def test_json_values_are_not_reinterpreted() -> None:
+    # a JSON body or JSON-RPC params: a text is no object or boolean word...
+    with pytest.raises(InvalidParams, match=r"\[extra\]"):
+        SPEC.convert({"name": "a", "extra": '{"k": 1}'})
+    with pytest.raises(InvalidParams, match=r"\[flag\]"):
+        SPEC.convert({"name": "a", "flag": "yes"})
+    assert SPEC.convert({"name": "a", "count": "7"}).count == 7  # msgspec's lax numbers
+    with pytest.raises(InvalidParams, match=r"\[items\]"):
+        SPEC.convert({"name": "a", "items": "x, y"})
+
+
+def test_a_comma_list_may_be_one_text_in_json_too() -> None:
+    # Moonraker's get_list, declared: Annotated[list[str], COMMA]
+    class Queue(Params):
+        filenames: Annotated[list[str], Meta(max_length=5), COMMA]
+
+    spec = ParamSpec(Queue)
+    assert spec.convert({"filenames": "a.gcode, b.gcode"}).filenames == ["a.gcode", "b.gcode"]
+    assert spec.convert({"filenames": ["a,b"]}).filenames == ["a,b"]
+    with pytest.raises(InvalidParams):
+        spec.convert({"filenames": "a,b,c,d,e,f"})
 
 
 def test_json_values_pass_as_they_are() -> None:
@@ -163,7 +187,7 @@ def test_declarations_are_structs_tagged_unions_or_dicts() -> None:
     for wrong in (int, list[str], str | int):
         with pytest.raises(TypeError):
             ParamSpec(wrong)
-    assert ParamSpec(dict[str, int]).convert({"a": "1"}) == {"a": 1}
+    assert ParamSpec(dict[str, int]).convert({"a": "1"}, loosen=True) == {"a": 1}
 
 
 def test_the_same_name_or_route_twice_is_refused() -> None:

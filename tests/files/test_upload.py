@@ -264,10 +264,15 @@ async def test_disk_full_is_507_and_leaves_nothing(tmp_path: Path, tiny_gcodes: 
         assert status == 201
 
 
-async def test_print_true_without_a_printer_is_not_started(srv: RunningServer) -> None:
-    status, result = await upload(srv, "p.gcode", GCODE, print="true")
-    assert status == 201
-    assert result["print_started"] is False
+async def test_print_true_without_a_printer_is_not_started(tmp_path: Path) -> None:
+    # a serial port that does not exist: no printer can ever connect (with the default
+    # virtual printer, one that connected while the upload ran would start the print)
+    config = ("[server]\nhost: 127.0.0.1\nport: 0\n\n"
+              f"[serial]\nport: {tmp_path / 'no-such-tty'}\n")
+    async with running_server(tmp_path, config) as srv:
+        status, result = await upload(srv, "p.gcode", GCODE, print="true")
+        assert status == 201
+        assert result["print_started"] is False
 
 
 def _is_file(path: Path) -> bool:
