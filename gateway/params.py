@@ -48,10 +48,11 @@ _BOOL_WORDS = {"true": True, "false": False, "1": True, "0": False, "yes": True,
 COMMA = Meta(extra={"comma": True})
 
 # shared declarations: texts that name files (no control characters, NUL included)
-NAME_PATTERN = r"^[^\x00-\x1f\x7f/\\]+$"
-PATH_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+# (where a name may not hold "/" or "..", the handler says so, in its own words)
+NAME_PATTERN = r"^[^\x00-\x1f\x7f]+$"
 FileName = Annotated[str, Meta(min_length=1, max_length=255, pattern=NAME_PATTERN)]
-FilePath = Annotated[str, Meta(min_length=1, max_length=4096, pattern=PATH_PATTERN)]
+FilePath = Annotated[str, Meta(min_length=1, max_length=4096, pattern=NAME_PATTERN)]
+_PATTERN_WORDS = {NAME_PATTERN: "a text without control characters"}
 
 # JSON values may nest this deep (JSON-RPC frames, HTTP JSON bodies); deeper is refused
 MAX_DEPTH = 64
@@ -279,4 +280,6 @@ def describe_error(message: str) -> str:
     if not path or path.startswith("["):
         return f"Invalid params: {detail}"
     detail = detail[:1].lower() + detail[1:]
+    for pattern, words in _PATTERN_WORDS.items():
+        detail = detail.replace(f"`str` matching regex {pattern!r}", words)
     return f"Invalid argument [{path}]: {detail}"

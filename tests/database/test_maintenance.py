@@ -74,13 +74,19 @@ async def test_backup_and_delete_over_http(tmp_path: Path) -> None:
 async def test_backup_names_stay_inside_the_backup_folder(tmp_path: Path) -> None:
     async with running_server(tmp_path) as srv:
         ws = await srv.websocket()
-        for name in ("../escape.db", "sub/dir.db", ".hidden.db", "", "..", "a\\b.db",
-                     "x" * 300):
+        for name in ("../escape.db", "sub/dir.db", ".hidden.db", "..", "a\\b.db"):
             for method in ("server.database.post_backup", "server.database.delete_backup",
                            "server.database.restore"):
                 reply = await ws.request(method, {"filename": name})
                 assert reply["error"] == {"code": 400, "message": f"Invalid name {name}."}, (
                     method, name)
+        # empty, too long or with control characters: refused by the declaration
+        for name in ("", "x" * 300, "a\x00.db"):
+            for method in ("server.database.post_backup", "server.database.delete_backup",
+                           "server.database.restore"):
+                reply = await ws.request(method, {"filename": name})
+                assert reply["error"]["code"] == -32602, (method, name, reply)
+                assert "[filename]" in reply["error"]["message"]
         reply = await srv.http.post("/server/database/backup",
                                     json={"filename": "../../config/moonraker.conf"})
         assert reply.status == 400
