@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from gateway.registry import Params
 from gateway.request import Request
 from tests.harness import RunningServer, running_server
 
@@ -82,15 +83,21 @@ async def test_malformed_json_body_is_400(srv: RunningServer) -> None:
     assert "JSON" in reply.json()["error"]["message"]
 
 
-async def test_typed_getter_error_is_400_with_moonraker_message(srv: RunningServer) -> None:
-    srv.server.register_endpoint(
-        "test.count", lambda r: r.get_int("count"), http="GET /test/count"
-    )
+async def test_a_declared_argument_of_the_wrong_type_is_400_naming_it(
+    srv: RunningServer,
+) -> None:
+    class CountArgs(Params):
+        count: int
+
+    def count(args: CountArgs, request: Request) -> int:
+        return args.count
+
+    srv.server.register_endpoint("test.count", count, params=CountArgs,
+                                 http="GET /test/count")
     reply = await srv.http.get("/test/count?count=abc")
     assert reply.status == 400
     assert reply.json()["error"]["message"] == (
-        "Unable to convert argument [count] to <class 'int'>: value received: abc"
-    )
+        "Invalid argument [count]: expected `int`, got `str`")
     assert (await srv.http.get("/test/count?count=12")).json() == {"result": 12}
 
 
