@@ -230,6 +230,55 @@ async def fuzz_http(srv: RunningServer, rows: list[Endpoint], rnd: random.Random
     return requests
 
 
+# the Tornado routes beside the table: uploads, downloads, websocket upgrades
+MULTIPART = "multipart/form-data; boundary=B"
+STREAMING: list[tuple[str, str, bytes | None, dict[str, str]]] = [
+    ("POST", "/server/files/upload", b"G28", {"Content-Type": "multipart/form-data"}),
+    ("POST", "/server/files/upload", b"--B\r\nbroken", {
+        "Content-Type": "multipart/form-data; boundary=B"}),
+    ("POST", "/server/files/upload", b"--B\r\nContent-Disposition: form-data; name=\"file\"; "
+     b"filename=\"../../x.gcode\"\r\n\r\nG28\r\n--B--\r\n",
+     {"Content-Type": "multipart/form-data; boundary=B"}),
+    ("POST", "/server/files/upload", b"--B\r\nContent-Disposition: form-data; name=\"root\"\r\n"
+     b"\r\n" + b"x" * 100_000 + b"\r\n--B--\r\n", {"Content-Type": MULTIPART}),
+    ("POST", "/server/files/upload", b'{"a": 1}', {"Content-Type": "application/json"}),
+    ("POST", "/server/files/upload", b"", {"Content-Type": "multipart/form-data; boundary=" +
+                                          "x" * 200}),
+    ("POST", "/api/files/local", b"--B\r\nContent-Disposition: form-data; name=\"file\"; "
+     b"filename=\"a.exe\"\r\n\r\nMZ\r\n--B--\r\n", {"Content-Type": MULTIPART}),
+    ("POST", "/api/files/sdcard", b"x", {"Content-Type": "multipart/form-data; boundary=B"}),
+    ("POST", "/api/files/local", b"foldername=..&path=..", {
+        "Content-Type": "application/x-www-form-urlencoded"}),
+    ("POST", "/api/files/local", b"[", {"Content-Type": "application/json"}),
+    ("GET", "/server/files/gcodes/..%2F..%2Fetc%2Fpasswd", None, {}),
+    ("GET", "/server/files/nope/x", None, {"Range": "bytes=9-1,x"}),
+    ("GET", "/server/files/gcodes/cube.gcode", None, {"Range": "bytes=99999999999999999999-"}),
+    ("GET", "/server/files/gcodes/cube.gcode", None, {"If-Modified-Since": "yesterday"}),
+    ("DELETE", "/server/files/gcodes/%00", None, {}),
+    ("GET", "/downloads/files/local/..%2F..%2Fx", None, {}),
+    ("GET", "/websocket", None, {"Upgrade": "websocket", "Connection": "Upgrade"}),
+    ("GET", "/websocket", None, {"Upgrade": "websocket", "Connection": "Upgrade",
+                                 "Sec-WebSocket-Version": "99", "Sec-WebSocket-Key": "x"}),
+    ("GET", "/sockjs/x/y/websocket", None, {}),
+    ("POST", "/server/info", b"x" * 100, {"Content-Type": "application/json",
+                                         "Transfer-Encoding": "gzip"}),
+    ("GET", "/nothing/here", b"x" * 70_000, {}),
+]
+
+
+async def fuzz_streaming(srv: RunningServer, failures: Failures) -> int:
+    replies = await asyncio.gather(
+        *(srv.http.request(verb, path, body=body, headers=headers)
+          for verb, path, body, headers in STREAMING), return_exceptions=True)
+    for (verb, path, body, _), reply in zip(STREAMING, replies, strict=True):
+        what = f"{verb} {path} body={body!r:.60}"
+        if isinstance(reply, BaseException):
+            failures.add(f"{what}: {reply!r}")
+        elif reply.status >= 500 and reply.status not in SERVICE_STATES:
+            failures.add(f"{what}: {reply.status} {reply.body[:200]!r}")
+    return len(STREAMING)
+
+
 async def test_every_method_survives_hostile_input_on_both_doors(srv: RunningServer) -> None:
     rnd = random.Random(SEED)
     rows = ordered(srv.server.registry.endpoints)
@@ -241,6 +290,7 @@ async def test_every_method_survives_hostile_input_on_both_doors(srv: RunningSer
     # HTTP from a fresh server state would be nicer, but the same server shows more:
     # whatever the websocket calls changed is still there
     calls += await fuzz_http(srv, rows, rnd, failures)
+    calls += await fuzz_streaming(srv, failures)
     assert calls > 2000, calls
     assert not ws.closed.is_set(), "the websocket was closed"
     assert (await ws.call("server.info"))["api_version"]
