@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Annotated, Any
 
 import msgspec
@@ -68,13 +68,13 @@ class BodyError(BadRequest):
     """A request body that cannot be read as arguments (400, or 415 for its type)."""
 
 
-def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+def too_deep(value: object, limit: int = MAX_DEPTH) -> bool:
     """Does a decoded JSON value nest deeper than `limit` arrays/objects?"""
-    stack: list[tuple[Any, int]] = [(value, 1)]
+    stack: list[tuple[object, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
         if isinstance(item, dict):
-            children: Any = item.values()
+            children: Iterable[object] = item.values()
         elif isinstance(item, list):
             children = item
         else:
@@ -86,7 +86,7 @@ def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
     return False
 
 
-def hinted(name: str, value: str) -> tuple[str, Any]:
+def hinted(name: str, value: str) -> tuple[str, object]:
     """Moonraker's query-string type hints: `count:int=5`, `flag:bool=true`, `x:json=[1]`."""
     base, _, hint = name.partition(":")
     if not hint:
@@ -113,9 +113,9 @@ def hinted(name: str, value: str) -> tuple[str, Any]:
 
 def decode_query_values(
     values: Mapping[str, list[bytes]] | Mapping[str, list[str]],
-) -> dict[str, Any]:
+) -> dict[str, object]:
     """Query or form values (the last of repeated names wins), type hints applied."""
-    out: dict[str, Any] = {}
+    out: dict[str, object] = {}
     for name, raw in values.items():
         last = raw[-1] if raw else ""
         text = last.decode("utf-8", errors="replace") if isinstance(last, bytes) else last
@@ -203,7 +203,7 @@ class ParamSpec:
         self.floats = tuple(floats)
         self.text_lists = tuple(text_lists)
 
-    def convert(self, args: dict[str, Any], *, loosen: bool = False) -> Any:
+    def convert(self, args: dict[str, object], *, loosen: bool = False) -> Any:
         """The typed value for `args`. With `loosen`, texts stand for the lists, objects and
         booleans that HTTP query strings and forms cannot send otherwise (the HTTP door
         loosens those values itself; JSON bodies and JSON-RPC params carry real types)."""
@@ -223,7 +223,7 @@ class ParamSpec:
         return value
 
     @staticmethod
-    def _split(args: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    def _split(args: dict[str, object], names: tuple[str, ...]) -> dict[str, object]:
         copied = False
         for name in names:
             value = args.get(name)
@@ -233,7 +233,7 @@ class ParamSpec:
                 args[name] = [v.strip() for v in value.split(",") if v.strip()]
         return args
 
-    def loosen(self, args: dict[str, Any]) -> dict[str, Any]:
+    def loosen(self, args: dict[str, object]) -> dict[str, object]:
         """`args` with texts made lists/objects/booleans where the declaration wants them."""
         args = self._split(args, self.lists)
         copied = False

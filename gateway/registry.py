@@ -67,7 +67,7 @@ class Response:
     body. Over JSON-RPC and `Registry.call` only `body` counts."""
 
     status: int = 200
-    body: Any = None
+    body: object = None
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -138,7 +138,7 @@ class RegisterEndpoint(Protocol):
     def __call__(
         self,
         name: str,
-        handler: Callable[[Request], Any],
+        handler: Callable[[Request], object],
         *,
         params: None = None,
         http: Iterable[tuple[str, str]] | str | None = None,
@@ -154,7 +154,7 @@ class RegisterEndpoint(Protocol):
     def __call__(
         self,
         name: str,
-        handler: Callable[[P, Request], Any],
+        handler: Callable[[P, Request], object],
         *,
         params: type[P],
         http: Iterable[tuple[str, str]] | str | None = None,
@@ -170,7 +170,7 @@ class RegisterEndpoint(Protocol):
     def __call__(
         self,
         name: str,
-        handler: Callable[[Any, Request], Any],
+        handler: Callable[[Any, Request], object],
         *,
         params: UnionType,
         http: Iterable[tuple[str, str]] | str | None = None,
@@ -279,7 +279,7 @@ class Registry:
 
     # -- calling ------------------------------------------------------------------------
 
-    async def call(self, name: str, args: Mapping[str, Any], caller: Caller) -> Any:
+    async def call(self, name: str, args: Mapping[str, object], caller: Caller) -> Any:
         """Call a row from inside the process (MQTT, agents, other components): the same
         access check, parameter conversion and handler as every door. Raises the
         handler's ServerError; NotFound when no row has this name. A handler's `Response`

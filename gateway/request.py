@@ -38,7 +38,7 @@ class Caller:
 @dataclass(slots=True)
 class Request:
     method: str
-    args: dict[str, Any]
+    args: dict[str, object]
     caller: Caller
     http_method: str = "POST"
     path_args: dict[str, str] = field(default_factory=dict)

@@ -139,8 +139,8 @@ class OctoUpload:
                 raise ApiError(409, "Trying to overwrite file that is currently being "
                                     "printed") from None
             raise
-        item = result.get("item", {}) if isinstance(result, dict) else {}
-        return await self._answer(str(item.get("path", "")))
+        item = result.get("item") if isinstance(result, dict) else None
+        return await self._answer(str(item.get("path", "")) if isinstance(item, dict) else "")
 
     def _check_no_overwrite(self) -> None:
         name = self.fields.get("filename", "")

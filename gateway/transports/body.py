@@ -7,7 +7,6 @@ anything else is the client's error (400, or 415 for a content type we do not re
 from __future__ import annotations
 
 import urllib.parse
-from typing import Any
 
 import msgspec
 
@@ -35,7 +34,7 @@ def is_json(content_type: str) -> bool:
     return kind in JSON_TYPES or kind.endswith("+json")
 
 
-def json_object(body: bytes, what: str = "JSON body") -> dict[str, Any]:
+def json_object(body: bytes, what: str = "JSON body") -> dict[str, object]:
     """A JSON object, or BodyError naming what is wrong."""
     try:
         decoded = _decode(body)
@@ -53,7 +52,7 @@ def json_object(body: bytes, what: str = "JSON body") -> dict[str, Any]:
     return decoded
 
 
-def form_fields(content_type: str, body: bytes) -> dict[str, Any]:
+def form_fields(content_type: str, body: bytes) -> dict[str, object]:
     """The text fields of a multipart/form-data body (file parts are not arguments)."""
     try:
         parser = MultipartParser(boundary_from_content_type(content_type))
@@ -75,7 +74,8 @@ def form_fields(content_type: str, body: bytes) -> dict[str, Any]:
     return decode_query_values(fields)
 
 
-def body_arguments(content_type: str, body: bytes, *, json_only: bool = False) -> dict[str, Any]:
+def body_arguments(content_type: str, body: bytes, *,
+                   json_only: bool = False) -> dict[str, object]:
     """The arguments a request body carries. An empty body carries none. A body without
     a content type is read as JSON (what curl-less scripts send)."""
     if not body:

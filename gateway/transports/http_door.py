@@ -12,6 +12,7 @@ import asyncio
 import http.client
 import logging
 import urllib.parse
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -74,7 +75,7 @@ def peer_ip(conn: HTTPConnection) -> str:
     return getattr(context, "remote_ip", "") or ""
 
 
-def octoprint_credentials(headers: HTTPHeaders, args: dict[str, Any]) -> None:
+def octoprint_credentials(headers: HTTPHeaders, args: dict[str, object]) -> None:
     """OctoPrint takes the API key as `?apikey=` or `Authorization: Bearer <key>`; the
     access component reads it from X-Api-Key."""
     if "X-Api-Key" in headers:
@@ -271,7 +272,7 @@ class RegistryDoor(Door):
             return
         self.answer(result)
 
-    async def _finish_async(self, pending: Any) -> None:
+    async def _finish_async(self, pending: Awaitable[object]) -> None:
         try:
             result = await pending
         except ServerError as exc:
@@ -283,7 +284,7 @@ class RegistryDoor(Door):
             return
         self.answer(result)
 
-    def answer(self, result: Any) -> None:
+    def answer(self, result: object) -> None:
         endpoint = self.endpoint
         assert endpoint is not None
         shape = endpoint.answer

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -30,18 +30,20 @@ _decode = msgspec.json.Decoder().decode
 _encode = msgspec.json.Encoder().encode
 
 Reply = Callable[[bytes], None]
+# a call under way: the handler's awaitable and the request id
+Pending = tuple[Awaitable[object], object]
 # a batch may hold this many requests; a larger one is answered with one -32600
 MAX_BATCH = 256
 
 
-def error_frame(code: int, message: str, req_id: Any, data: Any = None) -> bytes:
-    error: dict[str, Any] = {"code": code, "message": message}
+def error_frame(code: int, message: str, req_id: object, data: object = None) -> bytes:
+    error: dict[str, object] = {"code": code, "message": message}
     if data is not None:
         error["data"] = data
     return b'{"jsonrpc":"2.0","error":%s,"id":%s}' % (_encode(error), _encode(req_id))
 
 
-def result_frame(result: Any, req_id: Any) -> bytes:
+def result_frame(result: object, req_id: object) -> bytes:
     return b'{"jsonrpc":"2.0","result":%s,"id":%s}' % (_encode(result), _encode(req_id))
 
 
@@ -51,11 +53,11 @@ def notification_frame(method: str, params: Sequence[object] | None = None) -> b
     return b'{"jsonrpc":"2.0","method":%s,"params":%s}' % (_encode(method), _encode(params))
 
 
-_NO_ID: Any = object()
+_NO_ID: object = object()
 
 
 class _Invalid(Exception):
-    def __init__(self, code: int, message: str, req_id: Any = None) -> None:
+    def __init__(self, code: int, message: str, req_id: object = None) -> None:
         self.code = code
         self.message = message
         self.req_id = req_id
@@ -66,9 +68,9 @@ class JsonRpcDispatcher:
         self._server = server
         self._methods = server.registry.methods
         self._guard = server.registry.guard
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
 
-    def handle(self, data: bytes | str, caller: Caller, reply: Reply) -> asyncio.Task[Any] | None:
+    def handle(self, data: bytes | str, caller: Caller, reply: Reply) -> asyncio.Task[None] | None:
         """Dispatch one frame; `reply` is called with the answer (if any) when ready.
 
         Returns the task still running for it, if any."""
@@ -118,17 +120,17 @@ class JsonRpcDispatcher:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _finish_async(self, pending: tuple[Any, Any], reply: Reply) -> None:
+    async def _finish_async(self, pending: Pending, reply: Reply) -> None:
         frame = await self._await_call(*pending)
         if frame is not None:
             reply(frame)
 
-    async def _batch(self, items: list[Any], caller: Caller, reply: Reply) -> None:
+    async def _batch(self, items: list[object], caller: Caller, reply: Reply) -> None:
         if not items:
             reply(error_frame(rpc.INVALID_REQUEST, "Invalid Request", None))
             return
         frames: list[bytes | None] = []
-        pending: list[tuple[int, Any]] = []
+        pending: list[tuple[int, Pending]] = []
         for item in items:
             try:
                 outcome = self._start(item, caller)
@@ -148,11 +150,11 @@ class JsonRpcDispatcher:
         if answered:
             reply(b"[" + b",".join(answered) + b"]")
 
-    def _start(self, item: Any, caller: Caller) -> bytes | tuple[Any, Any] | None:
+    def _start(self, item: object, caller: Caller) -> bytes | Pending | None:
         """Validate and call. Returns the answer frame, a pending (coroutine, id), or None
         for a notification whose handler ran synchronously (or a client's answer to a
         request the server sent it, which gets no reply)."""
-        if is_response(item):
+        if isinstance(item, dict) and is_response(item):
             self._server.client_calls.resolve(caller.connection, item)
             return None
         method, params, req_id = self._validate(item)
@@ -181,7 +183,7 @@ class JsonRpcDispatcher:
                 return None
             return error_frame(rpc.INTERNAL_ERROR, "Internal error", req_id)
 
-    async def _await_call(self, coro: Any, req_id: Any) -> bytes | None:
+    async def _await_call(self, coro: Awaitable[object], req_id: object) -> bytes | None:
         try:
             result = await coro
         except ServerError as exc:
@@ -202,7 +204,7 @@ class JsonRpcDispatcher:
         return None if req_id is _NO_ID else frame
 
     @staticmethod
-    def _validate(item: Any) -> tuple[str, Any, Any]:
+    def _validate(item: object) -> tuple[str, object, object]:
         if isinstance(item, dict):
             method = item.get("method")
             params = item.get("params")
@@ -223,11 +225,13 @@ class JsonRpcDispatcher:
         raise _Invalid(rpc.INVALID_REQUEST, f"Invalid Request: {problem}", None)
 
     @staticmethod
-    def _arguments(endpoint: Endpoint, params: Any) -> dict[str, Any]:
+    def _arguments(endpoint: Endpoint, params: object) -> dict[str, Any]:
         if params is None:
             return {}
         if isinstance(params, dict):
             return params
+        if not isinstance(params, list):
+            raise InvalidParams("Invalid params: expected an object or an array")
         names = endpoint.positional
         if len(params) > len(names):
             raise InvalidParams(
@@ -244,11 +248,11 @@ def _may_be_deep(data: bytes | str) -> bool:
     return data.count(b"[") > MAX_DEPTH // 2 or data.count(b"{") > MAX_DEPTH // 2
 
 
-def _result_frame(result: Any, req_id: Any) -> bytes:
+def _result_frame(result: object, req_id: object) -> bytes:
     if type(result) is Response:
         result = result.body
     return result_frame(result, req_id)
 
 
-def _is_id(value: Any) -> bool:
+def _is_id(value: object) -> bool:
     return isinstance(value, (str, int)) and not isinstance(value, bool)

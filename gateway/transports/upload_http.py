@@ -64,7 +64,7 @@ class UploadSession(Protocol):
     def drain(self) -> Awaitable[None] | None:
         """None to go on reading, or an awaitable to wait for (flow control)."""
 
-    async def complete(self) -> dict[str, Any] | Response:
+    async def complete(self) -> dict[str, object] | Response:
         """The body is complete: check, move into place, answer. A dict is Moonraker's
         201 body (its `item` gives the Location). On error the session cleans up."""
 
@@ -84,7 +84,7 @@ class UploadRoute(Protocol):
     def begin(self, start: UploadStart) -> UploadSession:
         """A multipart upload begins (raise ServerError to refuse it)."""
 
-    async def plain(self, fields: dict[str, Any], start: UploadStart) -> Response:
+    async def plain(self, fields: dict[str, object], start: UploadStart) -> Response:
         """A small body that is not multipart (OctoPrint's folder creation); raise
         BadRequest where the route takes only uploads."""
 
@@ -247,11 +247,12 @@ class UploadHandler(BaseHandler):
         self._done = True
         self.send(result if isinstance(result, Response) else self._created(result))
 
-    def _created(self, result: dict[str, Any]) -> Response:
+    def _created(self, result: dict[str, object]) -> Response:
         """Moonraker's 201 for a stored file, with its Location."""
         headers: dict[str, str] = {}
-        item = result.get("item", {})
-        root, path = item.get("root"), item.get("path")
+        item = result.get("item")
+        root, path = (item.get("root"), item.get("path")) if isinstance(item, dict) else (None,
+                                                                                        None)
         if isinstance(root, str) and isinstance(path, str):
             quoted = "/".join(urllib.parse.quote(p) for p in path.split("/"))
             headers["Location"] = (f"{self.request.protocol}://{self.request.host}"
