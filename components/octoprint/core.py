@@ -41,7 +41,7 @@ class Selection:
     path: str
     size: int | None = None
     date: int | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, object] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -96,7 +96,7 @@ class Compat:
         # a job action of ours under way: "pausing" | "resuming" | "cancelling"
         self.pending: str | None = None
         # push channel: set by the component (event type, payload)
-        self.emit: Callable[[str, dict[str, Any]], None] = lambda _t, _p: None
+        self.emit: Callable[[str, dict[str, object]], None] = lambda _t, _p: None
 
     # -- the other components --------------------------------------------------------
 
@@ -123,7 +123,7 @@ class Compat:
             raise ApiError(409, message)
         return snap
 
-    async def call_method(self, name: str, args: dict[str, Any], caller: Caller) -> Any:
+    async def call_method(self, name: str, args: dict[str, object], caller: Caller) -> Any:
         """A method of the one method table (files listings and operations), called as
         the HTTP caller."""
         registry = self.server.registry

@@ -132,13 +132,13 @@ class FileRoutes:
         entries = FileEntries(self.app, request.base_url)
         return [entries.sd_file(f) for f in self.app.sd.files]
 
-    async def list_all(self, args: p.ListArgs, request: Request) -> Any:
+    async def list_all(self, args: p.ListArgs, request: Request) -> object:
         depth = 100 if args.recursive else 0
         files, usage = await self._tree(request, "", depth)
         return {"files": files + self._sd_entries(request), "free": usage.get("free", 0),
                 "total": usage.get("total", 0)}
 
-    async def list_origin(self, args: p.OriginArgs, request: Request) -> Any:
+    async def list_origin(self, args: p.OriginArgs, request: Request) -> object:
         if args.origin == "sdcard":
             return {"files": self._sd_entries(request)}
         depth = 100 if args.recursive else 0
@@ -168,7 +168,7 @@ class FileRoutes:
                                       sum(c.get("size") or 0 for c in children))
         raise ApiError(404, NOT_FOUND)
 
-    async def info(self, args: p.EntryArgs, request: Request) -> Any:
+    async def info(self, args: p.EntryArgs, request: Request) -> object:
         path = clean_path(args.path)
         if args.origin == "sdcard":
             found = self.app.sd.find(path) if self.app.sd.ready else None

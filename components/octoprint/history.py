@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import collections
 import time
-from typing import Any
 
 from components.octoprint.state import Snapshot, tool_key
 
@@ -15,12 +14,12 @@ SIZE = 300
 
 class TemperatureHistory:
     def __init__(self, size: int = SIZE) -> None:
-        self.samples: collections.deque[dict[str, Any]] = collections.deque(maxlen=size)
+        self.samples: collections.deque[dict[str, object]] = collections.deque(maxlen=size)
 
-    def sample(self, snap: Snapshot) -> dict[str, Any] | None:
+    def sample(self, snap: Snapshot) -> dict[str, object] | None:
         if not snap.operational or not snap.heaters:
             return None
-        entry: dict[str, Any] = {"time": int(time.time())}
+        entry: dict[str, object] = {"time": int(time.time())}
         for name, (actual, target) in snap.heaters.items():
             key = tool_key(name)
             if key is not None:
@@ -28,7 +27,7 @@ class TemperatureHistory:
         self.samples.append(entry)
         return entry
 
-    def recent(self, limit: int | None = None, only: str | None = None) -> list[dict[str, Any]]:
+    def recent(self, limit: int | None = None, only: str | None = None) -> list[dict[str, object]]:
         """Newest first, as OctoPrint lists them; `only` = "tool" or "bed"."""
         items = list(self.samples)
         if limit is not None:

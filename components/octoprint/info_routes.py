@@ -45,10 +45,10 @@ class LoginSessions:
     deletion or new API key ends it at once."""
 
     def __init__(self) -> None:
-        self._sessions: collections.OrderedDict[str, tuple[str, dict[str, Any]]] = (
+        self._sessions: collections.OrderedDict[str, tuple[str, dict[str, object]]] = (
             collections.OrderedDict())
 
-    def open(self, user: dict[str, Any]) -> str:
+    def open(self, user: dict[str, object]) -> str:
         session = secrets.token_hex(32)
         self._sessions[session] = (display_name(user) or "", user)
         while len(self._sessions) > MAX_SESSIONS:
@@ -109,21 +109,21 @@ class InfoRoutes:
 
     # -- identity ----------------------------------------------------------------------
 
-    async def version(self, request: Request) -> Any:
+    async def version(self, request: Request) -> object:
         return {"api": API_VERSION, "server": OCTOPRINT_VERSION,
                 "text": f"OctoPrint (Skysail {VERSION})"}
 
-    async def server_info(self, request: Request) -> Any:
+    async def server_info(self, request: Request) -> object:
         return {"version": OCTOPRINT_VERSION, "safemode": None}
 
-    async def current_user(self, request: Request) -> Any:
+    async def current_user(self, request: Request) -> object:
         user = request.caller.user
         if user is None:
             return {"name": None, "permissions": [], "groups": ["guests"]}
         return {"name": display_name(user), "permissions": PERMISSIONS,
                 "groups": ["admins", "users"]}
 
-    async def login(self, args: p.LoginArgs, request: Request) -> Any:
+    async def login(self, args: p.LoginArgs, request: Request) -> object:
         user = request.caller.user
         if args.user is not None and args.password is not None:
             user = await self._password_login(request, args.user, args.password)
@@ -137,7 +137,7 @@ class InfoRoutes:
         return self._record(user)
 
     async def _password_login(self, request: Request, name: str,
-                              password: str) -> dict[str, Any]:
+                              password: str) -> dict[str, object]:
         """An active login: the access component checks the password (and throttles)."""
         try:
             result = await self.app.call_method(
@@ -152,7 +152,7 @@ class InfoRoutes:
             raise ApiError(403, "User doesn't exist or account is disabled")
         return user
 
-    def _record(self, user: dict[str, Any]) -> dict[str, Any]:
+    def _record(self, user: dict[str, object]) -> dict[str, object]:
         name = display_name(user)
         return {"name": name, "active": True, "admin": True, "user": True, "apikey": None,
                 "groups": ["admins", "users"], "permissions": PERMISSIONS,
@@ -162,7 +162,7 @@ class InfoRoutes:
                 "_is_external_client": False,
                 "_login_mechanism": _MECHANISMS.get(str(user.get("auth")), "apikey")}
 
-    async def logout(self, request: Request) -> Any:
+    async def logout(self, request: Request) -> object:
         """Ends the push sessions opened by this caller's identity (OctoPrint ends the
         cookie's; there are no cookies here)."""
         user = request.caller.user
@@ -175,7 +175,7 @@ class InfoRoutes:
     def _port(self) -> str:
         return "VIRTUAL" if self.serial_cfg.port == "virtual" else self.serial_cfg.port
 
-    async def get_connection(self, request: Request) -> Any:
+    async def get_connection(self, request: Request) -> object:
         snap = self.app.snapshot()
         connected = snap.link != "disconnected"
         state = self.app.state(snap).text if connected else "Closed"
@@ -218,7 +218,7 @@ class InfoRoutes:
 
     # -- nothing to offer ----------------------------------------------------------------
 
-    async def post_timelapse(self, args: p.TimelapseArgs, request: Request) -> Any:
+    async def post_timelapse(self, args: p.TimelapseArgs, request: Request) -> object:
         # the timelapse component (loaded with a [timelapse] section) answers when present
         timelapse = self.app.server.find(TimelapseApi)
         if timelapse is not None:
@@ -228,21 +228,21 @@ class InfoRoutes:
             return await timelapse.octoprint_configure(given)
         return await self.get_timelapse(request)
 
-    async def get_timelapse(self, request: Request) -> Any:
+    async def get_timelapse(self, request: Request) -> object:
         timelapse = self.app.server.find(TimelapseApi)
         if timelapse is not None:
             return await timelapse.octoprint_listing()
         return {"config": {"type": "off"}, "enabled": False, "files": [], "unrendered": []}
 
-    async def system_commands(self, request: Request) -> Any:
+    async def system_commands(self, request: Request) -> object:
         return {"core": [], "custom": []}
 
-    async def system_source(self, args: p.SourceArgs, request: Request) -> Any:
+    async def system_source(self, args: p.SourceArgs, request: Request) -> object:
         if args.source not in ("core", "custom"):
             raise ApiError(404, "Unknown source")
         return []
 
-    async def system_action(self, args: p.ActionArgs, request: Request) -> Any:
+    async def system_action(self, args: p.ActionArgs, request: Request) -> object:
         raise ApiError(404, "Command not found")
 
 

@@ -94,7 +94,7 @@ class JobRoutes:
     def routes(self) -> Table:
         return {"/api/job": ("job", {"GET": (self.get, None), "POST": (self.post, p.JobArgs)})}
 
-    async def get(self, request: Request) -> Any:
+    async def get(self, request: Request) -> object:
         return job_status(self.app, self.app.snapshot(), display_name(request.caller.user))
 
     async def post(self, args: p.JobArgs, request: Request) -> Response:

@@ -73,7 +73,7 @@ class PrinterRoutes:
             temps["history"] = self.history.recent(args.limit, only)
         return temps
 
-    async def get_printer(self, args: p.PrinterArgs, request: Request) -> Any:
+    async def get_printer(self, args: p.PrinterArgs, request: Request) -> object:
         snap = self.app.operational()
         exclude = {e.strip() for e in args.exclude}
         body: dict[str, Any] = {}
@@ -85,16 +85,16 @@ class PrinterRoutes:
             body["state"] = self.app.state(snap).as_dict()
         return body
 
-    async def get_tool(self, args: p.HistoryArgs, request: Request) -> Any:
+    async def get_tool(self, args: p.HistoryArgs, request: Request) -> object:
         return self._temperatures(args, self.app.operational(), "tool")
 
-    async def get_bed(self, args: p.HistoryArgs, request: Request) -> Any:
+    async def get_bed(self, args: p.HistoryArgs, request: Request) -> object:
         snap = self.app.operational()
         if "heater_bed" not in snap.heaters:
             raise ApiError(409, "Printer does not have a heated bed")
         return self._temperatures(args, snap, "bed")
 
-    async def get_sd(self, request: Request) -> Any:
+    async def get_sd(self, request: Request) -> object:
         return {"ready": self.app.sd.ready}
 
     # -- printhead ---------------------------------------------------------------------

@@ -151,7 +151,7 @@ class PushHub:
 
     # -- messages ------------------------------------------------------------------------
 
-    def _status(self, history: bool = False) -> dict[str, Any]:
+    def _status(self, history: bool = False) -> dict[str, object]:
         app = self.app
         snap = app.snapshot()
         state = app.state(snap)
@@ -200,7 +200,7 @@ class PushHub:
             conn.state["last_current"] = now
             conn.send_message(payload)
 
-    def event(self, kind: str, payload: dict[str, Any]) -> None:
+    def event(self, kind: str, payload: dict[str, object]) -> None:
         message = _encode({"event": {"type": kind, "payload": payload}})
         for conn in list(self.clients):
             if conn.state.get(_AUTHED) and conn.open:

@@ -192,22 +192,22 @@ class SettingsRoutes:
                 "GET": (self.profile, p.ProfileArgs)}),
         }
 
-    async def get(self, request: Request) -> Any:
+    async def get(self, request: Request) -> object:
         webcam = await webcam_settings(self.app.server, self.store)
         return settings_body(self.app, self.store, webcam, self.serial())
 
-    async def post(self, args: p.SettingsArgs, request: Request) -> Any:
+    async def post(self, args: p.SettingsArgs, request: Request) -> object:
         # the sections given, with the fields given, in the wire's names
         data = msgspec.to_builtins(args)
         if await self.store.update(data):
             self.app.emit("SettingsUpdated", {})
         return await self.get(request)
 
-    async def profiles(self, request: Request) -> Any:
+    async def profiles(self, request: Request) -> object:
         profile = printer_profile(self.app.snapshot(with_settings=True), self.store.name)
         return {"profiles": {"_default": profile}}
 
-    async def profile(self, args: p.ProfileArgs, request: Request) -> Any:
+    async def profile(self, args: p.ProfileArgs, request: Request) -> object:
         if args.ident != "_default":
             raise ApiError(404, "Unknown profile")
         return printer_profile(self.app.snapshot(with_settings=True), self.store.name)
