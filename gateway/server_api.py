@@ -93,16 +93,27 @@ def register(server: CoreServer) -> None:
 class _ServerApi:
     def __init__(self, server: CoreServer) -> None:
         self.server = server
+        # the components' Moonraker names, worked out again only when the set changes
+        # (a failed start removes one): server.info is the most frequent call there is
+        self._names: list[str] = []
+        self._names_of: tuple[str, ...] = ()
+
+    def _component_names(self) -> list[str]:
+        loaded = tuple(self.server.components)
+        if loaded != self._names_of:
+            names: list[str] = []
+            for component in self.server.components.values():
+                names.extend(n for n in component.moonraker_names if n not in names)
+            self._names, self._names_of = names, loaded
+        return self._names
 
     def info(self, request: Request) -> dict[str, Any]:
         s = self.server
-        names: list[str] = []
-        for component in s.components.values():
-            names.extend(n for n in component.moonraker_names if n not in names)
+        names = self._component_names()
         return {
             "klippy_connected": s.klippy_connected,
             "klippy_state": s.klippy_state,
-            "components": names,
+            "components": list(names),
             "failed_components": s.failed_components,
             "registered_directories": s.registered_directories,
             "warnings": s.warnings,
