@@ -203,6 +203,7 @@ async def run(baud: int, commands: list[str], *, mode: str, time_scale: float) -
 async def run_throughput(
     baud: int, commands: list[str], *, mode: str, meatpack: bool = False,
     lean: bool = False, command_delay: float = 0.0, rx_buffer_size: int = 128,
+    max_in_flight: int = 16,
 ) -> Result:
     """Stream with motion made instant and no command delay, the virtual
     printer in its own process (in-process, it competes with the host for
@@ -224,6 +225,7 @@ async def run_throughput(
     link = HostLink(
         SerialConfig(port=port, baud=baud or 250000, advanced_ok=mode,
                      temperature_report_interval=0, rx_buffer_size=rx_buffer_size,
+                     max_in_flight=max_in_flight,
                      meatpack="auto" if meatpack else "off")
     )
     try:
@@ -299,6 +301,8 @@ async def main() -> None:
                         help="fast: the firmware's time per command")
     parser.add_argument("--rx-buffer-size", type=int, nargs="+", default=[128, 1024],
                         help="fast: the firmware's receive buffer (both sides)")
+    parser.add_argument("--max-in-flight", type=int, default=16,
+                        help="fast: the host's cap on lines in flight")
     args = parser.parse_args()
     commands = generate(args.seconds, segment_scale=args.segment_scale)
     arcs = sum(1 for c in commands if c[:3] in ("G2 ", "G3 "))
@@ -334,7 +338,8 @@ async def main() -> None:
         print(FAST_HEADER)
         for rx in args.rx_buffer_size:
             r = await run_throughput(0, commands, mode="auto", lean=True,
-                                     command_delay=args.command_delay, rx_buffer_size=rx)
+                                     command_delay=args.command_delay, rx_buffer_size=rx,
+                                     max_in_flight=args.max_in_flight)
             print(f"| {rx} | {r.lines} | {r.wall:.2f} | {r.lines_per_s:.0f} | "
                   f"{100 * r.lines_per_s / rate:.1f} % | {1e6 * r.cpu / r.lines:.0f} µs |",
                   flush=True)

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from gateway.hostlink import JobState, session
+from gateway.hostlink import JobState, watch
 
 from .conftest import LinkFactory
 from .link_util import generate_print, wait_until
@@ -17,8 +17,8 @@ from .link_util import generate_print, wait_until
 async def test_corruption_is_counted_and_summarised_once_per_interval(
     make_link: LinkFactory, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(session, "SUMMARY_INTERVAL", 1.0)  # a minute in production
-    caplog.set_level(logging.WARNING, logger="gateway.hostlink.session")
+    monkeypatch.setattr(watch, "SUMMARY_INTERVAL", 1.0)  # a minute in production
+    caplog.set_level(logging.WARNING, logger="gateway.hostlink.watch")
     link = await make_link(virtual_time_scale=20.0)
     vp = link.virtual_printer
     assert vp is not None
