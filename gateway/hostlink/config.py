@@ -22,8 +22,8 @@ class SerialConfig(msgspec.Struct, kw_only=True):
     # Marlin's RX buffer (128 bytes on AVR unless RX_BUFFER_SIZE is set). Bytes
     # waiting in that buffer are kept at or below this many.
     rx_buffer_size: int = 128
-    # auto: pipeline lines once ``ok N.. P.. B..`` replies are seen; on: pipeline
-    # from the start (firmware must have ADVANCED_OK); off: one line in flight.
+    # auto: several lines in flight once ``ok N.. P.. B..`` (ADVANCED_OK) replies are
+    # seen; on: from the start (the firmware must have ADVANCED_OK); off: one line.
     advanced_ok: str = "auto"
     # Hard cap on numbered lines in flight with advanced_ok.
     max_in_flight: int = 16

@@ -14,7 +14,7 @@ from .proto_util import acked, advanced, firmware, make, of, resends, submit_all
 MOVES = [f"G1 X{i}" for i in range(1, 9)]
 
 
-def pipelined(count: int = 4) -> tuple[object, list[str]]:
+def several_in_flight(count: int = 4) -> tuple[object, list[str]]:
     proto = make()
     advanced(proto)
     submit_all(proto, *MOVES[:count])

@@ -83,7 +83,8 @@ def test_unknown_command(printer: tuple[VirtualPrinter, Host]) -> None:
 
 
 def test_resent_lines_after_error_execute_once(printer: tuple[VirtualPrinter, Host]) -> None:
-    """A pipelining host: the lines behind a bad one are refused until it is resent."""
+    """A host with several lines in flight: the lines behind a bad one are refused until
+    it is resent."""
     vp, host = printer
     host.send("N1 G1 X1*0")
     for n in (2, 3):

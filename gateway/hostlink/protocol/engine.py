@@ -159,7 +159,7 @@ class MarlinProtocol(LineSender):
                 head.replies.append(line)
 
     def _on_unknown(self, body: str) -> None:
-        # 'Unknown command: "G999"'. Pipelining can leave the tail of a line
+        # 'Unknown command: "G999"'. Several lines in flight can leave the tail of a line
         # torn by the firmware's RX flush, e.g. the checksum digits "12",
         # which Marlin runs as a command: that is line noise, not a failure
         # of the command being executed.
