@@ -238,9 +238,14 @@ class BrokerClient:
             self._client = client
             self.connects += 1
             self.acknowledged.clear()
-            for topic, sub in list(self._subscriptions.items()):
-                await client.subscribe(topic, sub.qos)
-                self.acknowledged.add(topic)
+            # until `connected` is set, subscribe() only records; a topic recorded while
+            # this loop awaits the broker is taken in the next round, and `connected` is
+            # set with no await after the last round, so no topic falls in between
+            while todo := [(topic, sub.qos) for topic, sub in self._subscriptions.items()
+                           if topic not in self.acknowledged]:
+                for topic, qos in todo:
+                    await client.subscribe(topic, qos)
+                    self.acknowledged.add(topic)
             self.connected.set()
             s = self.settings
             log.info("MQTT: connected to %s:%d", s.address, s.port)
@@ -282,8 +287,14 @@ class BrokerClient:
                 message.done.set_result(None)
 
     async def _broker_subscribe(self, client: aiomqtt.Client, topic: str, qos: int) -> None:
-        with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
+        try:
             await client.subscribe(topic, qos, timeout=PUBLISH_TIMEOUT)
+        except (aiomqtt.MqttError, TimeoutError) as exc:
+            # a lost connection re-subscribes everything when it comes back
+            log.warning("MQTT: subscribing to %s failed (%s)", topic,
+                        str(exc) or type(exc).__name__)
+            return
+        if topic in self._subscriptions:
             self.acknowledged.add(topic)
 
     async def _broker_unsubscribe(self, client: aiomqtt.Client, topic: str) -> None:
