@@ -36,11 +36,12 @@ async def browse(service_type: str) -> list[AsyncServiceInfo]:
     client = AsyncZeroconf(interfaces=["127.0.0.1"], ip_version=IPVersion.V4Only)
     browser = AsyncServiceBrowser(client.zeroconf, [service_type], handlers=[on_change])
     try:
-        await wait_for(lambda: bool(names), timeout=10, what=f"a {service_type} service")
+        await wait_for(lambda: bool(names), what=f"a {service_type} service")
         infos = []
         for name in set(names):
             info = AsyncServiceInfo(service_type, name)
-            if await info.async_request(client.zeroconf, 3000):
+            # generous: a loaded machine may be slow; a healthy one answers at once
+            if await info.async_request(client.zeroconf, 10000):
                 infos.append(info)
         return infos
     finally:
