@@ -61,3 +61,7 @@ class AccessProvider(Protocol):
 
     def token_user(self, token: str) -> dict[str, object] | None:
         """The identity an access token (JWT) stands for, or None."""
+
+    def peer_trusted(self, ip: str) -> bool:
+        """Is a connecting peer's address trusted (before any request: connection caps
+        apply to the others)?"""

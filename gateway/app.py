@@ -34,6 +34,7 @@ from gateway.registry import DuplicateRoute, Endpoint, Registry
 from gateway.request import Request
 from gateway.settings import DatabaseSection, ServerOptions, ServerSection, WebSection
 from gateway.transports.connection import Connection, ConnectionManager
+from gateway.transports.guard import GuardSettings
 from gateway.transports.http import NotFoundHandler, ServerDelegate
 from gateway.transports.jsonrpc import JsonRpcDispatcher, notification_frame
 from gateway.transports.listener import Listener
@@ -258,15 +259,22 @@ class Server:
             listener = Listener.bind(self.server_config.host, self.server_config.port)
             self._owns_listener = True
         self._listener = listener
+        cfg = self.server_config
         listener.attach(
             ServerDelegate(self, self.make_app()),
-            max_body_size=self.server_config.max_upload_size * 1024 * 1024,
+            max_body_size=cfg.max_upload_size * 1024 * 1024,
+            guard=GuardSettings(cfg.header_timeout, cfg.idle_timeout,
+                                cfg.max_connections_per_address, cfg.max_untrusted_connections),
+            peer_trusted=self._peer_trusted,
         )
         self._warn_unread_sections()
         self.port = listener.port
         await self.carry.close()  # what the previous generation left and nobody took
         log.info("Skysail listening on %s:%d", self.server_config.host, self.port)
         self.events.emit(ServerStarted(self.port or 0))
+
+    def _peer_trusted(self, ip: str) -> bool:
+        return self.access is None or self.access.peer_trusted(ip)
 
     def _warn_unread_sections(self) -> None:
         """Every component has read its sections by now; what is left is unknown."""

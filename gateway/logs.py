@@ -7,6 +7,8 @@ import logging.handlers
 import sys
 from pathlib import Path
 
+from gateway.loglimit import RateLimitedFileHandler, RateLimitedStreamHandler
+
 _FORMAT = "%(asctime)s [%(levelname)s] %(name)s: %(message)s"
 
 
@@ -29,13 +31,15 @@ class LogManager:
             isinstance(h, logging.StreamHandler) and getattr(h, "_skysail", False)
             for h in root.handlers
         ):
-            stream = logging.StreamHandler(sys.stderr)
+            stream = RateLimitedStreamHandler(sys.stderr)
             stream.setFormatter(logging.Formatter(_FORMAT))
             stream._skysail = True  # type: ignore[attr-defined]
             root.addHandler(stream)
         if log_file is not None:
             log_file.parent.mkdir(parents=True, exist_ok=True)
-            handler = logging.handlers.RotatingFileHandler(
+            # repeated records are rate-limited (gateway/loglimit.py): an attack must not
+            # fill the disk or rotate the audit trail away
+            handler = RateLimitedFileHandler(
                 log_file, maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8"
             )
             handler.setFormatter(logging.Formatter(_FORMAT))

@@ -32,6 +32,17 @@ class ServerSection(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     max_websocket_connections: int = 50
     # KiB; a larger frame closes the websocket with 1009 "message too big"
     max_websocket_message_size: int = 4096
+    # names this server is reached by, beyond IP addresses, localhost and its host name:
+    # a request trusted by its address must use one (DNS rebinding, docs/THREAT_MODEL.md)
+    hostnames: list[str] = msgspec.field(default_factory=list)
+    # seconds: a new connection's first request headers; silence between requests or
+    # inside a request body (a handler at work is never cut)
+    header_timeout: float = 20.0
+    idle_timeout: float = 120.0
+    # open connections per untrusted peer address (per /64 for IPv6), and from all
+    # untrusted peers together; trusted peers are not capped
+    max_connections_per_address: int = 64
+    max_untrusted_connections: int = 512
     enable_debug_logging: bool = False
     log_level: str = "INFO"
     # MiB per log file before it rotates; backups kept
@@ -45,6 +56,12 @@ class ServerSection(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             raise ValueError("option 'max_upload_size': expected a positive number of MiB")
         if self.max_websocket_connections <= 0:
             raise ValueError("option 'max_websocket_connections': expected a positive integer")
+        for name in ("header_timeout", "idle_timeout"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"option '{name}': expected a positive number of seconds")
+        for name in ("max_connections_per_address", "max_untrusted_connections"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"option '{name}': expected a positive integer")
         if self.max_websocket_message_size <= 0:
             raise ValueError("option 'max_websocket_message_size': expected positive KiB")
         if self.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:

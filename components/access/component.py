@@ -42,7 +42,8 @@ class AccessComponent(BaseComponent):
         self.store = AccessStore(server.database)
         self.users = Users(self.store, self.clock)
         self.control = AccessControl(
-            settings, self.clock, self.users, lambda: server.connections.connections.values()
+            settings, self.clock, self.users, lambda: server.connections.connections.values(),
+            hostnames=server.server_config.hostnames,
         )
         self.throttle = LoginThrottle(self.clock, settings.max_login_attempts)
         self.api = AccessEndpoints(server, self.control, self.store, self.throttle)

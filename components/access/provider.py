@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from components.access.cors import CorsPolicy, same_origin
+from components.access.hostnames import HostNames
 from components.access.store import StoredUser
 from components.access.tokens import OneShotTokens, Sessions, TokenSigner
 from components.access.trust import TrustedClients
@@ -57,6 +58,10 @@ class AccessDenied(Unauthorized):
         return -32602
 
 
+def _is_upgrade(headers: Mapping[str, str]) -> bool:
+    return headers.get("Upgrade", "").lower() == "websocket"
+
+
 def _as_bytes(text: str) -> bytes:
     return text.encode("utf-8", "replace")
 
@@ -68,12 +73,14 @@ class AccessControl:
         clock: Callable[[], float],
         users: Users,
         connections: Callable[[], Iterable[Connection]],
+        hostnames: list[str] | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
         self.users = users
         self.trust = TrustedClients(settings.trusted_clients)
         self.cors = CorsPolicy(settings.cors_domains)
+        self.hostnames = HostNames(hostnames or [])
         self.sessions = Sessions(clock)
         self.signer = TokenSigner(clock)
         self.oneshots = OneShotTokens(clock)
@@ -215,6 +222,14 @@ class AccessControl:
         if user is not None:
             return user, how
         if self.address_trusted(ip):
+            host = headers.get("Host")
+            if not self.hostnames.allowed(host):
+                # DNS rebinding: a page whose own name now resolves to us (17.2)
+                assert host is not None
+                if not public or (_is_upgrade(headers) and not arg("token")):
+                    log.info("refused address trust to %s for Host %r", ip, host[:200])
+                    raise Forbidden(self.hostnames.refusal(host))
+                return None, ""
             if not self.foreign_page(headers, api):
                 return self.trusted_identity(), "trusted"
             if not public:
@@ -338,7 +353,11 @@ class AccessControl:
             conn.user = None
             return
         conn.user = user
-        conn.trusted = self.address_trusted(ip)
+        conn.trusted = self.address_trusted(ip) and self.hostnames.allowed(headers.get("Host"))
+
+    def peer_trusted(self, ip: str) -> bool:
+        """Is the connecting peer's address in trusted_clients? (Connection caps.)"""
+        return self.trust.is_trusted(ip)
 
     def socket_ip(self, conn: Connection) -> str:
         """The client address of a websocket (behind a trusted proxy: the forwarded one)."""

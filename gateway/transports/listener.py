@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 
-import tornado.httpserver
 import tornado.netutil
 from tornado.httputil import (
     HTTPConnection,
@@ -16,6 +16,7 @@ from tornado.httputil import (
     ResponseStartLine,
 )
 
+from gateway.transports.guard import SWEEP_INTERVAL, Acceptor, GuardedHTTPServer, GuardSettings
 from gateway.transports.http import JSON_TYPE, error_body
 
 INHERIT_ENV = "SKYSAIL_LISTEN_FDS"
@@ -43,8 +44,10 @@ class _Answer503(HTTPMessageDelegate):
 class Listener:
     def __init__(self, sockets: list[socket.socket]) -> None:
         self.sockets = sockets
-        self.http = tornado.httpserver.HTTPServer(_Unavailable(), xheaders=False)
-        self.http.add_sockets(sockets)
+        # caps, timeouts and accepting without spinning: gateway/transports/guard.py
+        self.http = GuardedHTTPServer(_Unavailable(), xheaders=False)
+        self.acceptor = Acceptor(sockets, self.http)
+        self.acceptor.start()
 
     @classmethod
     def bind(cls, host: str, port: int) -> Listener:
@@ -81,13 +84,23 @@ class Listener:
         port: int = self.sockets[0].getsockname()[1]
         return port
 
-    def attach(self, delegate: HTTPServerConnectionDelegate, max_body_size: int) -> None:
+    def attach(self, delegate: HTTPServerConnectionDelegate, max_body_size: int,
+               guard: GuardSettings | None = None,
+               peer_trusted: Callable[[str], bool] | None = None) -> None:
         self.http.request_callback = delegate
         self.http.conn_params.max_body_size = max_body_size
+        if guard is not None:
+            self.http.guard = guard
+            # Tornado's own header timeout only backs up the guard's sweep
+            self.http.conn_params.header_timeout = guard.idle_timeout + 2 * SWEEP_INTERVAL
+        if peer_trusted is not None:
+            self.http.peer_trusted = peer_trusted
 
     async def detach(self) -> None:
         self.http.request_callback = _Unavailable()
         await self.http.close_all_connections()
 
     def close(self) -> None:
+        self.acceptor.close()
+        self.http.stop_sweeping()
         self.http.stop()
