@@ -252,7 +252,9 @@ class AccessEndpoints:
         if conn is not None:
             trusted = conn.trusted
         else:
-            trusted = self.control.trust.is_trusted(self._client_ip(request))
+            host = (request.headers or {}).get("Host")
+            trusted = (self.control.trust.is_trusted(self._client_ip(request))
+                       and self.control.hostnames.allowed(host))
         return {
             "default_source": self.control.settings.default_source,
             "available_sources": list(SOURCES),

@@ -72,6 +72,9 @@ async def test_a_rebound_name_gets_no_address_trust(srv: RunningServer) -> None:
     finally:
         client.close()
     assert reply.code == 403
+    # access.info (public) answers, and does not claim trust
+    reply = await get(srv, f"evil.example:{port}", "/access/info")
+    assert reply.code == 200 and b'"trusted":false' in reply.body
 
 
 async def test_ip_literals_localhost_own_names_and_listed_names_are_fine(
