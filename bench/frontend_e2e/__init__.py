@@ -25,7 +25,8 @@ What it does:
 
 from bench.frontend_e2e.cdp import Cdp, launch_chromium, screenshot
 from bench.frontend_e2e.frontends import FRONTENDS, click_text_js, emit, goto, js
+from bench.frontend_e2e.gcode import http_json, make_gcode, upload
 from bench.frontend_e2e.recorder import Recorder
 
-__all__ = ["FRONTENDS", "Cdp", "Recorder", "click_text_js", "emit", "goto", "js",
-           "launch_chromium", "screenshot"]
+__all__ = ["FRONTENDS", "Cdp", "Recorder", "click_text_js", "emit", "goto", "http_json", "js",
+           "launch_chromium", "make_gcode", "screenshot", "upload"]

@@ -18,6 +18,7 @@ import tornado.websocket
 
 from bench.common import SkysailProcess
 from bench.frontend_e2e.cdp import Cdp, launch_chromium
+from bench.frontend_e2e.controls import seed_preset
 from bench.frontend_e2e.flow import drive
 from bench.frontend_e2e.frontends import FRONTENDS
 from bench.frontend_e2e.gcode import REPO, http_json, make_gcode, upload
@@ -50,6 +51,7 @@ async def run(args: argparse.Namespace) -> int:
             if time.monotonic() > deadline:
                 raise SystemExit("virtual printer never became ready")
             await asyncio.sleep(0.2)
+        seed_preset(base, args.name)
         up = upload(base, gcode_name, make_gcode(args.layers, args.moves))
         rec.step("uploaded via HTTP", answer=_short(up, 200))
         second = data_dir / "ui_upload_cube.gcode"

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.frontend_e2e.cdp import Cdp, screenshot
+from bench.frontend_e2e.controls import Controls
 from bench.frontend_e2e.frontends import click_text_js, emit, goto, js
 from bench.frontend_e2e.recorder import Recorder
 
@@ -37,6 +38,10 @@ async def drive(cdp: Cdp, rec: Recorder, fe: dict[str, Any], args: argparse.Name
         rec.step("no temperatures in the store")
     await asyncio.sleep(args.settle)
     await shot("dashboard")
+
+    # the controls that send Klipper commands, while the printer is idle
+    controls = Controls(cdp, rec, fe, name, shot)
+    failures = await controls.idle_controls()
 
     # files page, then start the print by clicking through the UI
     await goto(cdp, rec, routes["files"])
@@ -87,6 +92,12 @@ async def drive(cdp: Cdp, rec: Recorder, fe: dict[str, Any], args: argparse.Name
         rec.step("no file input on the files page")
 
     await goto(cdp, rec, routes["dashboard"])
+    # exclude an object on the job card (the upload got EXCLUDE_OBJECT markers)
+    with contextlib.suppress(TimeoutError):
+        await cdp.wait_for(js(f"return {controls.p}.exclude_object.objects.length >= 2"),
+                           timeout=60)
+    await asyncio.sleep(1)
+    failures += not await controls.exclude_object("CUBE_ID_1_COPY_0")
     with contextlib.suppress(TimeoutError):
         await cdp.wait_for(js(f"return ({fe['progress'].replace('return ', '')}) > 0.02"),
                            timeout=args.print_wait)
@@ -130,6 +141,9 @@ async def drive(cdp: Cdp, rec: Recorder, fe: dict[str, Any], args: argparse.Name
     await goto(cdp, rec, routes["dashboard"])
     await asyncio.sleep(1)
     await shot("dashboard-after")
+    failures += not await controls.clear_job()
+    await asyncio.sleep(1)
+    await shot("dashboard-cleared")
     await goto(cdp, rec, routes["history"])
     await asyncio.sleep(1)
     await shot("history")
@@ -214,4 +228,7 @@ async def drive(cdp: Cdp, rec: Recorder, fe: dict[str, Any], args: argparse.Name
         await asyncio.sleep(3)
         await shot("after-restart")
     await asyncio.sleep(2)
-    return 0
+    for script, status in controls.scripts():
+        rec.step("script sent by the UI", status=status, script=script.replace("\n", " | "))
+    rec.step("controls done", failures=failures)
+    return 1 if failures else 0

@@ -81,7 +81,9 @@ if (!scope) return false;
 const want = %(text)s.toLowerCase();
 const visible = (el) => {
     const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
-const cands = [...scope.querySelectorAll(%(sel)s)].filter(el => visible(el) &&
+const enabled = (el) => { const b = el.closest('button, .v-btn');
+    return !b || !(b.disabled || b.classList.contains('v-btn--disabled')); };
+const cands = [...scope.querySelectorAll(%(sel)s)].filter(el => visible(el) && enabled(el) &&
     el.textContent.trim().toLowerCase() === want);
 if (!cands.length) return false;
 const el = cands[cands.length - 1];
