@@ -26,7 +26,7 @@ _encode = msgspec.json.Encoder().encode
 class ClientCallError(Exception):
     """The client answered with a JSON-RPC error object (kept as sent)."""
 
-    def __init__(self, error: Any) -> None:
+    def __init__(self, error: object) -> None:
         super().__init__(f"client answered with an error: {error!r}"[:200])
         self.error = error
 
@@ -39,15 +39,16 @@ class ClientTimeout(Exception):
     """No answer in time."""
 
 
-def request_frame(method: str, params: list[Any] | dict[str, Any] | None, req_id: int) -> bytes:
-    message: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
+def request_frame(method: str, params: list[object] | dict[str, object] | None,
+                  req_id: int) -> bytes:
+    message: dict[str, object] = {"jsonrpc": "2.0", "method": method}
     if params:
         message["params"] = params
     message["id"] = req_id
     return _encode(message)
 
 
-def is_response(item: Any) -> bool:
+def is_response(item: object) -> bool:
     """A JSON-RPC response object (an answer to a request we sent)."""
     return (
         isinstance(item, dict)
@@ -61,7 +62,7 @@ class ClientCalls:
     def __init__(self) -> None:
         self._ids = itertools.count(1)
         # (connection id, request id) -> the caller waiting for the answer
-        self._pending: dict[tuple[int, Any], asyncio.Future[Any]] = {}
+        self._pending: dict[tuple[int, Any], asyncio.Future[object]] = {}
 
     def __len__(self) -> int:
         return len(self._pending)
@@ -70,14 +71,14 @@ class ClientCalls:
         self,
         conn: Connection,
         method: str,
-        params: list[Any] | dict[str, Any] | None,
+        params: list[object] | dict[str, object] | None,
         timeout: float,
-    ) -> Any:
+    ) -> object:
         """Send a request to `conn` and return its `result`. Raises ClientCallError (its
         error object), ClientGone or ClientTimeout."""
         req_id = next(self._ids)
         key = (conn.id, req_id)
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
         self._pending[key] = future
         try:
             conn.send_bytes(request_frame(method, params, req_id))
@@ -88,7 +89,7 @@ class ClientCalls:
         finally:
             self._pending.pop(key, None)
 
-    def resolve(self, conn: Connection | None, item: dict[str, Any]) -> bool:
+    def resolve(self, conn: Connection | None, item: dict[str, object]) -> bool:
         """Settle the call `item` answers; False if nothing waited for it."""
         if conn is None:
             return False

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -59,12 +59,12 @@ class RequestArgs(Params):
     agent: str
     method: str
     # an object (by name) or an array (by position); absent or null: no params
-    arguments: dict[str, Any] | list[Any] | None = None
+    arguments: dict[str, object] | list[object] | None = None
 
 
 class EventArgs(Params):
     event: str
-    data: Any = None
+    data: object = None
 
 
 class MethodArgs(Params):
@@ -77,7 +77,7 @@ class AgentError(ServerError):
     status = 424
 
 
-def agent_info(client_info: dict[str, Any]) -> dict[str, Any]:
+def agent_info(client_info: dict[str, object]) -> dict[str, object]:
     """Moonraker's agent info: name, version, type, url."""
     return {k: client_info.get(k, "") for k in ("name", "version", "type", "url")}
 
@@ -104,9 +104,9 @@ class Extensions(BaseComponent, AgentHost):
 
     # -- agents come and go ----------------------------------------------------------------
 
-    def register_agent(self, conn: Connection, info: dict[str, Any]) -> None:
+    def register_agent(self, conn: Connection, info: dict[str, object]) -> None:
         """Called by server.connection.identify for type `agent`, before it succeeds."""
-        name = info["name"]
+        name = str(info["name"])
         if name in self.agents:
             raise BadRequest(f"Agent '{name}' already registered and connected")
         self.agents[name] = conn
@@ -135,7 +135,7 @@ class Extensions(BaseComponent, AgentHost):
         name = info.get("name")
         return name if isinstance(name, str) else None
 
-    def _broadcast(self, event: dict[str, Any], exclude: Connection) -> None:
+    def _broadcast(self, event: dict[str, object], exclude: Connection) -> None:
         frame = notification_frame(EVENT, [event])
         for conn in list(self.server.connections.connections.values()):
             if conn is not exclude and conn.authenticated:
@@ -155,10 +155,10 @@ class Extensions(BaseComponent, AgentHost):
 
     # -- endpoints -------------------------------------------------------------------------
 
-    def list_agents(self, request: Request) -> dict[str, Any]:
+    def list_agents(self, request: Request) -> dict[str, object]:
         return {"agents": [agent_info(conn.client_info) for conn in self.agents.values()]}
 
-    async def request(self, args: RequestArgs, request: Request) -> Any:
+    async def request(self, args: RequestArgs, request: Request) -> object:
         agent, method = args.agent, args.method
         conn = self.agents.get(agent)
         if conn is None:
@@ -179,7 +179,7 @@ class Extensions(BaseComponent, AgentHost):
         conn, name = self._calling_agent(request, "send events")
         if args.event in RESERVED_EVENTS:
             raise BadRequest(f"Event '{args.event}' is reserved")
-        payload: dict[str, Any] = {"agent": name, "event": args.event}
+        payload: dict[str, object] = {"agent": name, "event": args.event}
         if args.data is not None:
             payload["data"] = args.data
         self._broadcast(payload, exclude=conn)
@@ -215,14 +215,14 @@ class Extensions(BaseComponent, AgentHost):
         return "ok"
 
 
-def _notification(method: str, params: dict[str, Any]) -> bytes:
-    message: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
+def _notification(method: str, params: dict[str, object]) -> bytes:
+    message: dict[str, object] = {"jsonrpc": "2.0", "method": method}
     if params:
         message["params"] = params
     return _encode(message)
 
 
-def _value(text: str) -> Any:
+def _value(text: str) -> object:
     """A command parameter as the agent receives it: numbers as numbers, else text."""
     if not _NUMBER.match(text):
         return text
