@@ -43,7 +43,7 @@ class DeleteItemArgs(Params):
     key: str | list[str]
 
 
-class DatabaseApi(BaseComponent):
+class DatabaseComponent(BaseComponent):
     moonraker_names = ("database",)
 
     def __init__(self, server: ServerApi) -> None:
