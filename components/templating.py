@@ -9,7 +9,7 @@ Async templates await what they call (`{% do http_request.send() %}`, `async_sle
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from jinja2.sandbox import SandboxedEnvironment
 
 
-def _fromjson(text: Any) -> Any:
+def _fromjson(text: object) -> object:
     if isinstance(text, (bytes, bytearray)):
         text = bytes(text).decode()
     return msgspec.json.decode(str(text).encode())
@@ -59,13 +59,13 @@ class Template:
         except jinja2.TemplateSyntaxError as exc:
             raise TemplateError(f"option '{option}': template error: {exc}") from None
 
-    def render(self, **context: Any) -> str:
+    def render(self, **context: object) -> str:
         try:
             return self._template.render(**context).strip()
         except Exception as exc:
             raise TemplateError(f"{self.option}: {exc}") from exc
 
-    async def render_async(self, **context: Any) -> str:
+    async def render_async(self, **context: object) -> str:
         try:
             text: str = await self._template.render_async(**context)
         except Exception as exc:

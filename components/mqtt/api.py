@@ -8,7 +8,7 @@ subscriptions restored).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from gateway.events import BusEvent
 
@@ -33,11 +33,11 @@ class MqttApi(Protocol):
     def is_connected(self) -> bool:
         """Whether the broker connection is up now."""
 
-    def publish(self, topic: str, payload: Any = None, qos: int | None = None,
+    def publish(self, topic: str, payload: object = None, qos: int | None = None,
                 retain: bool = False) -> None:
         """Queue a message (never waits; str/bytes as is, None empty, else JSON)."""
 
-    async def publish_wait(self, topic: str, payload: Any = None, qos: int | None = None,
+    async def publish_wait(self, topic: str, payload: object = None, qos: int | None = None,
                            retain: bool = False) -> None:
         """Queue a message and wait until the broker took it."""
 

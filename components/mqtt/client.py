@@ -14,9 +14,8 @@ import asyncio
 import contextlib
 import logging
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
 
 import aiomqtt
 import msgspec
@@ -52,7 +51,7 @@ PAHO_LOG = logging.getLogger("components.mqtt.paho")
 PAHO_LOG.addFilter(_NetworkTrouble())
 
 
-def encode_payload(payload: Any) -> bytes:
+def encode_payload(payload: object) -> bytes:
     """Moonraker's rules: None is an empty payload, bytes and strings go as they are,
     everything else (numbers, booleans, objects, arrays) is JSON."""
     if payload is None:
@@ -103,7 +102,7 @@ class BrokerClient:
         self._outgoing: asyncio.Queue[_Outgoing] = asyncio.Queue(OUTGOING_LIMIT)
         self._client: aiomqtt.Client | None = None
         self._task: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: set[asyncio.Task[object]] = set()
         self.connected = asyncio.Event()
         # topics the broker has acknowledged on this connection
         self.acknowledged: set[str] = set()
@@ -117,12 +116,12 @@ class BrokerClient:
     def is_connected(self) -> bool:
         return self.connected.is_set()
 
-    def publish(self, topic: str, payload: Any = None, qos: int = 0,
+    def publish(self, topic: str, payload: object = None, qos: int = 0,
                 retain: bool = False) -> None:
         """Queue a message; never waits. When full, the oldest queued message goes."""
         self._put(_Outgoing(topic, encode_payload(payload), qos, retain))
 
-    async def publish_wait(self, topic: str, payload: Any = None, qos: int = 0,
+    async def publish_wait(self, topic: str, payload: object = None, qos: int = 0,
                            retain: bool = False) -> None:
         """Queue a message and wait until the broker took it (acknowledged for QoS>0)."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -260,7 +259,7 @@ class BrokerClient:
                 with contextlib.suppress(asyncio.CancelledError, aiomqtt.MqttError):
                     await writer
 
-    def _deliver(self, topic: str, payload: Any) -> None:
+    def _deliver(self, topic: str, payload: object) -> None:
         sub = self._subscriptions.get(topic)
         if sub is None:
             return
@@ -302,7 +301,7 @@ class BrokerClient:
         with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
             await client.unsubscribe(topic, timeout=PUBLISH_TIMEOUT)
 
-    def _spawn(self, coro: Any) -> None:
+    def _spawn(self, coro: Coroutine[object, object, object]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

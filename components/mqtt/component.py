@@ -23,8 +23,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, cast
 
 import msgspec
 
@@ -55,7 +55,8 @@ OFFLINE = b'{"server":"offline"}'
 class _StatusSink(Connection):
     """The internal 'connection' the printer pushes our status subscription to."""
 
-    def __init__(self, on_status: Callable[[dict[str, Any], float], None]) -> None:
+    def __init__(self, on_status: Callable[[dict[str, Mapping[str, object]], float], None]
+                 ) -> None:
         super().__init__("internal:mqtt-status")
         self._on_status = on_status
 
@@ -104,7 +105,7 @@ class MqttComponent(BaseComponent, MqttApi):
             self.client.subscribe(self.request_topic, self.api.handle, cfg.qos_api)
         self._unsubscribe: list[Callable[[], None]] = [
             server.events.subscribe(PrinterStateChanged, self._on_printer_state)]
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: set[asyncio.Task[object]] = set()
         from components.mqtt.endpoints import register
 
         register(server, self)
@@ -123,11 +124,11 @@ class MqttComponent(BaseComponent, MqttApi):
     def is_connected(self) -> bool:
         return self.client.is_connected
 
-    def publish(self, topic: str, payload: Any = None, qos: int | None = None,
+    def publish(self, topic: str, payload: object = None, qos: int | None = None,
                 retain: bool = False) -> None:
         self.client.publish(topic, payload, self._qos(qos), retain)
 
-    async def publish_wait(self, topic: str, payload: Any = None, qos: int | None = None,
+    async def publish_wait(self, topic: str, payload: object = None, qos: int | None = None,
                            retain: bool = False) -> None:
         await self.client.publish_wait(topic, payload, self._qos(qos), retain)
 
@@ -175,7 +176,7 @@ class MqttComponent(BaseComponent, MqttApi):
     def _send_notification(self, frame: bytes) -> None:
         self.client.publish(self.notification_topic, frame, self.config.qos_api)
 
-    def _publish_status(self, topic: str, payload: Any, retain: bool) -> None:
+    def _publish_status(self, topic: str, payload: object, retain: bool) -> None:
         self.client.publish(topic, payload, self.config.default_qos, retain)
 
     # -- printer status -----------------------------------------------------------------

@@ -5,7 +5,7 @@ can publish and subscribe directly), as in Moonraker."""
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import msgspec
 from msgspec import Meta
@@ -25,7 +25,7 @@ Timeout = Annotated[float, Meta(gt=0)]
 
 class PublishArgs(Params):
     topic: Annotated[str, Meta(min_length=1)]
-    payload: Any = None
+    payload: object = None
     qos: Qos | None = None
     retain: bool = False
     timeout: Timeout | None = None
@@ -48,7 +48,7 @@ def _no_wildcards(topic: str) -> None:
 
 
 def register(server: ServerApi, mqtt: MqttComponent) -> None:
-    async def publish(args: PublishArgs, request: Request) -> dict[str, Any]:
+    async def publish(args: PublishArgs, request: Request) -> dict[str, object]:
         _not_over_mqtt(request)
         _no_wildcards(args.topic)
         try:
@@ -60,7 +60,7 @@ def register(server: ServerApi, mqtt: MqttComponent) -> None:
             raise ServerError(str(exc), 503) from None
         return {"topic": args.topic}
 
-    async def subscribe(args: SubscribeArgs, request: Request) -> dict[str, Any]:
+    async def subscribe(args: SubscribeArgs, request: Request) -> dict[str, object]:
         _not_over_mqtt(request)
         _no_wildcards(args.topic)
         received: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
@@ -85,7 +85,7 @@ def register(server: ServerApi, mqtt: MqttComponent) -> None:
                              http="POST /server/mqtt/subscribe")
 
 
-def decode_payload(data: bytes) -> Any:
+def decode_payload(data: bytes) -> object:
     """JSON when it is JSON, else the text; None when empty."""
     if not data:
         return None

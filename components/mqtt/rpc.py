@@ -84,4 +84,4 @@ class ApiRequests:
         return _encode(message), _NOT_DUPLICATE
 
 
-_NOT_DUPLICATE: Any = object()
+_NOT_DUPLICATE: object = object()

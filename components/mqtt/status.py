@@ -26,12 +26,12 @@ class StatusPublisher:
         self._publish = publish
         self.split = split
         self.interval = interval or None
-        self._cache: dict[str, dict[str, Any]] = {}
+        self._cache: dict[str, dict[str, object]] = {}
         self._cache_time = 0.0
         self._timer: asyncio.TimerHandle | None = None
         self.published = 0
 
-    def update(self, status: Mapping[str, Mapping[str, Any]], eventtime: float) -> None:
+    def update(self, status: Mapping[str, Mapping[str, object]], eventtime: float) -> None:
         if not status:
             return
         if self.interval is None:
@@ -64,7 +64,7 @@ class StatusPublisher:
             cache, self._cache = self._cache, {}
             self._send(cache, self._cache_time)
 
-    def _send(self, status: Mapping[str, Mapping[str, Any]], eventtime: float) -> None:
+    def _send(self, status: Mapping[str, Mapping[str, object]], eventtime: float) -> None:
         self.published += 1
         if not self.split:
             self._publish(self.status_topic, {"eventtime": eventtime, "status": status}, False)

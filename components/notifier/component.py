@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from components.notifier.config import NotifierSection
 from components.notifier.delivery import Notifier
@@ -52,7 +52,7 @@ class NotifierComponent(BaseComponent):
                                                     section=f"notifier {name}", option="attach"))
             except ValueError as exc:
                 raise ConfigError(f"[notifier {name}] {exc}") from None
-        self._last_stats: dict[str, Any] = {}
+        self._last_stats: dict[str, object] = {}
         events = server.events
         self._unsubscribe: list[Callable[[], None]] = [
             events.subscribe(JobStarted, lambda e: self._event("started")),
@@ -61,7 +61,7 @@ class NotifierComponent(BaseComponent):
             events.subscribe(JobFinished, self._on_finished),
         ]
 
-        def list_notifiers(request: Request) -> dict[str, Any]:
+        def list_notifiers(request: Request) -> dict[str, object]:
             return {"notifiers": [n.info() for n in self.notifiers.values()]}
 
         server.register_endpoint("server.notifiers.list", list_notifiers,
@@ -82,7 +82,7 @@ class NotifierComponent(BaseComponent):
         for notifier in self.notifiers.values():
             await notifier.stop()
 
-    def _print_stats(self) -> dict[str, Any]:
+    def _print_stats(self) -> dict[str, object]:
         printer = self.server.find(PrinterApi)
         if printer is None:
             return {}
@@ -98,7 +98,7 @@ class NotifierComponent(BaseComponent):
                                "filament_used": event.filament_used,
                                "message": event.message})
 
-    def _event(self, name: str, finished: dict[str, Any] | None = None) -> None:
+    def _event(self, name: str, finished: dict[str, object] | None = None) -> None:
         """Post to every notifier that wants it; never waits."""
         before = self._last_stats
         after = {**self._print_stats(), **(finished or {})}

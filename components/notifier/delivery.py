@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from components.notifier.config import NotifierSection
 from components.templating import Template, TemplateError
@@ -54,13 +53,13 @@ class Notifier:
         self.body = Template(config.body if config.body is not None else name, option="body")
         self.title = Template(config.title, option="title")
         self.attach = [Template(item, option="attach") for item in config.attach]
-        self._queue: asyncio.Queue[tuple[str, list[Any], str]] = asyncio.Queue(QUEUE_LIMIT)
+        self._queue: asyncio.Queue[tuple[str, list[object], str]] = asyncio.Queue(QUEUE_LIMIT)
         self._task: asyncio.Task[None] | None = None
         self.sent = 0
         self.failed = 0
         self.dropped = 0
 
-    def info(self) -> dict[str, Any]:
+    def info(self) -> dict[str, object]:
         c = self.config
         return {"name": self.name, "url": masked(c.url), "title": c.title or None,
                 "body": c.body, "body_format": c.body_format, "events": list(c.events),
@@ -76,7 +75,7 @@ class Notifier:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    def post(self, event_name: str, event_args: list[Any], message: str = "") -> None:
+    def post(self, event_name: str, event_args: list[object], message: str = "") -> None:
         """Queue a notification; never waits."""
         try:
             self._queue.put_nowait((event_name, event_args, message))
@@ -96,7 +95,7 @@ class Notifier:
                 self.failed += 1
                 log.warning("notifier %s: %s not delivered: %s", self.name, event_name, exc)
 
-    async def _send(self, event_name: str, event_args: list[Any], message: str) -> None:
+    async def _send(self, event_name: str, event_args: list[object], message: str) -> None:
         context = {"event_name": event_name, "event_args": event_args,
                    "event_message": message}
         try:

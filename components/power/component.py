@@ -22,8 +22,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from components.mqtt.api import MqttApi, MqttConnected
 from components.power.api import PowerChanged
@@ -57,7 +57,7 @@ class PowerComponent(BaseComponent):
             device.is_printing = self.is_printing
             device.listeners.append(self._on_change)
             self.devices[name] = device
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: set[asyncio.Task[object]] = set()
         self._shutdown_timer: asyncio.TimerHandle | None = None
         events = server.events
         self._unsubscribe: list[Callable[[], None]] = [
@@ -212,12 +212,12 @@ class PowerComponent(BaseComponent):
                 log.warning("power %s: cannot %s bound service %s: %s", device.name,
                             action, service, exc.message)
 
-    def _spawn(self, coro: Any) -> None:
+    def _spawn(self, coro: Awaitable[object]) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
 
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
+    def _task_done(self, task: asyncio.Task[object]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.warning("power: %s", task.exception())

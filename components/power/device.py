@@ -47,7 +47,7 @@ class PowerDevice(ABC):
         self.listeners: list[StateListener] = []
         self._timer: asyncio.TimerHandle | None = None
         self._poll_task: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: set[asyncio.Task[object]] = set()
 
     # -- what a type implements -------------------------------------------------------
 
@@ -67,7 +67,7 @@ class PowerDevice(ABC):
 
     # -- the shared rules -------------------------------------------------------------
 
-    def info(self) -> dict[str, Any]:
+    def info(self) -> dict[str, object]:
         return {"device": self.name, "status": self.state,
                 "locked_while_printing": self.config.locked_while_printing,
                 "type": self.type}
@@ -172,7 +172,7 @@ class PowerDevice(ABC):
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
 
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
+    def _task_done(self, task: asyncio.Task[object]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.warning("power %s: %s", self.name, task.exception())

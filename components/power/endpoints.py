@@ -7,11 +7,12 @@ over HTTP `?printer&lights`), as Moonraker defines them; an unknown name answers
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Annotated
 
 from msgspec import Meta
 
-from components.power.device import DeviceError
+from components.power.device import DeviceError, PowerDevice
 from gateway.errors import BadRequest, ServerError
 from gateway.params import Params
 from gateway.request import Request
@@ -34,20 +35,20 @@ class DeviceActionArgs(Params):
 
 
 def register(server: ServerApi, power: PowerComponent) -> None:
-    def lookup(name: str) -> Any:
+    def lookup(name: str) -> PowerDevice:
         device = power.devices.get(name)
         if device is None:
             raise BadRequest(f"No valid device named {name}")
         return device
 
-    async def run(device: Any, action: str) -> str:
+    async def run(device: PowerDevice, action: str) -> str:
         try:
             state: str = await device.process(action)
         except DeviceError as exc:
             raise ServerError(str(exc), 502) from None
         return state
 
-    def devices(request: Request) -> dict[str, Any]:
+    def devices(request: Request) -> dict[str, object]:
         return {"devices": [d.info() for d in power.devices.values()]}
 
     async def get_device(args: DeviceArgs, request: Request) -> dict[str, str]:
@@ -59,7 +60,7 @@ def register(server: ServerApi, power: PowerComponent) -> None:
             raise BadRequest(f"Invalid requested action '{args.action}'")
         return {args.device: await run(lookup(args.device), action)}
 
-    def batch(action: str) -> Any:
+    def batch(action: str) -> Callable[[Request], Awaitable[dict[str, str]]]:
         async def handler(request: Request) -> dict[str, str]:
             names = [n for n in request.args if n not in _NOT_DEVICES]
             if not names:

@@ -13,10 +13,13 @@ import contextlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from components.power.config import GpioSection
 from components.power.device import DeviceError, PowerDevice
+
+if TYPE_CHECKING:
+    from gpiod import LineRequest
 
 _PIN = re.compile(r"^(?P<invert>!)?(?:(?P<chip>gpiochip\d+)/)?gpio(?P<offset>\d+)$")
 CONSUMER = "skysail-power"
@@ -46,7 +49,7 @@ class GpioLine:
 
     def __init__(self, pin: PinSpec) -> None:
         self.pin = pin
-        self._request: Any = None
+        self._request: LineRequest | None = None
 
     def open(self, on: bool) -> None:
         try:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
 import msgspec
 import tornado.httpclient
@@ -37,7 +36,7 @@ class HttpResponse:
     def text(self) -> str:
         return self.content.decode(errors="replace")
 
-    def json(self) -> Any:
+    def json(self) -> object:
         try:
             return msgspec.json.decode(self.content)
         except msgspec.DecodeError:
@@ -74,7 +73,7 @@ class HttpRequest:
         self.url = str(url)
         return ""
 
-    def set_body(self, body: Any) -> str:
+    def set_body(self, body: object) -> str:
         if body is None:
             self.body = None
         elif isinstance(body, (dict, list)):
@@ -158,6 +157,6 @@ class HttpDevice(PowerDevice):
         return await self._run("on" if on else "off")
 
 
-def _log_debug(message: Any) -> str:
+def _log_debug(message: object) -> str:
     log.debug("power http template: %s", message)
     return ""

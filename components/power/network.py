@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import urllib.parse
-from typing import Any
 
 import msgspec
 import tornado.httpclient
@@ -27,8 +26,8 @@ from components.power.device import DeviceError, PowerDevice
 HTTP_TIMEOUT = 5.0
 
 
-async def fetch_json(url: str, *, method: str = "GET", body: Any = None,
-                     headers: dict[str, str] | None = None) -> Any:
+async def fetch_json(url: str, *, method: str = "GET", body: object = None,
+                     headers: dict[str, str] | None = None) -> object:
     """One request; the decoded JSON answer, or DeviceError naming what went wrong."""
     client = tornado.httpclient.AsyncHTTPClient()
     data = None if body is None else msgspec.json.encode(body)
@@ -56,7 +55,7 @@ def _where(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
 
-def _on_off(value: Any, what: str) -> str:
+def _on_off(value: object, what: str) -> str:
     text = str(value).strip().lower()
     if text in ("on", "true", "1"):
         return "on"

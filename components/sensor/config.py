@@ -4,8 +4,6 @@ moonraker.conf.example."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
 
 from gateway.config import Config, ConfigError
@@ -107,7 +105,7 @@ def history_fields(config: Config, section: str) -> list[HistoryField]:
         where = f"[{section}] option '{option}'"
         if "parameter" not in pairs:
             raise ConfigError(f"{where}: 'parameter' must be provided")
-        values: dict[str, Any] = {"field": option[len("history_field_"):],
+        values: dict[str, object] = {"field": option[len("history_field_"):],
                                   "parameter": pairs.pop("parameter"),
                                   "description": pairs.pop("desc", "")}
         for key, raw in pairs.items():
@@ -126,5 +124,5 @@ def history_fields(config: Config, section: str) -> list[HistoryField]:
                 raise ConfigError(f"{where}: unknown key {key!r}")
         if values.get("strategy", "basic") not in STRATEGIES:
             raise ConfigError(f"{where}: strategy expects one of {', '.join(STRATEGIES)}")
-        fields.append(HistoryField(**values))
+        fields.append(msgspec.convert(values, HistoryField))
     return fields

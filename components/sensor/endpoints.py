@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 from msgspec import Meta
 
@@ -12,6 +12,7 @@ from gateway.request import Request
 
 if TYPE_CHECKING:
     from components.sensor.component import SensorComponent
+    from components.sensor.sensors import Sensor
     from gateway.api import ServerApi
 
 
@@ -29,21 +30,21 @@ class MeasurementArgs(Params):
 
 
 def register(server: ServerApi, component: SensorComponent) -> None:
-    def lookup(sensor_id: str) -> Any:
+    def lookup(sensor_id: str) -> Sensor:
         sensor = component.sensors.get(sensor_id)
         if sensor is None:
             raise NotFound(f"No valid sensor named {sensor_id}")
         return sensor
 
-    def list_sensors(args: ListArgs, request: Request) -> dict[str, Any]:
+    def list_sensors(args: ListArgs, request: Request) -> dict[str, object]:
         return {"sensors": {sid: s.info(args.extended)
                             for sid, s in component.sensors.items()}}
 
-    def info(args: InfoArgs, request: Request) -> dict[str, Any]:
-        result: dict[str, Any] = lookup(args.sensor).info(args.extended)
+    def info(args: InfoArgs, request: Request) -> dict[str, object]:
+        result: dict[str, object] = lookup(args.sensor).info(args.extended)
         return result
 
-    def measurements(args: MeasurementArgs, request: Request) -> dict[str, Any]:
+    def measurements(args: MeasurementArgs, request: Request) -> dict[str, object]:
         if args.sensor is not None:
             return {args.sensor: lookup(args.sensor).measurements()}
         return {sid: s.measurements() for sid, s in component.sensors.items()}

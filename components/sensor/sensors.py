@@ -7,7 +7,6 @@ import collections
 import logging
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from components.mqtt.api import MqttApi
 from components.printer.api import PrinterApi
@@ -72,8 +71,8 @@ class Sensor:
             for tracker in self.trackers:
                 tracker.pause_break()
 
-    def info(self, extended: bool) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": self.id, "friendly_name": self.friendly_name,
+    def info(self, extended: bool) -> dict[str, object]:
+        out: dict[str, object] = {"id": self.id, "friendly_name": self.friendly_name,
                                "type": self.type, "values": dict(self.last_value)}
         if extended:
             out["parameter_info"] = [dict(p) for p in self.parameters]
@@ -84,9 +83,9 @@ class Sensor:
         return {name: list(values) for name, values in self.values.items()}
 
 
-def _number(value: Any) -> float:
-    if isinstance(value, bool):
-        return float(value)
+def _number(value: object) -> float:
+    if not isinstance(value, int | float | str):
+        raise ValueError(f"not a number: {value!r}")
     number = float(value)
     if not math.isfinite(number):
         raise ValueError(f"not a finite number: {value!r}")
@@ -113,7 +112,7 @@ class MqttSource:
     def _on_payload(self, payload: bytes) -> None:
         results: Measurement = {}
 
-        def set_result(name: str, value: Any) -> str:
+        def set_result(name: str, value: object) -> str:
             results[str(name)] = _number(value)
             return ""
 

@@ -9,8 +9,6 @@ seen before the job; `exclude_paused` ignores measurements taken while paused.
 
 from __future__ import annotations
 
-from typing import Any
-
 from components.sensor.config import HistoryField
 
 COLLECT_LIMIT = 100
@@ -26,7 +24,7 @@ class FieldTracker:
         self._value: float | None = None
         self._count = 0
         self._reference: float | None = None
-        self._items: list[Any] = []
+        self._items: list[object] = []
         if self.field.init_tracker and last is not None:
             self.update(last)
 
@@ -62,7 +60,7 @@ class FieldTracker:
             self._items.append(value)
             del self._items[:-COLLECT_LIMIT]
 
-    def result(self) -> Any:
+    def result(self) -> object:
         if self.field.strategy == "collect":
             return list(self._items)
         value = self._value
@@ -70,13 +68,13 @@ class FieldTracker:
             value = round(value, self.field.precision)
         return value
 
-    def auxiliary(self) -> dict[str, Any]:
+    def auxiliary(self) -> dict[str, object]:
         """The job's `auxiliary_data` entry."""
         return {"provider": self.provider, "name": self.field.field,
                 "value": self.result(), "description": self.field.description,
                 "units": self.field.units}
 
-    def info(self) -> dict[str, Any]:
+    def info(self) -> dict[str, object]:
         """The sensor API's `history_fields` entry."""
         f = self.field
         return {"field": f.field, "provider": self.provider, "description": f.description,

@@ -17,7 +17,7 @@ import logging
 import socket
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from components.zeroconf.config import ZeroconfSection
 from gateway.component import BaseComponent
@@ -141,7 +141,7 @@ class ZeroconfComponent(BaseComponent):
         log.info("zeroconf: advertising %s on %s port %d",
                  ", ".join(i.type for i in self.infos), ", ".join(self.addresses), event.port)
 
-    def info(self) -> dict[str, Any]:
+    def info(self) -> dict[str, object]:
         return {"active": self.active, "hostname": self.hostname,
                 "addresses": self.addresses, "services": [i.name for i in self.infos]}
 
