@@ -394,7 +394,7 @@ class PrinterCore:
         finally:
             self.settled.set()
 
-    def _make_filter(self, pause: Any) -> StreamFilter:
+    def _make_filter(self, pause: Callable[[str], None]) -> StreamFilter:
         return StreamFilter(self.outgoing, self.table, self.excluder, self.gcode,
                             self.respond, pause)
 

@@ -53,7 +53,7 @@ class LayerPause:
         self._publish()
         return []
 
-    def on_layer(self, layer: int, stream: Any) -> None:
+    def on_layer(self, layer: int, stream: LayerFilter) -> None:
         """A layer's marker was read (`stream` is the print's StreamFilter)."""
         if layer == self._last_layer:
             return

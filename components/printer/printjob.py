@@ -82,7 +82,7 @@ class PrintManager:
         self.pause_cfg = pause_cfg
         self.make_filter = make_filter
         self.resync_position = resync_position
-        self.on_layer: Callable[[int, StreamFilter], None] = lambda _layer, _f: None
+        self.on_layer: Callable[[int, StreamFilter], None] = lambda _layer, _stream: None
         self.run: Run | None = None
         self._watch_task: asyncio.Task[None] | None = None
         self._ticker: asyncio.TimerHandle | None = None

@@ -261,3 +261,28 @@ async def test_the_firmwares_settings_show_and_the_z_offset_applies_to_the_endst
     lines = [n["params"][0] for n in ws.notifications[start:]
              if n["method"] == "notify_gcode_response"]
     assert not [line for line in lines if "M203" in line or "Soft endstops" in line]
+
+
+async def test_restart_clears_a_finished_job_and_is_refused_while_printing(
+    live: RunningServer,
+) -> None:
+    from tests.printer.conftest import write_gcode
+
+    ws = await live.websocket()
+    printer = printer_of(live)
+    write_gcode(live, "short.gcode", ["G28", "G1 X10 F6000"])
+    await ws.call("printer.print.start", {"filename": "short.gcode"})
+    await wait_until(lambda: printer.query_status({"print_stats": ["state"]})[
+        "print_stats"]["state"] == "complete", what="complete")
+    start = len(ws.notifications)
+    await ws.call("printer.gcode.script", {"script": "RESTART"})
+    await ws.wait_notification("notify_klippy_ready", start=start)
+    stats = printer.query_status({"print_stats": ["state", "filename"]})["print_stats"]
+    assert stats == {"state": "standby", "filename": ""}
+    write_gcode(live, "long.gcode", ["G28", *[f"G1 X{i % 50} F3000" for i in range(400)]])
+    await ws.call("printer.print.start", {"filename": "long.gcode"})
+    for script in ("RESTART", "FIRMWARE_RESTART", "SDCARD_RESET_FILE"):
+        refused = await ws.request("printer.gcode.script", {"script": script})
+        assert refused["error"]["code"] in (400, 409), script
+    assert printer.query_status({"print_stats": ["state"]})["print_stats"]["state"] == "printing"
+    await ws.call("printer.print.cancel")
