@@ -11,8 +11,9 @@ from typing import Any
 
 from components.printer.api import PrinterApi
 
-# print_stats.state values with a job on the printer
-ACTIVE = ("printing", "paused")
+# print_stats.state values with a job on the printer ("cancelling": a cancel waits for
+# the firmware to finish a long command)
+ACTIVE = ("printing", "paused", "cancelling")
 
 
 @dataclass(slots=True)
@@ -130,7 +131,7 @@ def describe(snap: Snapshot, pending: str | None = None, sd_ready: bool = False)
         return StateView("Offline after error", "CLOSED_WITH_ERROR",
                          _flags(closedOrError=True, error=True), snap.message)
     sd = {"sdReady": sd_ready}
-    if pending == "cancelling" and snap.active:
+    if (pending == "cancelling" or snap.print_state == "cancelling") and snap.active:
         return StateView("Cancelling", "CANCELLING",
                          _flags(operational=True, cancelling=True, **sd))
     if snap.printing:

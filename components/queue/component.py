@@ -136,7 +136,8 @@ class QueueComponent(BaseComponent):
             status = printer.query_status({"print_stats": ["state"]})
         except Exception:
             return False
-        return status.get("print_stats", {}).get("state") not in ("printing", "paused")
+        return status.get("print_stats", {}).get("state") not in (
+            "printing", "paused", "cancelling")
 
     def check_file(self, filename: str) -> str:
         """The queue's name for gcodes/`filename`; 400 naming the file if it is not there."""
