@@ -87,13 +87,15 @@ async def websocket_run(url: str, rnd: random.Random, bad: list[str]) -> int:
             ws = await connect()
         binary = isinstance(message, bytes)
         text = message if isinstance(message, (str, bytes)) else encode(message).decode()
+        # before the write: the answer may arrive while it is awaited
+        if expect is not None:
+            pending[expect] = str(message)[:80]
         try:
             await ws.write_message(text, binary=binary)
         except tornado.websocket.WebSocketClosedError:
+            pending.pop(expect, None)
             return
         frames += 1
-        if expect is not None:
-            pending[expect] = str(message)[:80]
 
     for i in range(700):
         method = rnd.choice(METHODS)
