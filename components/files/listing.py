@@ -9,18 +9,38 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 from .roots import TEMP_PREFIX, Root, is_gcode
 
 
-def path_info(path: Path | str, root: Root) -> dict[str, Any]:
+class PathInfo(TypedDict):
+    modified: float
+    size: int
+    permissions: str
+
+
+class ListedFile(PathInfo):
+    """An entry of server.files.list."""
+
+    path: str
+
+
+class DirEntry(PathInfo, total=False):
+    """An entry of server.files.get_directory: a folder has `dirname`, a file
+    `filename`."""
+
+    dirname: str
+    filename: str
+
+
+def path_info(path: Path | str, root: Root) -> PathInfo:
     """{modified, size, permissions} as Moonraker's get_path_info (raises OSError)."""
     st = os.stat(path)
     return {"modified": st.st_mtime, "size": st.st_size, "permissions": root.permissions}
 
 
-def empty_info() -> dict[str, Any]:
+def empty_info() -> PathInfo:
     """What Moonraker reports for something that no longer exists."""
     return {"modified": 0, "size": 0, "permissions": ""}
 
@@ -38,9 +58,9 @@ def _escapes(entry: os.DirEntry[str], root: Root) -> bool:
         return True
 
 
-def walk_files(root: Root, gcode_only: bool) -> list[dict[str, Any]]:
+def walk_files(root: Root, gcode_only: bool) -> list[ListedFile]:
     """server.files.list: every file under the root, sorted case-insensitively."""
-    found: list[dict[str, Any]] = []
+    found: list[ListedFile] = []
     seen: set[tuple[int, int]] = set()
     stack = [(root.path, "")]
     while stack:
@@ -74,23 +94,23 @@ def walk_files(root: Root, gcode_only: bool) -> list[dict[str, Any]]:
                     "permissions": root.permissions,
                 }
             )
-    found.sort(key=lambda item: str(item["path"]).lower())
+    found.sort(key=lambda item: item["path"].lower())
     return found
 
 
 def list_directory(
     directory: Path, root: Root
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, int]]:
+) -> tuple[list[DirEntry], list[DirEntry], dict[str, int]]:
     """(dirs, files, disk_usage) of one directory, as server.files.get_directory."""
-    dirs: list[dict[str, Any]] = []
-    files: list[dict[str, Any]] = []
+    dirs: list[DirEntry] = []
+    files: list[DirEntry] = []
     for entry in sorted(os.scandir(directory), key=lambda e: e.name):
         if _hidden(entry.name) or _escapes(entry, root):
             continue
         try:
             st = entry.stat()
-            info = {"modified": st.st_mtime, "size": st.st_size,
-                    "permissions": root.permissions}
+            info: DirEntry = {"modified": st.st_mtime, "size": st.st_size,
+                              "permissions": root.permissions}
             if entry.is_dir():
                 info["dirname"] = entry.name
                 dirs.append(info)
