@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import collections
 import time
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 from msgspec import Meta
 
@@ -30,7 +30,7 @@ class GcodeStore(BaseComponent):
     moonraker_names = ("data_store",)
 
     def __init__(self, server: ServerApi) -> None:
-        self.entries: collections.deque[dict[str, Any]] = collections.deque(maxlen=STORE_SIZE)
+        self.entries: collections.deque[dict[str, object]] = collections.deque(maxlen=STORE_SIZE)
         server.events.subscribe(GcodeCommand, self._command)
         server.events.subscribe(GcodeResponse, self._response)
         server.register_endpoint(
@@ -44,7 +44,7 @@ class GcodeStore(BaseComponent):
     def _response(self, event: GcodeResponse) -> None:
         self.entries.append({"message": event.line, "time": time.time(), "type": "response"})
 
-    def get_store(self, args: StoreArgs, request: Request) -> dict[str, Any]:
+    def get_store(self, args: StoreArgs, request: Request) -> dict[str, object]:
         entries = list(self.entries)
         # the newest `count`; all of them when the store holds fewer
         return {"gcode_store": entries[-args.count:] if args.count else []}

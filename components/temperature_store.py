@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from components.printer.api import PrinterApi, SensorReading
 from gateway.component import BaseComponent, ComponentSpec
@@ -88,7 +88,7 @@ class TemperatureStore(BaseComponent):
                 series = self.series[name] = _Series()
             series.add(reading)
 
-    def get_store(self, args: StoreArgs, request: Request) -> dict[str, Any]:
+    def get_store(self, args: StoreArgs, request: Request) -> dict[str, object]:
         # no temperature monitors here: include_monitors changes nothing
         return {name: series.as_dict() for name, series in self.series.items()}
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import sqlite3
 import time
 from functools import partial
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import msgspec
 from msgspec import Meta
@@ -73,7 +74,7 @@ class Announcements(BaseComponent, AnnouncementsApi):
             if name not in self.configured_feeds:
                 self.configured_feeds.append(name)
         self.stored_feeds: list[str] = []
-        self.entries: dict[str, dict[str, Any]] = {}
+        self.entries: dict[str, dict[str, object]] = {}
         self._wake_handles: dict[str, asyncio.TimerHandle] = {}
         self._lock = asyncio.Lock()
         reg = server.register_endpoint
@@ -97,7 +98,7 @@ class Announcements(BaseComponent, AnnouncementsApi):
         self.stored_feeds = [f for f in feeds if f not in self.configured_feeds]
         now = time.time()
         for entry in entries:
-            self.entries[entry["entry_id"]] = entry
+            self.entries[str(entry["entry_id"])] = entry
             wake = entry.get("dismiss_wake")
             if not entry.get("dismissed") or not isinstance(wake, (int, float)):
                 continue
@@ -105,7 +106,7 @@ class Announcements(BaseComponent, AnnouncementsApi):
                 _undismiss(entry)
                 await self.db.run(partial(store.save_entry, entry=entry))
             else:
-                self._arm_wake(entry["entry_id"], wake - now)
+                self._arm_wake(str(entry["entry_id"]), wake - now)
 
     async def stop(self) -> None:
         for handle in self._wake_handles.values():
@@ -121,7 +122,7 @@ class Announcements(BaseComponent, AnnouncementsApi):
         url: str = "",
         priority: str = "normal",
         feed: str = "skysail",
-    ) -> dict[str, Any]:
+    ) -> dict[str, object]:
         """Publish an entry of our own (source "internal"); returns it."""
         if priority not in PRIORITIES:
             raise ValueError(f"priority must be one of {PRIORITIES}")
@@ -132,7 +133,7 @@ class Announcements(BaseComponent, AnnouncementsApi):
             while entry_id in self.entries:
                 n += 1
                 entry_id = f"{base}-{n}"
-            entry: dict[str, Any] = {
+            entry: dict[str, object] = {
                 "entry_id": entry_id,
                 "url": url,
                 "title": title,
@@ -166,16 +167,16 @@ class Announcements(BaseComponent, AnnouncementsApi):
     def feeds(self) -> list[str]:
         return [*self.configured_feeds, *self.stored_feeds]
 
-    def _sorted(self, include_dismissed: bool = True) -> list[dict[str, Any]]:
-        entries = sorted(self.entries.values(), key=lambda e: e["date"], reverse=True)
+    def _sorted(self, include_dismissed: bool = True) -> list[dict[str, object]]:
+        entries = sorted(self.entries.values(), key=_date, reverse=True)
         if not include_dismissed:
             entries = [e for e in entries if not e["dismissed"]]
         return [dict(e) for e in entries]
 
-    def list_entries(self, args: ListArgs, request: Request) -> dict[str, Any]:
+    def list_entries(self, args: ListArgs, request: Request) -> dict[str, object]:
         return {"entries": self._sorted(args.include_dismissed), "feeds": self.feeds}
 
-    def update(self, args: UpdateArgs, request: Request) -> dict[str, Any]:
+    def update(self, args: UpdateArgs, request: Request) -> dict[str, object]:
         wanted = self.feeds if args.subscriptions is None else args.subscriptions
         for name in wanted:
             if name not in self.feeds:
@@ -183,10 +184,10 @@ class Announcements(BaseComponent, AnnouncementsApi):
         # nothing to fetch: the entries are what we already have
         return {"entries": self._sorted(), "modified": False}
 
-    def list_feeds(self, request: Request) -> dict[str, Any]:
+    def list_feeds(self, request: Request) -> dict[str, object]:
         return {"feeds": self.feeds}
 
-    async def dismiss(self, args: DismissArgs, request: Request) -> dict[str, Any]:
+    async def dismiss(self, args: DismissArgs, request: Request) -> dict[str, object]:
         entry_id = args.entry_id
         wake_time = args.wake_time
         async with self._lock:
@@ -211,7 +212,7 @@ class Announcements(BaseComponent, AnnouncementsApi):
         )
         return {"entry_id": entry_id}
 
-    async def post_feed(self, args: FeedArgs, request: Request) -> dict[str, Any]:
+    async def post_feed(self, args: FeedArgs, request: Request) -> dict[str, object]:
         name = args.name.lower()
         async with self._lock:
             if name in self.feeds:
@@ -220,7 +221,7 @@ class Announcements(BaseComponent, AnnouncementsApi):
             self.stored_feeds.append(name)
         return {"feed": name, "action": "added"}
 
-    async def delete_feed(self, args: FeedArgs, request: Request) -> dict[str, Any]:
+    async def delete_feed(self, args: FeedArgs, request: Request) -> dict[str, object]:
         name = args.name.lower()
         async with self._lock:
             if name in self.configured_feeds:
@@ -229,7 +230,7 @@ class Announcements(BaseComponent, AnnouncementsApi):
                 raise BadRequest(f"Feed '{name}' not stored")
             pruned = [k for k, e in self.entries.items() if str(e.get("feed")).lower() == name]
 
-            def change(conn: Any) -> None:
+            def change(conn: sqlite3.Connection) -> None:
                 store.remove_feed(conn, name)
                 if pruned:
                     store.delete_entries(conn, pruned)
@@ -277,7 +278,12 @@ class Announcements(BaseComponent, AnnouncementsApi):
         )
 
 
-def _undismiss(entry: dict[str, Any]) -> None:
+def _undismiss(entry: dict[str, object]) -> None:
     entry["dismissed"] = False
     entry["date_dismissed"] = None
     entry["dismiss_wake"] = None
+
+
+def _date(entry: dict[str, object]) -> float:
+    date = entry.get("date")
+    return float(date) if isinstance(date, int | float) else 0.0

@@ -5,7 +5,6 @@ thread."""
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
 
 import msgspec
 
@@ -26,7 +25,7 @@ _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder().decode
 
 
-def setup(conn: sqlite3.Connection) -> tuple[list[dict[str, Any]], list[str]]:
+def setup(conn: sqlite3.Connection) -> tuple[list[dict[str, object]], list[str]]:
     conn.executescript(SCHEMA)
     entries = []
     for (data,) in conn.execute(f"SELECT data FROM {ENTRIES}"):
@@ -37,7 +36,7 @@ def setup(conn: sqlite3.Connection) -> tuple[list[dict[str, Any]], list[str]]:
     return entries, feeds
 
 
-def save_entry(conn: sqlite3.Connection, entry: dict[str, Any]) -> None:
+def save_entry(conn: sqlite3.Connection, entry: dict[str, object]) -> None:
     conn.execute(
         f"INSERT OR REPLACE INTO {ENTRIES} (entry_id, data) VALUES (?, ?)",
         (entry["entry_id"], _encode(entry)),

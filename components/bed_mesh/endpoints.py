@@ -10,7 +10,7 @@ to every route):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from gateway.registry import Params
 from gateway.request import Request
@@ -31,7 +31,7 @@ class BlvArgs(Params):
 
 
 def register(server: ServerApi, bed_mesh: BedMesh) -> None:
-    async def get(args: GetArgs, request: Request) -> dict[str, Any]:
+    async def get(args: GetArgs, request: Request) -> dict[str, object]:
         if args.refresh:
             await bed_mesh.refresh()
         mesh = bed_mesh.mesh
@@ -41,7 +41,7 @@ def register(server: ServerApi, bed_mesh: BedMesh) -> None:
             "enabled": bed_mesh.active,
         }
 
-    async def blv(args: BlvArgs, request: Request) -> dict[str, Any]:
+    async def blv(args: BlvArgs, request: Request) -> dict[str, object]:
         await bed_mesh.refresh()
         return bed_mesh.blv()
 

@@ -3,7 +3,7 @@ fields to a job's record (components/history/auxiliary.py)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from gateway.events import BusEvent
 
@@ -23,5 +23,5 @@ class HistoryChanged(BusEvent, frozen=True):
     deletions; this event is sent for them too)."""
 
     action: str
-    job: dict[str, Any] | None = None
+    job: dict[str, object] | None = None
     deleted_jobs: tuple[str, ...] = ()

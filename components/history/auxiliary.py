@@ -11,20 +11,20 @@ removed field's totals are no longer shown, as in Moonraker.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 
 @dataclass(frozen=True, slots=True)
 class AuxiliaryField:
     provider: str  # "sensor my_sensor"
     name: str
-    value: Any
+    value: object
     description: str = ""
     units: str | None = None
     report_total: bool = False
     report_maximum: bool = False
 
-    def entry(self) -> dict[str, Any]:
+    def entry(self) -> dict[str, object]:
         return {"provider": self.provider, "name": self.name, "value": self.value,
                 "description": self.description, "units": self.units}
 
@@ -67,7 +67,8 @@ def add_to_totals(totals: dict[str, float], fields: list[AuxiliaryField]) -> dic
     return new
 
 
-def report(totals: dict[str, float], current: list[tuple[str, str]]) -> list[dict[str, Any]]:
+def report(totals: dict[str, float],
+           current: list[tuple[str, str]]) -> list[dict[str, str | float | None]]:
     """`auxiliary_totals` for the fields providers declare now."""
     out = []
     for provider, field in current:

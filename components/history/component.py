@@ -7,7 +7,7 @@ import contextlib
 import logging
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 from msgspec import Meta
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from gateway.api import ServerApi
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # a job still printing when the server restarts goes on in the next generation
 CARRY_NAME = "history.current"
@@ -107,14 +108,14 @@ class History(BaseComponent, HistoryApi):
         """Fields added to every job's record when it ends (sensors' history fields)."""
         self.auxiliary_providers.append(provider)
 
-    def _auxiliary_report(self) -> list[dict[str, Any]]:
+    def _auxiliary_report(self) -> list[dict[str, str | float | None]]:
         current = [f for p in self.auxiliary_providers for f in p.auxiliary_fields()]
         return auxiliary.report(self.auxiliary_totals, current)
 
     def _files(self) -> FilesApi | None:
         return self.server.find(FilesApi)
 
-    def _printer_stats(self) -> dict[str, Any]:
+    def _printer_stats(self) -> dict[str, object]:
         printer = self.server.find(PrinterApi)
         if printer is None:
             return {}
@@ -124,7 +125,7 @@ class History(BaseComponent, HistoryApi):
             log.exception("history: print_stats unavailable")
             return {}
 
-    async def _metadata(self, filename: str, wait: float) -> dict[str, Any]:
+    async def _metadata(self, filename: str, wait: float) -> dict[str, object]:
         files = self._files()
         if files is None or filename.startswith("sd:"):
             return {}
@@ -190,7 +191,7 @@ class History(BaseComponent, HistoryApi):
                                               "total_duration": event.total_duration,
                                               "filament_used": event.filament_used})
 
-    async def _finish(self, status: str, stats: dict[str, Any]) -> None:
+    async def _finish(self, status: str, stats: dict[str, object]) -> None:
         job = self.current
         assert job is not None
         job.finish(status, stats)
@@ -217,7 +218,7 @@ class History(BaseComponent, HistoryApi):
 
     # -- endpoints -------------------------------------------------------------------
 
-    async def list_jobs(self, args: ListArgs, request: Request) -> dict[str, Any]:
+    async def list_jobs(self, args: ListArgs, request: Request) -> dict[str, object]:
         order = args.order.lower()
         if order not in ("asc", "desc"):
             raise InvalidParams(f"Invalid `order` value: {args.order.upper()[:20]}")
@@ -232,7 +233,7 @@ class History(BaseComponent, HistoryApi):
         listed = [job.as_listed(self._exists(job)) for job in jobs]
         return {"count": len(listed), "jobs": listed}
 
-    async def get_job(self, args: JobArgs, request: Request) -> dict[str, Any]:
+    async def get_job(self, args: JobArgs, request: Request) -> dict[str, object]:
         uid = args.uid
         number = parse_job_id(uid)
         job = None if number is None else await self.db.run(lambda c: store.get_job(c, number))
@@ -240,7 +241,7 @@ class History(BaseComponent, HistoryApi):
             raise NotFound(f"Invalid job uid: {uid}")
         return {"job": job.as_listed(self._exists(job))}
 
-    async def delete_job(self, args: DeleteArgs, request: Request) -> dict[str, Any]:
+    async def delete_job(self, args: DeleteArgs, request: Request) -> dict[str, object]:
         async with self._lock:
             if args.all:
                 numbers = await self.db.run(store.delete_all)
@@ -260,11 +261,11 @@ class History(BaseComponent, HistoryApi):
             self.server.events.emit(HistoryChanged("deleted", deleted_jobs=tuple(deleted)))
         return {"deleted_jobs": deleted}
 
-    def get_totals(self, request: Request) -> dict[str, Any]:
+    def get_totals(self, request: Request) -> dict[str, object]:
         return {"job_totals": dict(self.totals),
                 "auxiliary_totals": self._auxiliary_report()}
 
-    async def reset_totals(self, request: Request) -> dict[str, Any]:
+    async def reset_totals(self, request: Request) -> dict[str, object]:
         async with self._lock:
             if self.current is not None:
                 raise BadRequest("Job in progress, cannot reset totals")
@@ -297,9 +298,9 @@ class DeleteArgs(Params):
     all: bool = False
 
 
-def _add_to_totals(totals: dict[str, Any], job: Job) -> dict[str, Any]:
-    new = dict(totals)
-    new["total_jobs"] = int(new["total_jobs"]) + 1
+def _add_to_totals(totals: store.Totals, job: Job) -> store.Totals:
+    new = totals.copy()
+    new["total_jobs"] += 1
     new["total_time"] += job.total_duration
     new["total_print_time"] += job.print_duration
     new["total_filament_used"] += job.filament_used
@@ -313,6 +314,6 @@ def _optional_time(value: float | None) -> float | None:
     return None if value is None or value == -1 else value
 
 
-def _consume(task: asyncio.Future[Any]) -> None:
+def _consume(task: asyncio.Future[T]) -> None:
     with contextlib.suppress(BaseException):
         task.exception()

@@ -7,7 +7,7 @@ import contextlib
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import msgspec
 
@@ -41,6 +41,9 @@ _COLUMNS = (
     "total_duration, filament_used, metadata, auxiliary_data"
 )
 
+# one SQL statement and its parameters
+Statement = tuple[str, tuple[str | int | float | bytes | None, ...]]
+
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder().decode
 
@@ -54,8 +57,20 @@ TOTAL_FIELDS = (
 )
 
 
-def empty_totals() -> dict[str, object]:
-    return {"total_jobs": 0, **{name: 0.0 for name in TOTAL_FIELDS[1:]}}
+class Totals(TypedDict):
+    """server.history.totals' job_totals (seconds, millimetres)."""
+
+    total_jobs: int
+    total_time: float
+    total_print_time: float
+    total_filament_used: float
+    longest_job: float
+    longest_print: float
+
+
+def empty_totals() -> Totals:
+    return Totals(total_jobs=0, total_time=0.0, total_print_time=0.0,
+                  total_filament_used=0.0, longest_job=0.0, longest_print=0.0)
 
 
 @dataclass(slots=True)
@@ -80,7 +95,7 @@ def transaction(conn: sqlite3.Connection) -> Iterator[None]:
 
 
 def _in_transaction(
-    conn: sqlite3.Connection, statements: list[tuple[str, tuple[Any, ...]]]
+    conn: sqlite3.Connection, statements: list[Statement]
 ) -> None:
     with transaction(conn):
         for sql, params in statements:
@@ -89,7 +104,7 @@ def _in_transaction(
 
 def setup(
     conn: sqlite3.Connection, keep: int | None = None
-) -> tuple[dict[str, object], list[int]]:
+) -> tuple[Totals, list[int]]:
     """Create the tables, mark jobs left in progress by a crash as interrupted (but
     `keep`, a job still printing across a server restart). Returns the totals and the
     ids of the interrupted jobs."""
@@ -105,17 +120,21 @@ def setup(
     return load_totals(conn), interrupted
 
 
-def load_totals(conn: sqlite3.Connection) -> dict[str, object]:
-    totals = empty_totals()
-    for name, value in conn.execute(f"SELECT field, value FROM {TOTALS}"):
-        if name in totals:
-            totals[name] = int(value) if name == "total_jobs" else float(value)
-    return totals
+def load_totals(conn: sqlite3.Connection) -> Totals:
+    rows = {str(name): float(value)
+            for name, value in conn.execute(f"SELECT field, value FROM {TOTALS}")}
+    return Totals(total_jobs=int(rows.get("total_jobs", 0)),
+                  total_time=rows.get("total_time", 0.0),
+                  total_print_time=rows.get("total_print_time", 0.0),
+                  total_filament_used=rows.get("total_filament_used", 0.0),
+                  longest_job=rows.get("longest_job", 0.0),
+                  longest_print=rows.get("longest_print", 0.0))
 
 
-def _totals_statements(totals: dict[str, object]) -> list[tuple[str, tuple[Any, ...]]]:
+def _totals_statements(totals: Totals) -> list[Statement]:
     sql = f"INSERT OR REPLACE INTO {TOTALS} (field, value) VALUES (?, ?)"
-    return [(sql, (name, totals[name])) for name in TOTAL_FIELDS]
+    return [(sql, (name, float(value))) for name, value in totals.items()
+            if isinstance(value, int | float)]
 
 
 def load_auxiliary_totals(conn: sqlite3.Connection) -> dict[str, float]:
@@ -125,7 +144,7 @@ def load_auxiliary_totals(conn: sqlite3.Connection) -> dict[str, float]:
             if name not in TOTAL_FIELDS}
 
 
-def _auxiliary_statements(aux: dict[str, float]) -> list[tuple[str, tuple[Any, ...]]]:
+def _auxiliary_statements(aux: dict[str, float]) -> list[Statement]:
     sql = f"INSERT OR REPLACE INTO {TOTALS} (field, value) VALUES (?, ?)"
     return [(sql, (name, value)) for name, value in aux.items()]
 
@@ -156,7 +175,7 @@ def insert_job(conn: sqlite3.Connection, job: Job) -> int:
     return cursor.lastrowid
 
 
-def finish_job(conn: sqlite3.Connection, job: Job, totals: dict[str, object],
+def finish_job(conn: sqlite3.Connection, job: Job, totals: Totals,
                aux: dict[str, float] | None = None) -> None:
     """The finished job and the new totals, in one transaction."""
     update = (
@@ -179,7 +198,7 @@ def finish_job(conn: sqlite3.Connection, job: Job, totals: dict[str, object],
                            *_auxiliary_statements(aux or {})])
 
 
-def save_totals(conn: sqlite3.Connection, totals: dict[str, object]) -> None:
+def save_totals(conn: sqlite3.Connection, totals: Totals) -> None:
     _in_transaction(conn, _totals_statements(totals))
 
 

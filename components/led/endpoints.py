@@ -6,7 +6,7 @@ errors), and JSON-RPC methods under `led.*`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -54,20 +54,20 @@ LedCommand = LightsOn | LightsOff | TorchOn | TorchOff | TestLed | TestOsConfig
 
 
 def register_api(server: ServerApi, led: LedComponent) -> None:
-    def get_state(request: Request) -> dict[str, Any]:
+    def get_state(request: Request) -> dict[str, object]:
         return led.state()
 
-    async def command(args: LedCommand, request: Request) -> dict[str, Any]:
+    async def command(args: LedCommand, request: Request) -> dict[str, object]:
         await led.command(msgspec.to_builtins(args))
         return led.state()
 
-    def seed_state(request: Request) -> dict[str, Any]:
+    def seed_state(request: Request) -> dict[str, bool]:
         return led.seed_state()
 
-    async def seed_command(args: LedCommand, request: Request) -> dict[str, Any]:
+    async def seed_command(args: LedCommand, request: Request) -> dict[str, bool]:
         return await led.command(msgspec.to_builtins(args))
 
-    def get_frame(request: Request) -> dict[str, Any]:
+    def get_frame(request: Request) -> dict[str, object]:
         return {
             "state": led.scene.layer.value,
             "backend": led.backend.name,

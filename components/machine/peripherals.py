@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 from msgspec import Meta
 
@@ -37,17 +37,17 @@ class Peripherals:
         reg("machine.peripherals.canbus", self.canbus, params=CanbusArgs,
             http="GET /machine/peripherals/canbus")
 
-    async def serial(self, request: Request) -> dict[str, Any]:
+    async def serial(self, request: Request) -> dict[str, object]:
         return {"serial_devices": await asyncio.to_thread(find_serial, self.sys, self.dev)}
 
-    async def usb(self, request: Request) -> dict[str, Any]:
+    async def usb(self, request: Request) -> dict[str, object]:
         return {"usb_devices": await asyncio.to_thread(find_usb, self.sys)}
 
-    async def video(self, request: Request) -> dict[str, Any]:
+    async def video(self, request: Request) -> dict[str, object]:
         devices = await asyncio.to_thread(find_video, self.sys, self.dev)
         return {"v4l2_devices": devices, "libcamera_devices": []}
 
-    def canbus(self, args: CanbusArgs, request: Request) -> dict[str, Any]:
+    def canbus(self, args: CanbusArgs, request: Request) -> dict[str, object]:
         interface = args.interface
         if not (self.sys / "class" / "net" / interface).exists():
             # the caller named an interface this host does not have
@@ -94,20 +94,20 @@ def usb_location(path: Path) -> str | None:
     return None
 
 
-def find_serial(sys_root: Path, dev_root: Path) -> list[dict[str, Any]]:
+def find_serial(sys_root: Path, dev_root: Path) -> list[dict[str, object]]:
     tty_dir = sys_root / "class" / "tty"
     if not tty_dir.is_dir():
         return []
     by_path = _links(dev_root / "serial" / "by-path")
     by_id = _links(dev_root / "serial" / "by-id")
-    devices: list[dict[str, Any]] = []
+    devices: list[dict[str, object]] = []
     for tty in sorted(tty_dir.iterdir()):
         device = tty / "device"
         if not device.is_dir():
             continue
         name = tty.name
         driver = (device / "driver").resolve().name if (device / "driver").exists() else ""
-        info: dict[str, Any] = {
+        info: dict[str, object] = {
             "device_type": "unknown",
             "device_path": str(dev_root / name),
             "device_name": name,
@@ -130,16 +130,16 @@ def find_serial(sys_root: Path, dev_root: Path) -> list[dict[str, Any]]:
     return devices
 
 
-def find_usb(sys_root: Path) -> list[dict[str, Any]]:
+def find_usb(sys_root: Path) -> list[dict[str, object]]:
     folder = sys_root / "bus" / "usb" / "devices"
     if not folder.is_dir():
         return []
-    devices: list[dict[str, Any]] = []
+    devices: list[dict[str, object]] = []
     for dev in sorted(folder.iterdir()):
         if not (dev / "bDeviceClass").is_file():
             continue
         try:
-            info: dict[str, Any] = {
+            info: dict[str, object] = {
                 "device_num": int(_read(dev / "devnum") or ""),
                 "bus_num": int(_read(dev / "busnum") or ""),
                 "vendor_id": (_read(dev / "idVendor") or "").lower(),
@@ -156,13 +156,13 @@ def find_usb(sys_root: Path) -> list[dict[str, Any]]:
     return devices
 
 
-def find_video(sys_root: Path, dev_root: Path) -> list[dict[str, Any]]:
+def find_video(sys_root: Path, dev_root: Path) -> list[dict[str, object]]:
     v4l = sys_root / "class" / "video4linux"
     if not v4l.is_dir():
         return []
     by_path = _links(dev_root / "v4l" / "by-path")
     by_id = _links(dev_root / "v4l" / "by-id")
-    devices: list[dict[str, Any]] = []
+    devices: list[dict[str, object]] = []
     for entry in v4l.iterdir():
         name = entry.name
         alt_name = _read(entry / "name")
@@ -186,7 +186,7 @@ def find_video(sys_root: Path, dev_root: Path) -> list[dict[str, Any]]:
                 "modes": [],
             }
         )
-    devices.sort(key=lambda d: (_index(d["device_name"]), d["device_name"]))
+    devices.sort(key=lambda d: (_index(str(d["device_name"])), str(d["device_name"])))
     return devices
 
 

@@ -12,7 +12,7 @@ import getpass
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -99,7 +99,7 @@ class MachineServices:
         self.unit = own_unit(proc_root) if self.systemd else None
         # replaceable (tests): how commands are run
         self.run_command: CommandRunner = run_command
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: set[asyncio.Task[object]] = set()
         reg = server.register_endpoint
         for action in ("restart", "stop", "start"):
             reg(
@@ -188,7 +188,7 @@ class MachineServices:
 
     # -- sudo ------------------------------------------------------------------------
 
-    def sudo_info(self, request: Request) -> dict[str, Any]:
+    def sudo_info(self, request: Request) -> dict[str, object]:
         return {
             "sudo_access": False,
             "linux_user": _linux_user(),
@@ -196,7 +196,7 @@ class MachineServices:
             "request_messages": [],
         }
 
-    def sudo_password(self, request: Request) -> dict[str, Any]:
+    def sudo_password(self, request: Request) -> dict[str, object]:
         raise BadRequest("Skysail does not use sudo: no password is needed or accepted")
 
     def _spawn(self, awaitable: Awaitable[None]) -> None:

@@ -10,7 +10,7 @@ get OctoPrint events).
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from components.files.api import FilesApi, FilesChanged
 from components.octoprint.core import Compat
@@ -82,7 +82,7 @@ class OctoPrintCompat(BaseComponent):
         self._subscribe()
 
     @staticmethod
-    def _serial(info: InfoRoutes) -> dict[str, Any]:
+    def _serial(info: InfoRoutes) -> dict[str, object]:
         cfg = info.serial_cfg
         port = "VIRTUAL" if cfg.port == "virtual" else cfg.port
         return {"port": port, "baudrate": cfg.baud, "portOptions": [port],

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable
-from typing import Any
 
 from components.files.api import FilesChanged
 from components.octoprint.core import Compat
@@ -16,7 +15,7 @@ from components.printer.api import (
     PrinterStateChanged,
 )
 
-Emit = Callable[[str, dict[str, Any]], None]
+Emit = Callable[[str, dict[str, object]], None]
 
 _FILE_EVENTS = {"create_file": "FileAdded", "delete_file": "FileRemoved",
                 "create_dir": "FolderAdded", "delete_dir": "FolderRemoved",
@@ -27,7 +26,7 @@ _STATE_IDS = {"ready": ("OPERATIONAL", "Operational"), "startup": ("CONNECTING",
               "disconnected": ("OFFLINE", "Offline")}
 
 
-def job_payload(filename: str) -> dict[str, Any]:
+def job_payload(filename: str) -> dict[str, object]:
     if filename.startswith("sd:"):
         path, origin = filename[3:], "sdcard"
     else:
@@ -92,7 +91,7 @@ class EventMapper:
         kind = _FILE_EVENTS.get(event.action)
         path = event.path
         if kind is not None:
-            body: dict[str, Any] = {"storage": "local", "path": path,
+            body: dict[str, object] = {"storage": "local", "path": path,
                                     "name": posixpath.basename(path)}
             if kind.startswith("File"):
                 body["type"] = ["machinecode", "gcode"]

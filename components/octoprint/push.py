@@ -13,7 +13,7 @@ import asyncio
 import logging
 import platform
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -51,7 +51,7 @@ class PushHub:
         self.logs: list[str] = []
         self.messages: list[str] = []
         self._timer: asyncio.TimerHandle | None = None
-        self._new_temps: list[dict[str, Any]] = []
+        self._new_temps: list[dict[str, object]] = []
         # the access component's "access:revoked" (issue 17.7): re-check at once
         server.events.subscribe(AccessRevoked, lambda _: self.revalidate())
 
@@ -86,7 +86,7 @@ class PushHub:
         if conn.user is not None:
             self._authenticated(conn)
 
-    def received(self, conn: PushConnection, message: Any) -> None:
+    def received(self, conn: PushConnection, message: object) -> None:
         if not isinstance(message, dict):
             return
         if "auth" in message:
@@ -101,7 +101,7 @@ class PushHub:
 
     # -- authentication ------------------------------------------------------------------
 
-    def _auth(self, conn: PushConnection, value: Any) -> None:
+    def _auth(self, conn: PushConnection, value: object) -> None:
         user = self._check_auth(conn, value) if isinstance(value, str) else None
         if user is None:
             conn.send({"reauthRequired": {"reason": "stale"}})
@@ -110,7 +110,7 @@ class PushHub:
         if not conn.state.get(_AUTHED):
             self._authenticated(conn)
 
-    def _valid(self, user: dict[str, Any]) -> bool:
+    def _valid(self, user: dict[str, object]) -> bool:
         access = self.server.access
         return access is None or access.identity_valid(user)
 
@@ -128,7 +128,7 @@ class PushHub:
                     conn.close(1008, "Credentials revoked")
         self.sessions.end(lambda user: not self._valid(user))
 
-    def _check_auth(self, conn: PushConnection, value: str) -> dict[str, Any] | None:
+    def _check_auth(self, conn: PushConnection, value: str) -> dict[str, object] | None:
         name, sep, secret = value.rpartition(":")
         if sep:
             user = self.sessions.user(name, secret, self._valid)

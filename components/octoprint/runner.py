@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from gateway.errors import ServerError
 
@@ -25,7 +24,7 @@ class GcodeRunner:
     def __init__(self, grace: float = GRACE) -> None:
         self.grace = grace
         self._lock = asyncio.Lock()
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: set[asyncio.Task[object]] = set()
 
     async def submit(self, action: Callable[[], Awaitable[None]], *, ordered: bool = True,
                      grace: float | None = None) -> None:
@@ -48,7 +47,7 @@ class GcodeRunner:
     async def _call(action: Callable[[], Awaitable[None]]) -> None:
         await action()
 
-    def _done(self, task: asyncio.Task[Any]) -> None:
+    def _done(self, task: asyncio.Task[object]) -> None:
         self._tasks.discard(task)
         if task.cancelled():
             return

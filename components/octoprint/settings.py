@@ -150,7 +150,9 @@ def printer_profile(snap: Snapshot, name: str) -> dict[str, Any]:
     settings = snap.settings
 
     def span(axis: str, default: float) -> float:
-        stepper = settings.get(f"stepper_{axis}", {})
+        stepper = settings.get(f"stepper_{axis}")
+        if not isinstance(stepper, dict):
+            return default
         low, high = stepper.get("position_min"), stepper.get("position_max")
         if isinstance(low, (int, float)) and isinstance(high, (int, float)):
             return float(high - low)
@@ -158,7 +160,8 @@ def printer_profile(snap: Snapshot, name: str) -> dict[str, Any]:
 
     extruders = [k for k in settings if k == "extruder" or
                  (k.startswith("extruder") and k[8:].isdigit())]
-    nozzle = settings.get("extruder", {}).get("nozzle_diameter", 0.4)
+    extruder = settings.get("extruder")
+    nozzle = extruder.get("nozzle_diameter", 0.4) if isinstance(extruder, dict) else 0.4
     count = max(1, len(extruders))
     return {
         "id": "_default", "name": name or "Default", "model": "Marlin printer (Skysail)",

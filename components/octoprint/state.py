@@ -7,7 +7,6 @@ Nothing here keeps printer state of its own; a `Snapshot` is one consistent read
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from components.printer.api import PrinterApi
 
@@ -28,7 +27,7 @@ class Snapshot:
     # Klipper object name -> (actual, target)
     heaters: dict[str, tuple[float, float]] = field(default_factory=dict)
     position: list[float] = field(default_factory=list)
-    settings: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, object] = field(default_factory=dict)
 
     @property
     def operational(self) -> bool:
@@ -110,7 +109,7 @@ class StateView:
     flags: dict[str, bool]
     error: str = ""
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, object]:
         return {"text": self.text, "flags": self.flags, "error": self.error}
 
 
@@ -169,9 +168,9 @@ def heater_name(key: str) -> str | None:
 
 
 def temperatures(snap: Snapshot, offsets: dict[str, int],
-                 only: str | None = None) -> dict[str, dict[str, Any]]:
+                 only: str | None = None) -> dict[str, dict[str, object]]:
     """{"tool0": {"actual", "target", "offset"}, "bed": {...}}; `only` = "tool" or "bed"."""
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, dict[str, object]] = {}
     for name, (actual, target) in snap.heaters.items():
         key = tool_key(name)
         if key is None or (only == "tool" and key == "bed") or (only == "bed" and key != "bed"):

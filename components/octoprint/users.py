@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 # what the access component calls API-key and trusted-address callers; OctoPrint's names
 _DISPLAY_NAMES = {"_API_KEY_USER_": "_api", "_TRUSTED_USER_": "_trusted"}
 
 
-def display_name(user: dict[str, Any] | None) -> str | None:
+def display_name(user: dict[str, object] | None) -> str | None:
     if user is None:
         return None
     name = str(user.get("username", ""))

@@ -53,7 +53,7 @@ class QueueComponent(BaseComponent):
         self._lock = asyncio.Lock()
         self._closed = False
         self._timers: dict[int, asyncio.TimerHandle] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: set[asyncio.Task[object]] = set()
         self._unsubscribe: list[Callable[[], None]] = []
         from .cp_endpoints import ContinuousPrintApi
         from .endpoints import JobQueueEndpoints
@@ -101,7 +101,7 @@ class QueueComponent(BaseComponent):
 
     # -- the one way to change state -------------------------------------------------
 
-    async def dispatch(self, transition: Callable[[QueueState], Step]) -> Any:
+    async def dispatch(self, transition: Callable[[QueueState], Step]) -> object:
         """Run a transition under the lock; persist, swap, perform. QueueError -> 400."""
         async with self._lock:
             if self._closed:
@@ -193,7 +193,7 @@ class QueueComponent(BaseComponent):
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
 
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
+    def _task_done(self, task: asyncio.Task[object]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("queue task failed", exc_info=task.exception())

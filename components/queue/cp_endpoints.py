@@ -9,7 +9,7 @@ HTTP: the same rows at /plugin/continuousprint/...
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 from msgspec import Meta, field
 
@@ -77,7 +77,7 @@ class ActiveArgs(Params):
 
 
 # the external automation's data: any JSON values, by name
-External = dict[str, Any]
+External = dict[str, object]
 
 
 class ContinuousPrintApi:
@@ -96,10 +96,10 @@ class ContinuousPrintApi:
         reg("continuousprint.automation.external", self.automation_external,
             params=External, answer=bare, http=f"POST {PREFIX}/automation/external")
 
-    def state_get(self, request: Request) -> dict[str, Any]:
+    def state_get(self, request: Request) -> dict[str, object]:
         return views.cp_state(self.queue.state, self.queue.policy.profile)
 
-    async def set_active(self, args: ActiveArgs, request: Request) -> dict[str, Any]:
+    async def set_active(self, args: ActiveArgs, request: Request) -> dict[str, object]:
         transitions, queue = self.queue.transitions, self.queue
         if args.active:
             await queue.dispatch(lambda s: transitions.start(s, queue.printer_idle()))
@@ -107,17 +107,16 @@ class ContinuousPrintApi:
             await queue.dispatch(transitions.pause)
         return self.state_get(request)
 
-    async def set_add(self, args: SetAddArgs, request: Request) -> dict[str, Any]:
+    async def set_add(self, args: SetAddArgs, request: Request) -> dict[str, object]:
         spec = (args.json or args).spec()
         path = self.queue.check_file(spec.path)
         spec = dataclasses.replace(spec, path=path)
         transitions, queue = self.queue.transitions, self.queue
-        result: dict[str, Any] = await queue.dispatch(
+        result = await queue.dispatch(
             lambda s: transitions.add_set(s, spec, queue.printer_idle())
         )
-        return result
+        return result if isinstance(result, dict) else {}
 
     async def automation_external(self, data: External, request: Request) -> str:
         transitions = self.queue.transitions
-        result: str = await self.queue.dispatch(lambda s: transitions.set_external(s, data))
-        return result
+        return str(await self.queue.dispatch(lambda s: transitions.set_external(s, data)))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 from msgspec import Meta
 
@@ -51,13 +51,13 @@ class JobQueueEndpoints:
         reg("server.job_queue.jump", self.jump, params=JumpArgs,
             http="POST /server/job_queue/jump")
 
-    def _reply(self) -> dict[str, Any]:
+    def _reply(self) -> dict[str, object]:
         return views.moonraker_status(self.queue.state, self.queue.clock())
 
-    def status(self, request: Request) -> dict[str, Any]:
+    def status(self, request: Request) -> dict[str, object]:
         return self._reply()
 
-    async def post_job(self, args: PostJobArgs, request: Request) -> dict[str, Any]:
+    async def post_job(self, args: PostJobArgs, request: Request) -> dict[str, object]:
         names = [n for n in args.filenames if n.strip()]
         reset = args.reset
         # every file is checked before any is queued, as Moonraker
@@ -68,7 +68,7 @@ class JobQueueEndpoints:
         )
         return self._reply()
 
-    async def delete_job(self, args: DeleteJobArgs, request: Request) -> dict[str, Any]:
+    async def delete_job(self, args: DeleteJobArgs, request: Request) -> dict[str, object]:
         everything = args.all
         ids: list[int] = []
         if not everything:
@@ -78,16 +78,16 @@ class JobQueueEndpoints:
         await self.queue.dispatch(lambda s: transitions.delete(s, ids, everything))
         return self._reply()
 
-    async def pause(self, request: Request) -> dict[str, Any]:
+    async def pause(self, request: Request) -> dict[str, object]:
         await self.queue.dispatch(self.queue.transitions.pause)
         return self._reply()
 
-    async def start(self, request: Request) -> dict[str, Any]:
+    async def start(self, request: Request) -> dict[str, object]:
         transitions = self.queue.transitions
         await self.queue.dispatch(lambda s: transitions.start(s, self.queue.printer_idle()))
         return self._reply()
 
-    async def jump(self, args: JumpArgs, request: Request) -> dict[str, Any]:
+    async def jump(self, args: JumpArgs, request: Request) -> dict[str, object]:
         job_id = args.job_id
         set_id = views.parse_moonraker_id(job_id)
         transitions = self.queue.transitions

@@ -20,8 +20,9 @@ from __future__ import annotations
 import asyncio
 import datetime
 import logging
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from components.files.api import FilesApi
 from components.printer.api import JobFinished, JobStarted, PrinterApi
@@ -31,7 +32,7 @@ from components.timelapse.camera import Snapshotter, snapshot_url
 from components.timelapse.capture import Capturer
 from components.timelapse.config import TimelapseSection
 from components.timelapse.frames import FrameSet, latest_set, new_set, remove_sets
-from components.timelapse.library import FRAMES_ROOT, ROOT, Library, octoprint_entry
+from components.timelapse.library import FRAMES_ROOT, ROOT, Library, LibraryFile, octoprint_entry
 from components.timelapse.params import FileArgs
 from components.timelapse.renderer import Renderer
 from components.timelapse.settings import SettingsStore
@@ -67,7 +68,7 @@ class Timelapse(BaseComponent, TimelapseApi):
         self.renderer = Renderer(self.library, self._notify)
         self.watcher: Watcher | None = None
         self.printing = False
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: set[asyncio.Task[object]] = set()
         self.files = server.lookup(FilesApi)
         self.files.register_directory(ROOT, self.library.path, True)
         # the current print's frames, flat, as both frontends ask for them
@@ -104,13 +105,13 @@ class Timelapse(BaseComponent, TimelapseApi):
         await self.capturer.drain()
         self.snapshotter.close()
 
-    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
-        task: asyncio.Task[Any] = asyncio.get_running_loop().create_task(coro)
+    def _spawn(self, coro: Coroutine[object, object, object]) -> asyncio.Task[object]:
+        task: asyncio.Task[object] = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
         return task
 
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
+    def _task_done(self, task: asyncio.Task[object]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("timelapse task failed", exc_info=task.exception())
@@ -123,7 +124,7 @@ class Timelapse(BaseComponent, TimelapseApi):
     async def _snapshot_url(self) -> str | None:
         return await snapshot_url(self.cfg.camera, self.server.find(WebcamsApi))
 
-    def _notify(self, event: dict[str, Any]) -> None:
+    def _notify(self, event: dict[str, object]) -> None:
         self.server.send_notification("notify_timelapse_event", [event])
         if event.get("action") == "render" and event.get("status") == "success":
             for name in (event.get("filename"), event.get("previewimage")):
@@ -211,10 +212,10 @@ class Timelapse(BaseComponent, TimelapseApi):
 
     # -- Moonraker API -------------------------------------------------------------------
 
-    async def get_settings(self, request: Request) -> dict[str, Any]:
+    async def get_settings(self, request: Request) -> dict[str, object]:
         return self.store.moonraker(await self._snapshot_url() or "")
 
-    async def post_settings(self, values: dict[str, Any], request: Request) -> dict[str, Any]:
+    async def post_settings(self, values: dict[str, object], request: Request) -> dict[str, object]:
         before = self.cfg
         await self.store.update(values)
         self._apply_mode_change(before)
@@ -234,24 +235,24 @@ class Timelapse(BaseComponent, TimelapseApi):
         if cfg.enabled and printer is not None and self.capturer.frames is not None:
             self.watcher = Watcher(printer, cfg.mode, cfg.hyperlapse_interval, self._fire)
 
-    def lastframeinfo(self, request: Request) -> dict[str, Any]:
+    def lastframeinfo(self, request: Request) -> dict[str, object]:
         frames = self.capturer.frames
         return {"framecount": frames.count if frames else 0,
                 "lastframefile": frames.last if frames else ""}
 
-    async def render_request(self, request: Request) -> dict[str, Any]:
+    async def render_request(self, request: Request) -> dict[str, object]:
         frames = self.capturer.frames
         if frames is None or not frames.count:
             frames = await asyncio.to_thread(latest_set, self.frame_root) or frames
         return await self.renderer.render(frames, self.cfg)
 
-    async def saveframes_request(self, request: Request) -> dict[str, Any]:
+    async def saveframes_request(self, request: Request) -> dict[str, object]:
         return await self.renderer.save_frames(self.capturer.frames)
 
-    async def list_files(self, request: Request) -> list[dict[str, Any]]:
+    async def list_files(self, request: Request) -> list[LibraryFile]:
         return await asyncio.to_thread(self.library.files)
 
-    async def delete_file_request(self, args: FileArgs, request: Request) -> dict[str, Any]:
+    async def delete_file_request(self, args: FileArgs, request: Request) -> dict[str, object]:
         name = args.filename
         removed = await self.delete_file(name)
         return {"action": "delete_file", "item": {"path": removed[0], "root": ROOT},
@@ -265,9 +266,9 @@ class Timelapse(BaseComponent, TimelapseApi):
 
     # -- OctoPrint -----------------------------------------------------------------------
 
-    async def octoprint_listing(self) -> dict[str, Any]:
+    async def octoprint_listing(self) -> dict[str, object]:
         cfg = self.cfg
-        config: dict[str, Any] = {"type": OCTO_TYPES[cfg.mode] if cfg.enabled else "off",
+        config: dict[str, object] = {"type": OCTO_TYPES[cfg.mode] if cfg.enabled else "off",
                                   "fps": cfg.fps, "postRoll": 0}
         if cfg.mode == "hyperlapse":
             config["interval"] = int(cfg.hyperlapse_interval)
@@ -276,16 +277,16 @@ class Timelapse(BaseComponent, TimelapseApi):
                 "files": [octoprint_entry(f, self.library) for f in videos],
                 "unrendered": self._unrendered()}
 
-    def _unrendered(self) -> list[dict[str, Any]]:
+    def _unrendered(self) -> list[dict[str, object]]:
         frames = self.capturer.frames
         if frames is None or not frames.count:
             return []
         return [{"name": frames.path.name, "count": frames.count,
                  "recording": self.printing, "rendering": self.renderer.running}]
 
-    async def octoprint_configure(self, data: dict[str, Any]) -> dict[str, Any]:
+    async def octoprint_configure(self, data: dict[str, object]) -> dict[str, object]:
         """OctoPrint's `POST /api/timelapse` body: type off|zchange|timed, fps, interval."""
-        changes: dict[str, Any] = {}
+        changes: dict[str, object] = {}
         kind = data.get("type")
         if kind == "off":
             changes["enabled"] = False
@@ -305,7 +306,7 @@ class Timelapse(BaseComponent, TimelapseApi):
 
     # -- Octolapse (a documented subset, see docs/timelapse.md) ---------------------------
 
-    async def octolapse_status(self) -> dict[str, Any]:
+    async def octolapse_status(self) -> dict[str, object]:
         frames = self.capturer.frames
         return {
             "is_timelapse_active": self.watcher is not None,
@@ -320,7 +321,7 @@ class Timelapse(BaseComponent, TimelapseApi):
             "snapshot_url": await self._snapshot_url() or "",
         }
 
-    def octolapse_settings(self) -> dict[str, Any]:
+    def octolapse_settings(self) -> dict[str, object]:
         cfg = self.cfg
         return {
             "is_octolapse_enabled": cfg.enabled,

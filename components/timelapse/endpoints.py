@@ -17,7 +17,7 @@ OctoPrint (bare JSON):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from components.timelapse.library import ROOT, LibraryFiles
 from components.timelapse.params import FileArgs
@@ -35,7 +35,7 @@ def register(server: ServerApi, tl: Timelapse) -> None:
     reg("machine.timelapse.get_settings", tl.get_settings,
         http="GET /machine/timelapse/settings")
     # moonraker-timelapse's names: the settings store types and checks each one
-    reg("machine.timelapse.post_settings", tl.post_settings, params=dict[str, Any],
+    reg("machine.timelapse.post_settings", tl.post_settings, params=dict[str, object],
         http="POST /machine/timelapse/settings")
     reg("machine.timelapse.lastframeinfo", tl.lastframeinfo,
         http="GET /machine/timelapse/lastframeinfo")
@@ -52,14 +52,14 @@ def register(server: ServerApi, tl: Timelapse) -> None:
     server.add_http_route(r"/downloads/(?P<root>timelapse)/(?P<path>[^/]+)",
                           FileHandler, files)
 
-    async def octoprint_delete(args: FileArgs, request: Request) -> dict[str, Any]:
+    async def octoprint_delete(args: FileArgs, request: Request) -> dict[str, object]:
         await tl.delete_file(args.filename)
         return await tl.octoprint_listing()
 
-    async def octolapse_status(request: Request) -> dict[str, Any]:
+    async def octolapse_status(request: Request) -> dict[str, object]:
         return await tl.octolapse_status()
 
-    def octolapse_settings(request: Request) -> dict[str, Any]:
+    def octolapse_settings(request: Request) -> dict[str, object]:
         return tl.octolapse_settings()
 
     reg("octoprint.timelapse.delete", octoprint_delete, params=FileArgs,

@@ -8,7 +8,7 @@ import datetime
 import os
 import urllib.parse
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 from gateway.errors import BadRequest, NotFound, ServerError
 from gateway.request import Caller
@@ -19,6 +19,14 @@ ROOT = "timelapse"
 FRAMES_ROOT = "timelapse_frames"
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".webm", ".avi")
 SHOWN_SUFFIXES = (*VIDEO_SUFFIXES, ".jpg", ".zip")
+
+
+class LibraryFile(TypedDict):
+    path: str
+    filename: str
+    modified: float
+    size: int
+    permissions: str
 
 
 class Library:
@@ -52,9 +60,9 @@ class Library:
             path = self.path / f"{stem}_{n}{suffix}"
         return path
 
-    def files(self) -> list[dict[str, Any]]:
+    def files(self) -> list[LibraryFile]:
         """Moonraker's file entries (as server.files.list), newest first."""
-        out: list[dict[str, Any]] = []
+        out: list[LibraryFile] = []
         with os.scandir(self.path) as entries:
             for entry in entries:
                 if entry.name.startswith(".") or not entry.is_file():
@@ -68,7 +76,7 @@ class Library:
         out.sort(key=lambda e: (-e["modified"], e["path"]))
         return out
 
-    def videos(self) -> list[dict[str, Any]]:
+    def videos(self) -> list[LibraryFile]:
         return [f for f in self.files() if f["path"].lower().endswith(VIDEO_SUFFIXES)]
 
     def delete(self, name: str) -> list[str]:
@@ -84,10 +92,10 @@ class Library:
         return removed
 
 
-def octoprint_entry(f: dict[str, Any], library: Library) -> dict[str, Any]:
+def octoprint_entry(f: LibraryFile, library: Library) -> dict[str, object]:
     """OctoPrint's timelapse list entry (as the seed documents it, plus the thumbnail)."""
     name = f["path"]
-    entry: dict[str, Any] = {
+    entry: dict[str, object] = {
         "name": name,
         "size": f["size"],
         "bytes": f["size"],
@@ -116,5 +124,5 @@ class LibraryFiles:
     def download_path(self, root: str, path: str) -> Path:
         return self.library.existing(path)
 
-    async def delete_file(self, request_path: str) -> dict[str, Any]:
+    async def delete_file(self, request_path: str) -> dict[str, object]:
         raise ServerError("Method Not Allowed", 405)

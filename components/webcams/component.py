@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from msgspec import UNSET, UnsetType
 
@@ -100,15 +100,15 @@ class Webcams(BaseComponent, WebcamsApi):
 
     # -- endpoints -------------------------------------------------------------------
 
-    async def list_webcams(self, request: Request) -> dict[str, Any]:
+    async def list_webcams(self, request: Request) -> dict[str, object]:
         return {"webcams": [c.as_dict() for c in await self.webcams()]}
 
-    async def get_item(self, args: CamArgs, request: Request) -> dict[str, Any]:
+    async def get_item(self, args: CamArgs, request: Request) -> dict[str, object]:
         cam = await self._lookup(args)
         assert cam is not None
         return {"webcam": cam.as_dict()}
 
-    async def post_item(self, args: WebcamArgs, request: Request) -> dict[str, Any]:
+    async def post_item(self, args: WebcamArgs, request: Request) -> dict[str, object]:
         async with self._lock:
             cam = await self._lookup(args, required=False)
             if cam is None:
@@ -131,7 +131,7 @@ class Webcams(BaseComponent, WebcamsApi):
             await self._changed()
         return {"webcam": cam.as_dict()}
 
-    async def delete_item(self, args: CamArgs, request: Request) -> dict[str, Any]:
+    async def delete_item(self, args: CamArgs, request: Request) -> dict[str, object]:
         async with self._lock:
             cam = await self._lookup(args)
             assert cam is not None
@@ -143,7 +143,7 @@ class Webcams(BaseComponent, WebcamsApi):
             await self._changed()
         return {"webcam": cam.as_dict()}
 
-    async def test_webcam(self, args: CamArgs, request: Request) -> dict[str, Any]:
+    async def test_webcam(self, args: CamArgs, request: Request) -> dict[str, object]:
         """Moonraker fetches the snapshot URL here; we do not reach out to cameras, so
         the answer gives the URLs in full and `snapshot_reachable: false`."""
         cam = await self._lookup(args)
@@ -194,7 +194,7 @@ class WebcamArgs(CamArgs):
     flip_horizontal: bool | UnsetType = UNSET
     flip_vertical: bool | UnsetType = UNSET
     rotation: int | UnsetType = UNSET
-    extra_data: dict[str, Any] | UnsetType = UNSET
+    extra_data: dict[str, object] | UnsetType = UNSET
 
 
 def _apply(cam: Webcam, args: WebcamArgs) -> None:
