@@ -22,11 +22,11 @@ class CarryOver:
     def __init__(self) -> None:
         self._items: dict[str, tuple[Any, Close]] = {}
 
-    def put(self, name: str, item: Any, close: Close) -> None:
+    def put(self, name: str, item: object, close: Close) -> None:
         """Keep `item` for the next generation; `close` ends it if nobody takes it."""
         self._items[name] = (item, close)
 
-    def take(self, name: str) -> Any | None:
+    def take(self, name: str) -> object | None:
         entry = self._items.pop(name, None)
         return None if entry is None else entry[0]
 

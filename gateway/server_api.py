@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from gateway.api import ServerApi
 from gateway.component import Component
@@ -52,7 +52,7 @@ class AgentHost(Protocol):
     """What identify needs of the extensions component (components/extensions), which
     provides it (server.find(AgentHost))."""
 
-    def register_agent(self, conn: Connection, info: dict[str, Any]) -> None:
+    def register_agent(self, conn: Connection, info: dict[str, object]) -> None:
         """Take `conn` as the agent `info["name"]`; ServerError to refuse."""
 
 
@@ -107,7 +107,7 @@ class _ServerApi:
             self._names, self._names_of = names, loaded
         return self._names
 
-    def info(self, request: Request) -> dict[str, Any]:
+    def info(self, request: Request) -> dict[str, object]:
         s = self.server
         names = self._component_names()
         return {
@@ -124,14 +124,14 @@ class _ServerApi:
             "api_version_string": API_VERSION_STRING,
         }
 
-    def config(self, request: Request) -> dict[str, Any]:
+    def config(self, request: Request) -> dict[str, object]:
         cfg = self.server.config
         files = []
         if cfg.path is not None:
             files.append({"filename": cfg.path.name, "sections": cfg.sections()})
         return {"config": cfg.as_dict(), "orig": cfg.orig(), "files": files}
 
-    def identify(self, args: IdentifyArgs, request: Request) -> dict[str, Any]:
+    def identify(self, args: IdentifyArgs, request: Request) -> dict[str, object]:
         conn = request.caller.connection
         if conn is None:
             raise BadRequest("server.connection.identify is only available over a websocket")
@@ -139,7 +139,7 @@ class _ServerApi:
             known = {k: conn.client_info.get(k) for k in ("name", "version", "type", "url")}
             raise BadRequest(f"Connection already identified: {known}")
         # Moonraker's client data: name, version, type, url
-        info: dict[str, Any] = {"name": args.client_name, "version": args.version,
+        info: dict[str, object] = {"name": args.client_name, "version": args.version,
                                 "type": args.type.lower(), "url": args.url}
         if info["type"] not in CLIENT_TYPES:
             raise BadRequest(f"Invalid Client Type: {info['type']}")
@@ -151,7 +151,7 @@ class _ServerApi:
         conn.client_info.update(info, identified=True)
         return {"connection_id": conn.id}
 
-    def _register_agent(self, conn: Connection, info: dict[str, Any]) -> None:
+    def _register_agent(self, conn: Connection, info: dict[str, object]) -> None:
         host = self.server.find(AgentHost)
         if host is None:
             raise BadRequest("Agents are not supported: the extensions component is not loaded")
@@ -160,7 +160,7 @@ class _ServerApi:
             raise AgentUnauthorized()
         host.register_agent(conn, info)
 
-    def websocket_id(self, request: Request) -> dict[str, Any]:
+    def websocket_id(self, request: Request) -> dict[str, object]:
         conn = request.caller.connection
         if conn is None:
             raise BadRequest("server.websocket.id is only available over a websocket")
@@ -171,11 +171,11 @@ class _ServerApi:
         asyncio.get_running_loop().call_later(0.05, self.server.request_stop, True)
         return "ok"
 
-    def methods_list(self, request: Request) -> dict[str, Any]:
+    def methods_list(self, request: Request) -> dict[str, object]:
         """Our own addition: every JSON-RPC method name, for the test client."""
         return {"methods": sorted(self.server.registry.methods)}
 
-    def logs_rollover(self, args: RolloverArgs, request: Request) -> dict[str, Any]:
+    def logs_rollover(self, args: RolloverArgs, request: Request) -> dict[str, object]:
         app = args.application
         if app not in (None, "moonraker", "skysail"):
             raise BadRequest(f"Unknown application {app}")

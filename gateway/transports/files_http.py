@@ -18,7 +18,7 @@ import os
 import re
 import urllib.parse
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import msgspec
 import tornado.iostream
@@ -29,6 +29,9 @@ from gateway.registry import Answer, Response
 from gateway.request import Caller, Transport
 from gateway.transports.http import JSON_TYPE, BaseHandler
 from gateway.transports.upload_http import UploadSession, UploadStart
+
+if TYPE_CHECKING:
+    from gateway.transports.host import TransportHost
 
 __all__ = ["FileHandler", "FilesService", "FilesUploads", "LegacyLogHandler", "UploadSession"]
 
@@ -55,7 +58,7 @@ class FilesService(Protocol):
     def download_path(self, root: str, path: str) -> Path:
         """The disk path of an existing file (raises ServerError otherwise)."""
 
-    async def delete_file(self, request_path: str) -> dict[str, Any]: ...
+    async def delete_file(self, request_path: str) -> dict[str, object]: ...
 
 
 def content_type_for(path: Path) -> str:
@@ -101,7 +104,7 @@ def _attachment(name: str) -> str:
 class _FilesHandler(BaseHandler):
     files: FilesService
 
-    def initialize(self, server: Any, files: FilesService) -> None:  # type: ignore[override]
+    def initialize(self, server: TransportHost, files: FilesService) -> None:  # type: ignore[override]
         super().initialize(server)
         self.files = files
 
@@ -131,7 +134,7 @@ class FilesUploads:
     def begin(self, start: UploadStart) -> UploadSession:
         return self.files.begin_upload(start.caller, start.content_length)
 
-    async def plain(self, fields: dict[str, Any], start: UploadStart) -> Response:
+    async def plain(self, fields: dict[str, object], start: UploadStart) -> Response:
         raise BadRequest("Content-Type must be multipart/form-data")
 
 
@@ -144,7 +147,7 @@ class FileHandler(_FilesHandler):
     fixed_root: str | None = None
     deletable = True
 
-    def initialize(self, server: Any, files: FilesService,  # type: ignore[override]
+    def initialize(self, server: TransportHost, files: FilesService,  # type: ignore[override]
                    root: str | None = None, deletable: bool = True) -> None:
         super().initialize(server, files)
         self.fixed_root = root

@@ -24,9 +24,8 @@ import ipaddress
 import logging
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 import tornado.httpserver
 from tornado.httputil import (
@@ -93,14 +92,14 @@ class _WatchedMessage(HTTPMessageDelegate):
         self.watch = watch
 
     def headers_received(self, start_line: RequestStartLine | ResponseStartLine,
-                         headers: HTTPHeaders) -> Any:
+                         headers: HTTPHeaders) -> Awaitable[None] | None:
         watch = self.watch
         watch.first = False
         watch.waiting_since = None
         watch.body_since = time.monotonic()
         return self.inner.headers_received(start_line, headers)
 
-    def data_received(self, chunk: bytes) -> Any:
+    def data_received(self, chunk: bytes) -> Awaitable[None] | None:
         self.watch.body_since = time.monotonic()
         return self.inner.data_received(chunk)
 
@@ -116,7 +115,7 @@ class GuardedHTTPServer(tornado.httpserver.HTTPServer):
     """Tornado's HTTPServer with the caps and timeouts above. The Listener feeds it
     accepted sockets through `accept` (it never listens itself)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.guard = GuardSettings()
         # is this peer address trusted? (set by the server: its access rules)
@@ -130,7 +129,7 @@ class GuardedHTTPServer(tornado.httpserver.HTTPServer):
 
     # -- admission ------------------------------------------------------------------
 
-    def accept(self, connection: socket.socket, address: Any) -> None:
+    def accept(self, connection: socket.socket, address: tuple[object, ...]) -> None:
         ip = str(address[0]) if isinstance(address, tuple) and address else ""
         key: str | None = None
         if not self.peer_trusted(ip):

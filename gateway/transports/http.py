@@ -7,6 +7,7 @@ on to the Tornado Application, whose handlers derive from BaseHandler.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 import tornado.web
@@ -84,7 +85,7 @@ class _RequestDelegate(HTTPMessageDelegate):
         self,
         start_line: RequestStartLine | ResponseStartLine,
         headers: HTTPHeaders,
-    ) -> Any:
+    ) -> Awaitable[None] | None:
         assert isinstance(start_line, RequestStartLine)
         server = self.outer.server
         path = start_line.path.partition("?")[0]
@@ -112,7 +113,7 @@ class _RequestDelegate(HTTPMessageDelegate):
         self.target = inner
         return inner.headers_received(start_line, headers)
 
-    def data_received(self, chunk: bytes) -> Any:
+    def data_received(self, chunk: bytes) -> Awaitable[None] | None:
         target = self.target
         if target is None:
             return None
@@ -146,12 +147,12 @@ class BaseHandler(tornado.web.RequestHandler):
     server: TransportHost
     public = False
     # set by prepare(): the authenticated user, if any
-    user: dict[str, Any] | None = None
+    user: dict[str, object] | None = None
 
     def initialize(self, server: TransportHost) -> None:
         self.server = server
 
-    def prepare(self) -> Any:
+    def prepare(self) -> Awaitable[None] | None:
         for name, value in self.server.http_response_headers(self.request.headers).items():
             self.set_header(name, value)
         access = self.server.access
@@ -171,7 +172,7 @@ class BaseHandler(tornado.web.RequestHandler):
             self.send_error_json(exc.status, exc.message)
         return None
 
-    def options(self, *args: Any) -> None:
+    def options(self, *args: object) -> None:
         self.set_status(204)
         self.finish()
 

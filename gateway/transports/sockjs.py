@@ -40,7 +40,7 @@ class PushHub(Protocol):
 
     def opened(self, conn: PushConnection) -> None: ...
 
-    def received(self, conn: PushConnection, message: Any) -> None:
+    def received(self, conn: PushConnection, message: object) -> None:
         """One decoded JSON value sent by the client."""
 
     def closed(self, conn: PushConnection) -> None: ...
@@ -50,12 +50,13 @@ class PushConnection(FramedConnection):
     """One push client. `user` is who the HTTP upgrade authenticated (None if nobody);
     the hub may set it later (an `auth` message). `state` is the hub's."""
 
-    def __init__(self, hub: PushHub, ip: str, user: dict[str, Any] | None,
+    def __init__(self, hub: PushHub, ip: str, user: dict[str, object] | None,
                  sockjs: bool, max_message_size: int) -> None:
         super().__init__(ip, max_message_size)
         self.hub = hub
         self.user = user
         self.sockjs = sockjs
+        # per-connection state the push hub keeps (throttle, timestamps)
         self.state: dict[str, Any] = {}
         if sockjs:
             self.ping_interval = SOCKJS_HEARTBEAT
@@ -115,7 +116,7 @@ class PushConnection(FramedConnection):
         else:
             self.write_text(payload)
 
-    def send(self, message: Any) -> None:
+    def send(self, message: object) -> None:
         self.send_message(_encode(message))
 
 
@@ -155,7 +156,7 @@ class SockJsInfoHandler(BaseHandler):
                              "origins": ["*:*"], "entropy": random.getrandbits(31)}))
 
 
-def routes(hub: PushHub) -> list[tuple[str, type[BaseHandler], dict[str, Any]]]:
+def routes(hub: PushHub) -> list[tuple[str, type[BaseHandler], dict[str, object]]]:
     """The Tornado routes of the push channel, for `server.add_http_route`."""
     return [
         (r"/sockjs/info", SockJsInfoHandler, {}),
