@@ -38,7 +38,7 @@ from gateway.transports.guard import GuardSettings
 from gateway.transports.http import NotFoundHandler, ServerDelegate
 from gateway.transports.jsonrpc import JsonRpcDispatcher, notification_frame
 from gateway.transports.listener import Listener
-from gateway.transports.static import FRONTEND_ROUTE, FrontendHandler
+from gateway.transports.static import FRONTEND_ROUTE, FrontendHandler, WelcomeHandler
 from gateway.transports.websocket import WebSocketUpgradeHandler
 
 log = logging.getLogger(__name__)
@@ -225,13 +225,15 @@ class Server:
             *self._extra_routes,
         ]
         web = self.config.section("web", WebSection)
-        if web.path:
-            root = Path(web.path).expanduser()
-            if not (root / "index.html").is_file():
-                self.warnings.append(f"[web] path {root} has no index.html; not served")
-            else:
-                routes.append((FRONTEND_ROUTE, FrontendHandler,
-                               {"path": str(root), "default_filename": "index.html"}))
+        frontend = Path(web.path).expanduser() if web.path else None
+        if frontend is not None and not (frontend / "index.html").is_file():
+            self.warnings.append(f"[web] path {frontend} has no index.html; not served")
+            frontend = None
+        if frontend is not None:
+            routes.append((FRONTEND_ROUTE, FrontendHandler,
+                           {"path": str(frontend), "default_filename": "index.html"}))
+        else:
+            routes.append((r"/", WelcomeHandler, {"server": self}))
         routes.append((r"/.*", NotFoundHandler, {"server": self}))
         return tornado.web.Application(
             routes,

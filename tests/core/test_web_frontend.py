@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.harness import running_server
+from tests.harness import RunningServer, running_server
 
 
 async def test_frontend_folder_is_served_with_history_fallback(tmp_path: Path) -> None:
@@ -38,4 +38,28 @@ async def test_missing_frontend_folder_is_a_warning(tmp_path: Path) -> None:
     async with running_server(tmp_path / "data", config, host_policy=policy) as srv:
         info = (await srv.http.get("/server/info")).json()["result"]
         assert any("[web] path" in w for w in info["warnings"])
-        assert (await srv.http.get("/")).status == 404
+        await assert_welcome_page(srv)
+
+
+async def assert_welcome_page(srv: RunningServer) -> None:
+    page = await srv.http.get("/")
+    assert page.status == 200 and page.headers["Content-Type"].startswith("text/html")
+    text = page.body.decode()
+    assert "--web mainsail" in text and 'href="/test/client/"' in text
+    # only / itself: anything else stays a JSON 404
+    other = await srv.http.get("/history")
+    assert other.status == 404 and other.json()["error"]["code"] == 404
+
+
+async def test_without_a_frontend_the_root_says_how_to_get_one(tmp_path: Path) -> None:
+    async with running_server(tmp_path) as srv:
+        await assert_welcome_page(srv)
+        # linked from the page, and answering
+        assert (await srv.http.get("/test/client/")).status == 200
+
+
+async def test_the_welcome_page_needs_no_credentials(tmp_path: Path) -> None:
+    config = "[server]\nhost: 127.0.0.1\nport: 0\n[authorization]\ntrusted_clients:\n"
+    async with running_server(tmp_path, config) as srv:
+        assert (await srv.http.get("/server/info")).status == 401
+        await assert_welcome_page(srv)
