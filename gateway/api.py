@@ -34,9 +34,17 @@ if TYPE_CHECKING:
     from gateway.hostpolicy import HostPolicy
     from gateway.registry import Registry
     from gateway.settings import ServerSection
-    from gateway.transports.connection import ConnectionManager
+    from gateway.transports.connection import Connection, ConnectionManager
 
 T = TypeVar("T")
+
+
+class AgentHost(Protocol):
+    """What server.connection.identify needs for clients of type "agent": provided by
+    the extensions component (components/extensions), found with server.find(AgentHost)."""
+
+    def register_agent(self, conn: Connection, info: dict[str, object]) -> None:
+        """Take `conn` as the agent `info["name"]`; ServerError to refuse."""
 
 
 class MissingProvider(ConfigError):

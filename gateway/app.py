@@ -124,9 +124,9 @@ class Server:
         self._owns_listener = False
         self.port: int | None = None
 
-        from gateway import server_api
+        from gateway import server_endpoints
 
-        server_api.register(self)
+        server_endpoints.register(self)
         loader.load_components(self, self.components)
 
     @property

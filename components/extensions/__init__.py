@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 from components.extensions.component import Extensions
 from components.printer.api import PrinterApi
+from gateway.api import AgentHost
 from gateway.component import ComponentSpec
-from gateway.server_api import AgentHost
 
 if TYPE_CHECKING:
     from gateway.api import ServerApi

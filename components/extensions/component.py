@@ -28,13 +28,13 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from components.printer.api import PrinterApi
+from gateway.api import AgentHost
 from gateway.client_calls import ClientCallError, ClientGone, ClientTimeout
 from gateway.component import BaseComponent
 from gateway.errors import BadRequest, ServerError
 from gateway.events import WebsocketDisconnected
 from gateway.registry import Params
 from gateway.request import Request
-from gateway.server_api import AgentHost
 from gateway.transports.jsonrpc import notification_frame
 
 if TYPE_CHECKING:

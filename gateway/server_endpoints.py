@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol
 
-from gateway.api import ServerApi
+from gateway.api import AgentHost, ServerApi
 from gateway.component import Component
 from gateway.errors import BadRequest, Unauthorized
 from gateway.events import WebsocketIdentified
@@ -48,14 +48,6 @@ class IdentifyArgs(Params):
     api_key: str | None = None
 
 
-class AgentHost(Protocol):
-    """What identify needs of the extensions component (components/extensions), which
-    provides it (server.find(AgentHost))."""
-
-    def register_agent(self, conn: Connection, info: dict[str, object]) -> None:
-        """Take `conn` as the agent `info["name"]`; ServerError to refuse."""
-
-
 class AgentUnauthorized(Unauthorized):
     """As every 401 over JSON-RPC in Moonraker: -32602."""
 
@@ -72,7 +64,7 @@ class RolloverArgs(Params):
 
 
 def register(server: CoreServer) -> None:
-    api = _ServerApi(server)
+    api = _ServerEndpoints(server)
     reg = server.register_endpoint
     reg("server.info", api.info, http="GET /server/info")
     reg("server.config", api.config, http="GET /server/config")
@@ -90,7 +82,7 @@ def register(server: CoreServer) -> None:
     reg("server.methods.list", api.methods_list, http="GET /server/methods/list")
 
 
-class _ServerApi:
+class _ServerEndpoints:
     def __init__(self, server: CoreServer) -> None:
         self.server = server
         # the components' Moonraker names, worked out again only when the set changes
