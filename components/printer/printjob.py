@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL = 0.25
 # how long pause/cancel wait for their firmware part before answering anyway
-ANSWER_WITHIN = 0.8
+ANSWER_WITHIN = 0.3
 
 
 @dataclass

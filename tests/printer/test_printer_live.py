@@ -219,6 +219,8 @@ async def test_cancel_during_pause_runs_the_cancel_gcode(live: RunningServer) ->
     await wait_until(lambda: len(vp.executed) - before > 30, what="print under way")
     await ws.call("printer.print.pause")
     await ws.call("printer.print.cancel")
+    # the cancel answers at once; its script runs as soon as the firmware is free
+    await wait_until(lambda: bool(finished), what="the cancel's end")
     status = (await ws.call("printer.objects.query", {"objects": {
         "print_stats": ["state"], "virtual_sdcard": ["is_active"],
         "pause_resume": None}}))["status"]
