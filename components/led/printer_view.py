@@ -2,7 +2,7 @@
 the progress values the progress bars show.
 
 `PrinterTracker.observe(state, status, now)` is fed a `webhooks` state and a
-`query_status` result on every frame tick (and `job_finished` from the job:finished event);
+`query_status` result on every frame tick (and `job_finished` from the JobFinished event);
 it remembers only what the status objects cannot say: when a heater's current target was
 set (to fill the heating bar from there) and when the last print ended (to show complete
 or cancelled for a while).
@@ -60,7 +60,7 @@ class PrinterTracker:
     _ended: tuple[str, float] | None = None
 
     def job_finished(self, status: str, now: float) -> None:
-        """From the job:finished event: the print ended `now` with Moonraker's status."""
+        """From the JobFinished event: the print ended `now` with Moonraker's status."""
         kind = _JOB_STATUS.get(status)
         if kind is not None and self._ended is None:
             self._ended = (kind, now)
@@ -100,7 +100,7 @@ class PrinterTracker:
             self._ended = None
         elif (print_state in _ENDED and previous is not None and previous != print_state
               and self._ended is None):
-            # the print ended between two ticks and no job:finished told us yet
+            # the print ended between two ticks and no JobFinished told us yet
             self._ended = (print_state, now)
 
     def _track_heaters(self, status: Mapping[str, Mapping[str, object]],

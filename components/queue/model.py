@@ -80,7 +80,7 @@ class QueueJob:
 
 @dataclass(frozen=True, slots=True)
 class Run:
-    """A print the queue started: open from start_print until job:finished."""
+    """A print the queue started: open from start_print until JobFinished."""
 
     job_id: int
     set_id: int

@@ -218,7 +218,7 @@ async def test_heating_printing_complete_idle_on_the_virtual_strip(rig: Rig) -> 
     rig.tick(1)
     assert rig.led.state()["state"] == "complete"
     assert len(set(rig.strip.frame)) == 4  # the rainbow: four different colours
-    rig.tick(28.5)  # 29.5 s after job:finished
+    rig.tick(28.5)  # 29.5 s after JobFinished
     assert rig.led.state()["state"] == "complete"
     rig.tick(1)
     assert rig.led.state()["state"] == "idle"
