@@ -19,13 +19,14 @@ below.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, TypeVar
 
 import msgspec
+
+from gateway.tasks import Background
 
 if TYPE_CHECKING:
     from gateway.request import Request
@@ -47,7 +48,7 @@ Listener = Callable[[E], object]
 class EventBus:
     def __init__(self) -> None:
         self._listeners: dict[type[BusEvent], list[Callable[[BusEvent], object]]] = {}
-        self._tasks: set[asyncio.Future[object]] = set()
+        self._tasks = Background("async listener", logger=log)
 
     def subscribe(self, kind: type[E], listener: Listener[E]) -> Callable[[], None]:
         """Call `listener(event)` for every emitted `kind`; returns the unsubscribe."""
@@ -74,14 +75,7 @@ class EventBus:
                 log.exception("listener for %s failed", type(event).__name__)
                 continue
             if inspect.isawaitable(result):
-                task = asyncio.ensure_future(result)
-                self._tasks.add(task)
-                task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Future[object]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("async listener failed", exc_info=task.exception())
+                self._tasks.spawn(result)
 
 
 # -- the server's own events --------------------------------------------------------

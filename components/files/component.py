@@ -23,6 +23,7 @@ from gateway.component import BaseComponent
 from gateway.errors import BadRequest, Conflict, Forbidden, NotFound, ServerError
 from gateway.request import Caller
 from gateway.settings import FileManagerSection
+from gateway.tasks import Background
 from gateway.transports.files_http import FileHandler, FilesUploads, LegacyLogHandler
 from gateway.transports.upload_http import UploadHandler
 
@@ -70,7 +71,7 @@ class FileManager(BaseComponent, FilesApi):
         )
         self.meta = MetadataStore(server.database, self.gcodes, self._metadata_updated)
         self.job = ActiveJob(server.events)
-        self._background: set[asyncio.Task[object]] = set()
+        self._background = Background("files background task", logger=log)
         self._register()
 
     def _register(self) -> None:
@@ -94,10 +95,7 @@ class FileManager(BaseComponent, FilesApi):
     async def stop(self) -> None:
         self.job.close()
         # background pickups may be long (a folder of new files): not worth waiting for
-        for task in self._background:
-            task.cancel()
-        if self._background:
-            await asyncio.wait(list(self._background))
+        await self._background.cancel()
         await self.meta.close()
         self.io_executor.shutdown(wait=True)
 
@@ -142,11 +140,8 @@ class FileManager(BaseComponent, FilesApi):
             source.root.name if source else None, source.rel if source else None))
         return payload
 
-    def _spawn(self, awaitable: Awaitable[object]) -> asyncio.Task[object]:
-        task: asyncio.Task[object] = asyncio.ensure_future(awaitable)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-        return task
+    def _spawn(self, awaitable: Awaitable[object]) -> asyncio.Future[object]:
+        return self._background.spawn(awaitable)
 
     @staticmethod
     def check_writable(target: Target, message: str) -> None:

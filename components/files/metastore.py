@@ -25,6 +25,7 @@ from typing import cast
 import msgspec
 
 from gateway.database import Database
+from gateway.tasks import Background
 
 from .metadata import PARSER_VERSION, ThumbnailInfo, extract_metadata, needs_miniature
 from .miniatures import MiniatureMaker
@@ -98,7 +99,7 @@ class MetadataStore:
         self.miniatures = MiniatureMaker()
         self._entries: dict[str, Entry] = {}
         self._inflight: dict[str, asyncio.Future[dict[str, object] | None]] = {}
-        self._background: set[asyncio.Task[object]] = set()
+        self._background = Background("metadata cache write", logging.WARNING, log)
         # one thread: extraction is disk-bound, and an SD card prefers one reader
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="files-metadata"
@@ -119,8 +120,7 @@ class MetadataStore:
     async def close(self) -> None:
         if self._inflight:
             await asyncio.wait(list(self._inflight.values()))
-        if self._background:
-            await asyncio.wait(list(self._background))
+        await self._background.wait()
         self._executor.shutdown(wait=True)
         self.miniatures.close()
 
@@ -316,11 +316,4 @@ class MetadataStore:
         )))
 
     def _spawn(self, awaitable: Awaitable[object]) -> None:
-        task = asyncio.ensure_future(awaitable)
-        self._background.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task[object]) -> None:
-        self._background.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.warning("metadata cache write failed: %s", task.exception())
+        self._background.spawn(awaitable)

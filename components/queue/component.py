@@ -22,6 +22,7 @@ from components.files.api import FilesApi, FilesChanged
 from components.printer.api import JobFinished, JobStarted, PrinterApi, PrinterStateChanged
 from gateway.component import BaseComponent
 from gateway.errors import BadRequest, NotFound, ServerError
+from gateway.tasks import Background
 
 from . import views
 from .api import JobQueueChanged
@@ -53,7 +54,7 @@ class QueueComponent(BaseComponent):
         self._lock = asyncio.Lock()
         self._closed = False
         self._timers: dict[int, asyncio.TimerHandle] = {}
-        self._tasks: set[asyncio.Task[object]] = set()
+        self._tasks = Background("queue task", logger=log)
         self._unsubscribe: list[Callable[[], None]] = []
         from .cp_endpoints import ContinuousPrintApi
         from .endpoints import JobQueueEndpoints
@@ -94,10 +95,7 @@ class QueueComponent(BaseComponent):
         for handle in self._timers.values():
             handle.cancel()
         self._timers.clear()
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.wait(list(self._tasks))
+        await self._tasks.cancel()
 
     # -- the one way to change state -------------------------------------------------
 
@@ -189,14 +187,7 @@ class QueueComponent(BaseComponent):
         self.server.events.emit(JobQueueChanged(action))
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[object]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("queue task failed", exc_info=task.exception())
+        self._tasks.spawn(coro)
 
     def _start_timer(self, effect: StartTimer) -> None:
         def fire() -> None:

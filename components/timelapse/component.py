@@ -41,6 +41,7 @@ from components.webcams.api import WebcamsApi
 from gateway.component import BaseComponent
 from gateway.errors import BadRequest
 from gateway.request import Request
+from gateway.tasks import Background
 
 if TYPE_CHECKING:
     from gateway.api import ServerApi
@@ -68,7 +69,7 @@ class Timelapse(BaseComponent, TimelapseApi):
         self.renderer = Renderer(self.library, self._notify)
         self.watcher: Watcher | None = None
         self.printing = False
-        self._tasks: set[asyncio.Task[object]] = set()
+        self._tasks = Background("timelapse task", logger=log)
         self.files = server.lookup(FilesApi)
         self.files.register_directory(ROOT, self.library.path, True)
         # the current print's frames, flat, as both frontends ask for them
@@ -98,23 +99,12 @@ class Timelapse(BaseComponent, TimelapseApi):
         if self.watcher is not None:
             await self.watcher.stop()
             self.watcher = None
-        for task in self._tasks:
-            task.cancel()
-        if self._tasks:
-            await asyncio.wait(list(self._tasks))
+        await self._tasks.cancel()
         await self.capturer.drain()
         self.snapshotter.close()
 
-    def _spawn(self, coro: Coroutine[object, object, object]) -> asyncio.Task[object]:
-        task: asyncio.Task[object] = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task[object]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("timelapse task failed", exc_info=task.exception())
+    def _spawn(self, coro: Coroutine[object, object, object]) -> asyncio.Future[object]:
+        return self._tasks.spawn(coro)
 
     # -- the other components ----------------------------------------------------------
 
