@@ -19,6 +19,7 @@ import msgspec
 from gateway.errors import BadRequest, Forbidden, ServerError
 from gateway.registry import Params
 from gateway.request import Request
+from gateway.tasks import Background
 
 if TYPE_CHECKING:
     from gateway.api import ServerApi
@@ -99,7 +100,7 @@ class MachineServices:
         self.unit = own_unit(proc_root) if self.systemd else None
         # replaceable (tests): how commands are run
         self.run_command: CommandRunner = run_command
-        self._tasks: set[asyncio.Task[object]] = set()
+        self._tasks = Background("service restart", logger=log)
         reg = server.register_endpoint
         for action in ("restart", "stop", "start"):
             reg(
@@ -200,9 +201,7 @@ class MachineServices:
         raise BadRequest("Skysail does not use sudo: no password is needed or accepted")
 
     def _spawn(self, awaitable: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(awaitable)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(awaitable)
 
 
 class ServiceArgs(Params):
