@@ -1,12 +1,13 @@
 """The bed_mesh component: Marlin's levelling mesh as Klipper's `bed_mesh` object.
 
-It reads the mesh the firmware prints (parser.py), keeps named profiles in the database,
+It reads the mesh the firmware prints (PrinterApi.read_mesh; the text is parsed in
+gateway/hostlink/protocol/mesh.py), keeps named profiles in the database,
 publishes `bed_mesh` through the printer component and adds the console commands
 BED_MESH_CALIBRATE [PROFILE=], BED_MESH_PROFILE SAVE=|LOAD=|REMOVE= and BED_MESH_CLEAR.
 Its doors (endpoints.py): JSON-RPC `bed_mesh.get` and the Bed Level Visualizer plugin's
 `POST /api/plugin/bedlevelvisualizer {"command": "mesh"}`.
 
-Events consumed: GcodeResponse (while its own commands run). Emits none.
+Events consumed: none. Emits none.
 """
 
 from __future__ import annotations
@@ -18,11 +19,9 @@ from typing import TYPE_CHECKING
 from components.bed_mesh import configfile, endpoints
 from components.bed_mesh.config import BedMeshSection
 from components.bed_mesh.mesh import XY, Mesh, blv_payload, klipper_status, mesh_from_report
-from components.bed_mesh.parser import MeshReport, parse_report
-from components.bed_mesh.replies import run_collecting
 from components.bed_mesh.store import NAMESPACE as PROFILES_NAMESPACE
 from components.bed_mesh.store import load_profiles, save_profiles
-from components.printer.api import PrinterApi
+from components.printer.api import MeshReport, NotHomed, PrinterApi
 from gateway.component import BaseComponent
 from gateway.errors import BadRequest, NotFound, PrinterNotReady, ServerError
 
@@ -84,8 +83,8 @@ class BedMesh(BaseComponent):
             raise PrinterNotReady("bed_mesh: the printer is not ready")
         return self.printer
 
-    async def _run(self, script: str) -> list[str]:
-        return await run_collecting(self.server.events, self._ready_printer(), script)
+    async def _read(self, script: str) -> MeshReport | None:
+        return await self._ready_printer().read_mesh(script)
 
     def _axis_limits(self, axis: int) -> XY:
         toolhead = self.printer.query_status(
@@ -109,7 +108,7 @@ class BedMesh(BaseComponent):
     async def refresh(self) -> Mesh | None:
         """Read the firmware's current mesh (report_command) and publish it."""
         async with self._lock:
-            report = parse_report(await self._run(self.config.report_command))
+            report = await self._read(self.config.report_command)
             if report is None:
                 self._set(None, False, "")
                 return None
@@ -127,13 +126,13 @@ class BedMesh(BaseComponent):
     async def calibrate(self, profile: str | None = None) -> Mesh:
         name = profile or self.config.default_profile
         async with self._lock:
-            lines = await self._run(self.config.probe_command)
-            if any("home" in ln.lower() and "first" in ln.lower() for ln in lines):
+            try:
+                report = await self._read(self.config.probe_command)
+            except NotHomed:
                 raise BadRequest("BED_MESH_CALIBRATE: the printer must be homed first "
-                                 "(add G28 to [bed_mesh] probe_command)")
-            report = parse_report(lines)
+                                 "(add G28 to [bed_mesh] probe_command)") from None
             if report is None:
-                report = parse_report(await self._run(self.config.report_command))
+                report = await self._read(self.config.report_command)
             if report is None:
                 raise ServerError("BED_MESH_CALIBRATE: the firmware reported no mesh", 500)
             mesh = self._mesh_of(report)
@@ -163,13 +162,13 @@ class BedMesh(BaseComponent):
         if mesh is None:
             raise NotFound(f"BED_MESH_PROFILE: unknown profile [{name}]")
         async with self._lock:
-            await self._run("\n".join([*write_commands(mesh), "M420 S1"]))
+            await self._ready_printer().run_gcode("\n".join([*write_commands(mesh), "M420 S1"]))
             self._set(mesh, True, name)
         self._say(f"Bed mesh profile [{name}] loaded")
 
     async def clear(self) -> None:
         async with self._lock:
-            await self._run("M420 S0")
+            await self._ready_printer().run_gcode("M420 S0")
             self._set(self.mesh, False, "")
 
     def _say(self, text: str) -> None:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import msgspec
 
-from components.bed_mesh.parser import Matrix, MeshReport
+from components.printer.api import MeshMatrix as Matrix
+from components.printer.api import MeshReport
 
 XY = tuple[float, float]
 LEVELING_KINDS = ("bilinear", "ubl", "mbl")

@@ -260,9 +260,5 @@ def _build(name: str, config: PowerSection, power: PowerComponent) -> PowerDevic
         def printer() -> PrinterApi | None:
             return power.server.find(PrinterApi)
 
-        async def firmware_name() -> str:
-            info = await power.server.registry.call("printer.info", {}, _INTERNAL)
-            return str(info.get("firmware_name", "")) if isinstance(info, dict) else ""
-
-        return MarlinDevice(name, config, printer, firmware_name)
+        return MarlinDevice(name, config, printer)
     raise ValueError(f"option 'type': unknown {config.type!r}")

@@ -9,7 +9,15 @@ from typing import NamedTuple, Protocol, runtime_checkable
 
 import msgspec
 
+from gateway.errors import BadRequest
 from gateway.events import BusEvent
+
+# the protocol's mesh, as read_mesh returns it (published here: no component outside
+# the printer imports gateway.hostlink)
+from gateway.hostlink.protocol.mesh import Matrix
+from gateway.hostlink.protocol.mesh import MeshReport as MeshReport
+
+MeshMatrix = Matrix
 
 # a host-side command typed in the console or sent by a macro, e.g. SET_LED LED=x RED=1:
 # the handler gets the command name and its KEY=VALUE parameters (keys upper-cased)
@@ -66,6 +74,10 @@ class JobFinished(BusEvent, frozen=True):
     message: str = ""
 
 
+class NotHomed(BadRequest):
+    """read_mesh: the firmware refused to probe before the axes were homed."""
+
+
 class SerialPort(NamedTuple):
     """Where the printer is connected ("virtual" for the built-in virtual printer)."""
 
@@ -119,6 +131,15 @@ class PrinterApi(Protocol):
     async def send_firmware(self, script: str) -> list[str]:
         """Firmware lines straight to the link (no host commands), with the firmware's
         replies; ServerError 503 while disconnected, 400 when the firmware refuses."""
+
+    async def read_mesh(self, script: str) -> MeshReport | None:
+        """Run `script` (G29, G29 T, M420 V, ...) like run_gcode and read the levelling
+        mesh the firmware printed; None when it printed none (or declared it invalid);
+        NotHomed when it asked for homing first."""
+
+    async def power_supply_state(self) -> bool | None:
+        """The PSU's state from `M80 S` (Marlin 2.0.9 and later with PSU_CONTROL); None
+        when the firmware cannot tell (older firmware would switch it on instead)."""
 
     async def start_print(self, filename: str) -> None:
         """Start printing a file from the gcodes root; Conflict (409) if busy."""

@@ -19,6 +19,9 @@ from components.printer import endpoints
 from components.printer.api import (
     CommandHandler,
     GcodeCommand,
+    GcodeResponse,
+    MeshReport,
+    NotHomed,
     PrinterApi,
     SdCardState,
     SerialPort,
@@ -40,6 +43,8 @@ from gateway.errors import Conflict
 from gateway.events import BusEvent, WebsocketDisconnected
 from gateway.gcode_text import script_lines
 from gateway.hostlink import HostLink, LinkState, SerialConfig
+from gateway.hostlink.protocol.mesh import asks_for_homing, parse_report
+from gateway.hostlink.protocol.parsing import parse_psu_state
 
 if TYPE_CHECKING:
     from gateway.api import ServerApi
@@ -47,6 +52,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STATS_INTERVAL = 1.0
+# the first Marlin that answers `M80 S` with the PSU state instead of switching it on
+M80_S_SINCE = (2, 0, 9)
 CARRY_NAME = "printer"
 
 
@@ -152,6 +159,29 @@ class Printer(BaseComponent, PrinterApi):
         """Firmware lines straight to the link, with the replies; link errors become
         API errors (503 not connected, 400 refused by the firmware)."""
         return await self.core.firmware(script)
+
+    async def read_mesh(self, script: str) -> MeshReport | None:
+        # the replies reach the console as they arrive; the mesh is read from them
+        lines: list[str] = []
+        unsubscribe = self.server.events.subscribe(GcodeResponse,
+                                                   lambda e: lines.append(e.line))
+        try:
+            await self.run_gcode(script)
+        finally:
+            unsubscribe()
+        if asks_for_homing(lines):
+            raise NotHomed("the printer must be homed first")
+        return parse_report(lines)
+
+    async def power_supply_state(self) -> bool | None:
+        version = self.link.firmware.marlin_version
+        if version is None or version < M80_S_SINCE:
+            return None  # M80 S would switch the supply on there
+        for line in await self.send_firmware("M80 S"):
+            state = parse_psu_state(line)
+            if state is not None:
+                return state
+        return None
 
     async def run_gcode(self, script: str) -> None:
         script_lines(script)  # refuses odd line breaks before anyone hears of the script

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from gateway.hostlink.protocol.parsing import parse_marlin_version
+
 
 @dataclass
 class FirmwareDescription:
@@ -31,6 +33,11 @@ class FirmwareDescription:
             return int(self.fields.get("EXTRUDER_COUNT", "1"))
         except ValueError:
             return 1
+
+    @property
+    def marlin_version(self) -> tuple[int, int, int] | None:
+        """(2, 1, 2) for Marlin 2.1.2.x; None for other firmware."""
+        return parse_marlin_version(self.name)
 
     def has(self, capability: str) -> bool:
         return self.capabilities.get(capability, False)

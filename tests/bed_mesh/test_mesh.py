@@ -10,8 +10,8 @@ import pytest
 from components.bed_mesh.component import write_commands
 from components.bed_mesh.config import BedMeshSection
 from components.bed_mesh.mesh import Mesh, blv_payload, filled, klipper_status, mesh_from_report
-from components.bed_mesh.parser import MeshReport
 from components.bed_mesh.store import load_profiles, save_profiles
+from components.printer.api import MeshReport
 from gateway.config import Config, ConfigError
 from gateway.database import Database
 

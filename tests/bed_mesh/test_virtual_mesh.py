@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 import serial
 
-from components.bed_mesh.parser import parse_report
+from gateway.hostlink.protocol.mesh import parse_report
 from gateway.hostlink.virtual import VirtualPrinter, VirtualPrinterConfig
 from gateway.hostlink.virtual.cmd_mesh import surface
 

@@ -124,6 +124,13 @@ class StandInPrinter:
         self.scripts.append(script)
         return []
 
+    async def read_mesh(self, script: str) -> None:
+        self.scripts.append(script)
+        return None
+
+    async def power_supply_state(self) -> bool | None:
+        return None
+
     def sd_card(self) -> SdCardState:
         return SdCardState()
 

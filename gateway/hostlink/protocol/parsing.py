@@ -222,3 +222,25 @@ def parse_meatpack_state(line: str) -> tuple[bool, bool] | None:
     """``[MP] PV01 ON NSP`` -> (packing on, spaces omitted)."""
     m = _MEATPACK.match(line)
     return (m.group(1) == "ON", m.group(2) == "NSP") if m else None
+
+
+_MARLIN_VERSION = re.compile(r"Marlin\s+(?:bugfix-)?[vV]?(\d+)\.(\d+)(?:\.(\d+))?")
+
+
+def parse_marlin_version(firmware_name: str) -> tuple[int, int, int] | None:
+    """M115's FIRMWARE_NAME (``Marlin 2.1.2.1 (Sep 1 2023 ...)``, ``Marlin bugfix-2.1.x``)
+    -> (2, 1, 2); None for other firmware."""
+    m = _MARLIN_VERSION.search(firmware_name)
+    if m is None:
+        return None
+    return (int(m.group(1)), int(m.group(2)), int(m.group(3) or 0))
+
+
+def parse_psu_state(line: str) -> bool | None:
+    """``M80 S``'s answer (Marlin 2.0.9 and later): ``PS:1`` on, ``PS:0`` off."""
+    text = line.strip()
+    if text == "PS:1":
+        return True
+    if text == "PS:0":
+        return False
+    return None

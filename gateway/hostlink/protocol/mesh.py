@@ -1,4 +1,6 @@
-"""Reading Marlin's levelling reports: a pure function from firmware lines to a mesh.
+"""Marlin's levelling reports (G29, G29 T, M420 V): a pure function from the firmware's
+reply lines to a mesh. The printer component hands these lines over (PrinterApi.read_mesh);
+no component reads the text itself.
 
 Formats understood (Marlin 2.x, also older spellings):
 
@@ -75,6 +77,12 @@ def parse_value(token: str) -> tuple[bool, Point]:
         return True, float(tok)
     except ValueError:
         return False, None
+
+
+def asks_for_homing(lines: Iterable[str]) -> bool:
+    """G29 refused because the axes are not homed (``?Home XYZ first``,
+    ``echo:Home XYZ First``)."""
+    return any("home" in low and "first" in low for low in (ln.lower() for ln in lines))
 
 
 def parse_report(lines: Iterable[str]) -> MeshReport | None:

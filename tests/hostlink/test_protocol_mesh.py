@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from components.bed_mesh.parser import normalize, parse_report, parse_value
+from gateway.hostlink.protocol.mesh import normalize, parse_report, parse_value
 
 
 def lines(text: str) -> list[str]:
@@ -232,3 +232,11 @@ def test_tokens_and_prefixes() -> None:
     assert parse_value("nan") == (True, None)
     assert parse_value("|")[0] is False
     assert normalize("  echo:  echo:Bed Leveling ON ") == "Bed Leveling ON"
+
+
+def test_homing_requests_are_recognised() -> None:
+    from gateway.hostlink.protocol.mesh import asks_for_homing
+
+    assert asks_for_homing(["echo:Home XYZ First"])
+    assert asks_for_homing(["?Home XYZ first", "ok"])
+    assert not asks_for_homing(["Bilinear Leveling Grid:", "ok"])
