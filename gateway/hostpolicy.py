@@ -64,6 +64,9 @@ class Kind(enum.Enum):
     # judged when rendered (`readable`)
     READ = "read"
     DEVICE = "device"  # a serial port opened with pyserial (URLs too: spy:// writes files)
+    # where the updater downloads code from to install, serve or run (a release list URL,
+    # a GitHub repository, a git remote): unset or an official project (`known`) only
+    SOURCE = "source"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +82,17 @@ class HostOption:
     # folders of one group may be the same folder (the web client update_manager
     # installs is the one [web] path serves)
     group: str | None = None
+    # SOURCE: the values accepted without the policy file (the official projects)
+    known: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
         return f"[{self.section}] {self.option}"
+
+
+# the web clients scripts/install.sh installs; their release zips are what any
+# `[update_manager NAME]` web client may be upgraded from without the policy file
+KNOWN_WEB_REPOS = ("mainsail-crew/mainsail", "fluidd-core/fluidd")
 
 
 HOST_OPTIONS: tuple[HostOption, ...] = (
@@ -98,10 +108,20 @@ HOST_OPTIONS: tuple[HostOption, ...] = (
     HostOption("update_manager skysail", "virtualenv", Kind.CODE, None),
     HostOption("update_manager moonraker", "path", Kind.CODE, None),
     HostOption("update_manager moonraker", "virtualenv", Kind.CODE, None),
+    # where a hard recover clones Skysail from (unset: the checkout's own remote)
+    HostOption("update_manager skysail", "origin", Kind.SOURCE, None),
+    HostOption("update_manager moonraker", "origin", Kind.SOURCE, None),
     HostOption("notifier *", "attach", Kind.READ, None),
     # a web client's folder: release archives are unpacked there, and it may be served
     HostOption("update_manager *", "path", Kind.FOLDER, None, required=True,
                group="frontend"),
+    # where a web client's release zips come from: they are unpacked into the folder
+    # [web] path serves, so they run in browsers with the API's own origin
+    HostOption("update_manager *", "repo", Kind.SOURCE, None, required=True,
+               known=KNOWN_WEB_REPOS),
+    # unset: GitHub's release list for `repo`; any other URL (a mirror, a local server)
+    # only as the policy file lists it (else the updater could be sent anywhere)
+    HostOption("update_manager *", "releases_url", Kind.SOURCE, None),
 )
 
 
@@ -125,6 +145,15 @@ def _which(program: str) -> Path | None:
 
 def _is_null(value: str) -> bool:
     return value.strip().lower() in _NULL_WORDS
+
+
+def _same_source(a: str, b: str) -> bool:
+    """One download source: URLs exactly (but a trailing slash), GitHub's owner/name
+    case-insensitively (as GitHub resolves them)."""
+    a, b = a.strip().rstrip("/"), b.strip().rstrip("/")
+    if "://" in a or "://" in b:
+        return a == b
+    return a.lower() == b.lower()
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,6 +290,13 @@ class HostPolicy:
                     "host policy file (unset, it is found by itself)")
         if option.kind is Kind.FILE:
             return self._file_problem(value)
+        if option.kind is Kind.SOURCE:
+            if any(_same_source(value, known) for known in option.known):
+                return None
+            official = (f"only {' or '.join(option.known)} is" if option.known
+                        else "leaving it unset is")
+            return (f"{value!r}: code is downloaded from there and installed; "
+                    f"{official} accepted unless the host policy file lists it")
         if option.kind is Kind.READ:
             for item in split_list(value):
                 if "{" not in item:  # a template: judged when rendered
@@ -304,6 +340,8 @@ class HostPolicy:
         if not entries:
             return False
         kind, value = setting.option.kind, setting.value
+        if kind is Kind.SOURCE:
+            return any(_same_source(value, e) for e in entries)
         if kind is Kind.DEVICE:
             return value in entries or any(_real(e) == _real(value) for e in entries
                                            if e.startswith("/") and value.startswith("/"))
@@ -372,6 +410,8 @@ class HostPolicy:
         warnings: list[str] = []
         settings = host_settings(config)
         for setting in settings:
+            if not config.has_section(setting.section):
+                continue  # left out already (another required option was refused)
             problem = self.problem(setting, settings)
             if problem is None:
                 continue

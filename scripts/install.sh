@@ -627,6 +627,9 @@ if [[ ! -f $policy_file ]]; then
 # [web]
 # path:
 #   /opt/skysail/mainsail
+# [update_manager mainsail]
+# releases_url:
+#   https://mirror.example/mainsail/releases.json
 EOF
   chmod 644 -- "$policy_file"
   say "Created $policy_file"
@@ -667,6 +670,8 @@ if [[ $opt_web != none ]]; then
     set_option "$config_file" "update_manager $opt_web" channel stable
     set_option "$config_file" "update_manager $opt_web" persistent_files config.json
     if [[ -n ${SKYSAIL_WEB_RELEASES_URL:-} ]]; then
+      # another release list than GitHub's is a source of code: the policy names it
+      policy_allow "$policy_file" "update_manager $opt_web" releases_url "$SKYSAIL_WEB_RELEASES_URL"
       set_option "$config_file" "update_manager $opt_web" releases_url "$SKYSAIL_WEB_RELEASES_URL"
     fi
     say "Installed $opt_web in $web_dir (served at /)"

@@ -321,12 +321,12 @@ NOT_HOST_OPTIONS = {
     ("HttpSection", "off_url"): "an HTTP request to a device (see THREAT_MODEL: URLs)",
     ("HttpSection", "status_url"): "an HTTP request to a device (see THREAT_MODEL: URLs)",
     ("HomeAssistantSection", "device"): "a Home Assistant entity id",
+    ("AuthorizationSection", "default_source"): "a login source's name (moonraker)",
     ("NotifierSection", "url"): "an Apprise service URL (attachments are judged: attach)",
-    ("WebSection", "releases_url"): "the release list of a web client (unpacked into its "
-                                    "checked path)",
 }
 _HOSTLIKE = ("path", "dir", "file", "program", "command", "exec", "binary", "port", "url",
-             "gcode", "script", "cmd", "socket", "device")
+             "gcode", "script", "cmd", "socket", "device", "repo", "origin", "remote",
+             "source", "feed", "mirror")
 
 
 def _config_structs() -> list[type]:

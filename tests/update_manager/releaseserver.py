@@ -58,6 +58,7 @@ class ReleaseServer:
     releases: list[tuple[str, bool, dict[str, Asset]]] = field(default_factory=list)
     port: int = 0
     downloads: list[str] = field(default_factory=list)
+    feed_requests: int = 0
     _server: tornado.httpserver.HTTPServer | None = None
 
     def add(self, tag: str, assets: dict[str, Asset], prerelease: bool = False) -> None:
@@ -89,6 +90,7 @@ class ReleaseServer:
 
         class Feed(tornado.web.RequestHandler):
             def get(self) -> None:
+                owner.feed_requests += 1
                 self.set_header("Content-Type", "application/json")
                 self.write(json.dumps(owner.feed()))
 

@@ -75,7 +75,8 @@ server: {spoolman.url}
     try:
         policy = tmp_path / "host-policy.conf"
         policy.write_text(f"[update_manager skysail]\npath: {checkout}\n"
-                          f"virtualenv: {tmp_path / 'opt' / 'venv'}\n")
+                          f"virtualenv: {tmp_path / 'opt' / 'venv'}\n"
+                          f"[update_manager mainsail]\nreleases_url: {releases.feed_url}\n")
         async with running_server(data, config, host_policy=policy) as srv:
             ws = await srv.websocket()
             await wait_for(lambda: srv.server.klippy_state == "ready", 30, "printer ready")

@@ -40,7 +40,8 @@ def layout(root: Path) -> Path:
 def policy(root: Path, checkout: Path, venv: Path) -> Path:
     """What Skysail updates itself from is named by the host policy (the API cannot)."""
     path = root / "host-policy.conf"
-    path.write_text(f"[update_manager skysail]\npath: {checkout}\nvirtualenv: {venv}\n")
+    path.write_text(f"[update_manager skysail]\npath: {checkout}\nvirtualenv: {venv}\n"
+                    "origin: https://example.invalid/skysail.git\n")
     return path
 
 

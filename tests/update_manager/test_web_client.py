@@ -65,7 +65,11 @@ async def test_web_client_upgrade_switches_atomically_refuses_corrupt_zip_and_ro
         releases.add("v2.1.0-beta", {"mainsail.zip": Asset(client_zip("v2.1.0-beta", "Beta"))},
                      prerelease=True)
 
-        async with running_server(data, config(data, releases.feed_url)) as srv:
+        # a release list other than GitHub's is a source of code: the host policy names it
+        policy = tmp_path / "host-policy.conf"
+        policy.write_text(f"[update_manager mainsail]\nreleases_url: {releases.feed_url}\n")
+        async with running_server(data, config(data, releases.feed_url),
+                                  host_policy=policy) as srv:
             page = await srv.http.get("/")
             assert page.status == 200 and b"Client one" in page.body
             ws = await srv.websocket()
