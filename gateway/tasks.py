@@ -13,11 +13,13 @@ log = logging.getLogger(__name__)
 
 class Background:
     def __init__(self, what: str, level: int = logging.ERROR,
-                 logger: logging.Logger | None = None) -> None:
-        # "timelapse task" -> "timelapse task failed" in the log, at `level`
+                 logger: logging.Logger | None = None, traceback: bool = True) -> None:
+        # "timelapse task" -> "timelapse task failed" and the traceback in the log, at
+        # `level`; traceback=False: one line, "power: <the exception>"
         self.what = what
         self.level = level
         self.log = logger or log
+        self.traceback = traceback
         self._tasks: set[asyncio.Future[object]] = set()
 
     def __len__(self) -> int:
@@ -31,16 +33,27 @@ class Background:
 
     def _done(self, task: asyncio.Future[object]) -> None:
         self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            self.log.log(self.level, "%s failed", self.what, exc_info=task.exception())
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is None:
+            return
+        if self.traceback:
+            self.log.log(self.level, "%s failed", self.what, exc_info=exc)
+        else:
+            self.log.log(self.level, "%s: %s", self.what, exc)
 
     async def wait(self) -> None:
         """Until every task has ended (for a stop that lets them finish)."""
         if self._tasks:
             await asyncio.wait(list(self._tasks))
 
-    async def cancel(self) -> None:
-        """Cancel every task and wait until they have ended."""
+    def cancel_nowait(self) -> None:
+        """Cancel every task; they end on their own (a stop that must not wait)."""
         for task in list(self._tasks):
             task.cancel()
+
+    async def cancel(self) -> None:
+        """Cancel every task and wait until they have ended."""
+        self.cancel_nowait()
         await self.wait()

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 import aiomqtt
 import msgspec
 
+from gateway.tasks import Background
+
 log = logging.getLogger(__name__)
 
 PROTOCOLS = {
@@ -102,7 +104,7 @@ class BrokerClient:
         self._outgoing: asyncio.Queue[_Outgoing] = asyncio.Queue(OUTGOING_LIMIT)
         self._client: aiomqtt.Client | None = None
         self._task: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[object]] = set()
+        self._tasks = Background("MQTT broker request", logger=log)
         self.connected = asyncio.Event()
         # topics the broker has acknowledged on this connection
         self.acknowledged: set[str] = set()
@@ -178,11 +180,7 @@ class BrokerClient:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError, aiomqtt.MqttError):
-                await task
+        await self._tasks.cancel()
         while not self._outgoing.empty():
             message = self._outgoing.get_nowait()
             if message.done is not None and not message.done.done():
@@ -302,6 +300,4 @@ class BrokerClient:
             await client.unsubscribe(topic, timeout=PUBLISH_TIMEOUT)
 
     def _spawn(self, coro: Coroutine[object, object, object]) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(coro)

@@ -20,7 +20,6 @@ Events consumed: PrinterStateChanged. Events emitted: MqttConnected (api.py).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Mapping
@@ -38,6 +37,7 @@ from gateway.component import BaseComponent
 from gateway.config import ConfigError
 from gateway.errors import BadRequest, ServerError
 from gateway.request import Caller, Transport
+from gateway.tasks import Background
 from gateway.transports.connection import Connection
 from gateway.transports.jsonrpc import JsonRpcDispatcher
 
@@ -105,7 +105,7 @@ class MqttComponent(BaseComponent, MqttApi):
             self.client.subscribe(self.request_topic, self.api.handle, cfg.qos_api)
         self._unsubscribe: list[Callable[[], None]] = [
             server.events.subscribe(PrinterStateChanged, self._on_printer_state)]
-        self._tasks: set[asyncio.Task[object]] = set()
+        self._tasks = Background("MQTT status subscription", logger=log)
         from components.mqtt.endpoints import register
 
         register(server, self)
@@ -158,8 +158,7 @@ class MqttComponent(BaseComponent, MqttApi):
             unsubscribe()
         with contextlib.suppress(ValueError):
             self.server.connections.taps.remove(self._send_notification)
-        for task in list(self._tasks):
-            task.cancel()
+        await self._tasks.cancel()
         self.status.close()
         # a clean stop says what the last will would: this server is offline
         await self.client.stop(goodbye=(self.state_topic, OFFLINE, self.config.default_qos))
@@ -191,9 +190,7 @@ class MqttComponent(BaseComponent, MqttApi):
         printer = self.server.find(PrinterApi)
         if not self.status_objects or printer is None or printer.state != "ready":
             return
-        task = asyncio.get_running_loop().create_task(self._status_subscription())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self._status_subscription())
 
     async def _status_subscription(self) -> None:
         """printer.objects.subscribe through the method table for our sink; the answer

@@ -35,6 +35,7 @@ from gateway.component import BaseComponent
 from gateway.config import ConfigError
 from gateway.errors import ServerError
 from gateway.request import Caller, Transport
+from gateway.tasks import Background
 
 if TYPE_CHECKING:
     from gateway.api import ServerApi
@@ -57,7 +58,7 @@ class PowerComponent(BaseComponent):
             device.is_printing = self.is_printing
             device.listeners.append(self._on_change)
             self.devices[name] = device
-        self._tasks: set[asyncio.Task[object]] = set()
+        self._tasks = Background("power", logging.WARNING, log, traceback=False)
         self._shutdown_timer: asyncio.TimerHandle | None = None
         events = server.events
         self._unsubscribe: list[Callable[[], None]] = [
@@ -102,10 +103,7 @@ class PowerComponent(BaseComponent):
             unsubscribe()
         if self._shutdown_timer is not None:
             self._shutdown_timer.cancel()
-        for task in list(self._tasks):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await self._tasks.cancel()
         for device in self.devices.values():
             await device.shutdown()
 
@@ -213,14 +211,7 @@ class PowerComponent(BaseComponent):
                             action, service, exc.message)
 
     def _spawn(self, coro: Awaitable[object]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[object]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.warning("power: %s", task.exception())
+        self._tasks.spawn(coro)
 
 
 def _build(name: str, config: PowerSection, power: PowerComponent) -> PowerDevice:

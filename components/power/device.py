@@ -15,10 +15,10 @@ import contextlib
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from components.power.config import PowerSection
 from gateway.errors import BadRequest
+from gateway.tasks import Background
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class PowerDevice(ABC):
         self.listeners: list[StateListener] = []
         self._timer: asyncio.TimerHandle | None = None
         self._poll_task: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[object]] = set()
+        self._tasks = Background(f"power {name}", logging.WARNING, log, traceback=False)
 
     # -- what a type implements -------------------------------------------------------
 
@@ -167,24 +167,17 @@ class PowerDevice(ABC):
                 with contextlib.suppress(DeviceError, BadRequest):
                     await self.process("status")
 
-    def spawn(self, coro: Awaitable[Any]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[object]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.warning("power %s: %s", self.name, task.exception())
+    def spawn(self, coro: Awaitable[object]) -> None:
+        self._tasks.spawn(coro)
 
     async def shutdown(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
-        for task in [self._poll_task, *self._tasks]:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+        if self._poll_task is not None:
+            self._poll_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._poll_task
+        await self._tasks.cancel()
         await self.close()
 
 

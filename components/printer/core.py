@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from typing import Any, Protocol
 
 from components.printer import cmd_heaters, cmd_host, cmd_motion
@@ -38,6 +38,7 @@ from components.printer.stream_filter import StreamFilter
 from gateway.errors import Conflict, ServerError
 from gateway.events import BusEvent
 from gateway.hostlink import GCodeError, HostLink, LinkError, LinkNotReady, SerialConfig
+from gateway.tasks import Background
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,8 @@ class PrinterCore:
         self.saved_states: dict[str, GcodeState] = {}
         # a [serial] change that waits for the print to end
         self.pending_serial: SerialConfig | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = Background("printer action failed", logging.WARNING, log,
+                                 traceback=False)
         self._start_task: asyncio.Task[None] | None = None
         # set on every temperature report and state change (TEMPERATURE_WAIT)
         self.temperatures_seen = asyncio.Event()
@@ -251,22 +253,14 @@ class PrinterCore:
         if self._start_task is not None:
             self._start_task.cancel()
             await asyncio.wait([self._start_task])
-        for task in list(self._tasks):
-            task.cancel()
+        self._tasks.cancel_nowait()
         self.jobs.close()
         self.sd.close()
         self.sync.close()
         await self.link.stop()
 
-    def spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.warning("printer action failed: %s", task.exception())
+    def spawn(self, coro: Coroutine[object, object, object]) -> None:
+        self._tasks.spawn(coro)
 
     def print_ended(self) -> None:
         """The print is over: a [serial] change that waited for it is applied now."""

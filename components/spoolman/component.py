@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
@@ -33,6 +34,7 @@ from gateway.component import BaseComponent
 from gateway.errors import BadRequest, ServerError
 from gateway.registry import Params
 from gateway.request import Request
+from gateway.tasks import Background
 
 if TYPE_CHECKING:
     from gateway.api import ServerApi
@@ -75,8 +77,8 @@ class Spoolman(BaseComponent):
         self.connected = False
         self._saved_pending: dict[str, float] = {}
         self._ws: tornado.websocket.WebSocketClientConnection | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._follower: asyncio.Task[Any] | None = None
+        self._tasks = Background("spoolman task", logger=log)
+        self._follower: asyncio.Future[object] | None = None
         self._closing = False
         self._wake = asyncio.Event()
         self.http = tornado.httpclient.AsyncHTTPClient()
@@ -119,18 +121,11 @@ class Spoolman(BaseComponent):
             if self._follower is not None:
                 with contextlib.suppress(TimeoutError, asyncio.CancelledError):
                     await asyncio.wait_for(asyncio.shield(self._follower), 2.0)
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(BaseException):
-                await task
+        await self._tasks.cancel()
         await self._save_pending()
 
-    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+    def _spawn(self, coro: Coroutine[object, object, object]) -> asyncio.Future[object]:
+        return self._tasks.spawn(coro)
 
     # -- the active spool --------------------------------------------------------------
 

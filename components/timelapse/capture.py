@@ -22,6 +22,7 @@ from components.timelapse.camera import SnapshotError, Snapshotter
 from components.timelapse.config import TimelapseSection
 from components.timelapse.frames import FrameSet, write_frame
 from gateway.errors import ServerError
+from gateway.tasks import Background
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ class Capturer:
         self.skipped = 0
         self.last_error = ""
         self._busy = False
-        self._tasks: set[asyncio.Task[bool]] = set()
+        self._tasks = Background("timelapse frame", logger=log)
 
     @property
     def busy(self) -> bool:
@@ -52,14 +53,11 @@ class Capturer:
         if self._busy:
             self._skip(reason, "the previous frame is still being taken")
             return
-        task = asyncio.get_running_loop().create_task(self.take(cfg, reason, park))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self.take(cfg, reason, park))
 
     async def drain(self) -> None:
         """Wait for frames under way (each is bounded by the snapshot timeout)."""
-        if self._tasks:
-            await asyncio.wait(list(self._tasks))
+        await self._tasks.wait()
 
     async def take(self, cfg: TimelapseSection, reason: str, park: bool) -> bool:
         frames = self.frames

@@ -11,10 +11,10 @@ that feeds the printer never waits on it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import logging
 import time
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 from components.printer.api import PrinterApi
@@ -34,6 +34,7 @@ from gateway.config import ConfigError
 from gateway.errors import BadRequest, NotFound, ServerError
 from gateway.registry import Params
 from gateway.request import Request
+from gateway.tasks import Background
 
 if TYPE_CHECKING:
     from gateway.api import ServerApi
@@ -79,7 +80,7 @@ class UpdateManager(BaseComponent):
         self._proc_ids = itertools.count(1)
         self._proc_id = 0
         self._full = False
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = Background("update manager task", logger=log)
         # set once every updater has read its local state (quick: no network)
         self._initialized = asyncio.Event()
         self._load_updaters()
@@ -137,17 +138,10 @@ class UpdateManager(BaseComponent):
         self._spawn(self._initialize())
 
     async def stop(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(BaseException):
-                await task
+        await self._tasks.cancel()
 
-    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+    def _spawn(self, coro: Coroutine[object, object, object]) -> None:
+        self._tasks.spawn(coro)
 
     async def _initialize(self) -> None:
         async with self._lock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 
@@ -36,3 +37,17 @@ async def test_cancel_ends_what_is_left() -> None:
     task = tasks.spawn(asyncio.sleep(3600))
     await tasks.cancel()
     assert task.cancelled() and len(tasks) == 0
+
+
+async def test_a_brief_keeper_logs_one_line_at_its_level(
+        caplog: pytest.LogCaptureFixture) -> None:
+    async def refused() -> None:
+        raise RuntimeError("device unreachable")
+
+    tasks = Background("power", logging.WARNING, traceback=False)
+    with caplog.at_level(logging.WARNING):
+        tasks.spawn(refused())
+        await tasks.wait()
+    [record] = [r for r in caplog.records if r.name == "gateway.tasks"]
+    assert record.levelno == logging.WARNING and record.exc_info is None
+    assert record.getMessage() == "power: device unreachable"
