@@ -29,6 +29,7 @@ from gateway.hostlink.protocol import (
     TemperatureReport,
 )
 from gateway.hostlink.protocol.events import ErrorKind
+from gateway.hostlink.protocol.parsing import unknown_command
 
 if TYPE_CHECKING:
     from components.printer.core import PrinterCore
@@ -108,7 +109,7 @@ class LinkEvents:
 
     def _quiet(self, message: str) -> bool:
         """An error about a command the host sent for itself (`Unknown command: "M211"`)."""
-        quoted = message.partition('"')[2].rpartition('"')[0].split(" ")[0].upper()
+        quoted = unknown_command(message).split(" ")[0].upper()
         return bool(quoted) and quoted in self.printer.quiet_commands
 
     def _temperatures(self, event: TemperatureReport) -> None:

@@ -1,10 +1,15 @@
-"""The firmware's words about its power supply and its version, read by the protocol."""
+"""The firmware's words read by the protocol for components: the power supply, the
+version, the command an "Unknown command" error names."""
 
 from __future__ import annotations
 
 import pytest
 
-from gateway.hostlink.protocol.parsing import parse_marlin_version, parse_psu_state
+from gateway.hostlink.protocol.parsing import (
+    parse_marlin_version,
+    parse_psu_state,
+    unknown_command,
+)
 
 
 @pytest.mark.parametrize(("line", "state"), [
@@ -24,3 +29,12 @@ def test_m80_s_answers(line: str, state: bool | None) -> None:
 ])
 def test_marlin_versions(name: str, version: tuple[int, int, int] | None) -> None:
     assert parse_marlin_version(name) == version
+
+
+@pytest.mark.parametrize(("message", "command"), [
+    ('Unknown command: "M211 S1"', "M211 S1"),
+    ('Unknown command: "G999"', "G999"),
+    ("Unknown command", ""),
+])
+def test_the_command_an_unknown_command_error_names(message: str, command: str) -> None:
+    assert unknown_command(message) == command

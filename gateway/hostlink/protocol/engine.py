@@ -47,7 +47,14 @@ from .events import (
     ResendRequested,
     TemperatureReport,
 )
-from .parsing import classify_error, parse_last_line, parse_ok, parse_resend, parse_temperatures
+from .parsing import (
+    classify_error,
+    parse_last_line,
+    parse_ok,
+    parse_resend,
+    parse_temperatures,
+    unknown_command,
+)
 from .sender import PROBE_LINE, AdvancedOk, LineSender
 
 __all__ = ["PROBE_LINE", "AdvancedOk", "MarlinProtocol"]
@@ -163,7 +170,7 @@ class MarlinProtocol(LineSender):
         # torn by the firmware's RX flush, e.g. the checksum digits "12",
         # which Marlin runs as a command: that is line noise, not a failure
         # of the command being executed.
-        quoted = body.partition('"')[2].rpartition('"')[0]
+        quoted = unknown_command(body)
         if self._sent and quoted and quoted != self._unacked[0].command:
             self._events.append(FirmwareError(body, ErrorKind.LINE))
         else:

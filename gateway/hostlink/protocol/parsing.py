@@ -244,3 +244,8 @@ def parse_psu_state(line: str) -> bool | None:
     if text == "PS:0":
         return False
     return None
+
+
+def unknown_command(message: str) -> str:
+    """``Unknown command: "M211 S1"`` -> ``M211 S1``; "" when no command is quoted."""
+    return message.partition('"')[2].rpartition('"')[0]
