@@ -47,7 +47,17 @@ HOSTILE_ELSEWHERE = [
     ("update_manager skysail", "path", "/tmp/evil-checkout"),
     ("update_manager skysail", "virtualenv", "/tmp/evil-venv"),
     ("update_manager mainsail", "path", "/var/www/html"),
+    ("update_manager skysail", "origin", "https://evil.example/skysail.git"),
+    ("update_manager moonraker", "path", "/tmp/evil-checkout"),
+    ("update_manager moonraker", "virtualenv", "/tmp/evil-venv"),
+    ("update_manager moonraker", "origin", "/tmp/planted-repo"),
     ("notifier phone", "attach", "/etc/shadow"),
+]
+# where a web client's code comes from (a required option of its section: checked by
+# uploads here, at start-up in test_updater_sources.py)
+HOSTILE_SOURCES = [
+    ("update_manager mainsail", "repo", "attacker/mainsail"),
+    ("update_manager mainsail", "releases_url", "http://169.254.169.254/latest/"),
 ]
 
 
@@ -171,7 +181,7 @@ async def test_config_uploads_changing_host_options_are_refused_and_change_nothi
     reply = await fetch_from(tl, "/server/files/config/moonraker.conf", headers=key_headers(tl))
     assert reply.status == 200
     original = reply.body
-    for section, option, value in HOSTILE + HOSTILE_ELSEWHERE:
+    for section, option, value in HOSTILE + HOSTILE_ELSEWHERE + HOSTILE_SOURCES:
         changed = set_option(original.decode(), section, option, value)
         status, body = await upload_config(tl, changed)
         assert status == 403, (option, body)
@@ -374,6 +384,20 @@ def test_every_option_that_looks_like_a_host_path_or_program_is_judged() -> None
                 missing.append(f"{struct.__module__}.{struct.__name__}.{field.name}")
     assert not missing, ("options naming host paths or programs must be in "
                          f"gateway.hostpolicy.HOST_OPTIONS (or explained here): {missing}")
+
+
+def test_every_host_option_has_a_hostile_value_the_upload_test_tries() -> None:
+    """A new entry in HOST_OPTIONS gets a refused upload of its own (issue 17.1's
+    Must show: each path/executable option through the API)."""
+    import fnmatch
+
+    from gateway.hostpolicy import HOST_OPTIONS
+
+    tried = HOSTILE + HOSTILE_ELSEWHERE + HOSTILE_SOURCES
+    untried = [o.name for o in HOST_OPTIONS
+               if not any(option == o.option and fnmatch.fnmatchcase(section, o.section)
+                          for section, option, _ in tried)]
+    assert not untried, f"no hostile upload tries {untried}"
 
 
 def test_the_web_client_update_manager_installs_may_be_the_one_web_serves(
