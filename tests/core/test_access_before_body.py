@@ -145,6 +145,8 @@ def test_an_untrusted_huge_chunked_body_is_refused_from_the_headers(
     assert streamer.sent < 64 * 1024 * 1024, streamer.sent
     assert rss_mb(pid) - before < 16, (before, rss_mb(pid))
     assert max(latencies) < 0.05, latencies
+    # and nothing changed on disk (the registry route would have made gcodes/x)
+    assert not (server.data_dir / "gcodes" / "x").exists()
 
 
 def test_a_trusted_body_over_the_cap_is_refused_chunked_or_not(server: ServerProcess) -> None:

@@ -14,7 +14,7 @@ import tornado.httpclient
 import tornado.websocket
 
 from tests.harness import RunningServer, running_server
-from tests.security.conftest import key_headers
+from tests.security.conftest import key_headers, multipart
 
 CONFIG = """
 [server]
@@ -72,6 +72,23 @@ async def test_a_rebound_name_gets_no_address_trust(srv: RunningServer) -> None:
     finally:
         client.close()
     assert reply.code == 403
+    # nor change files: the config stays as it was, no upload lands
+    conf = srv.server.data_dir / "config" / "moonraker.conf"
+    before = conf.read_bytes()
+    body, headers = multipart({"root": "config"}, "moonraker.conf", b"[web]\npath: /\n")
+    for method, path, payload, extra in (
+            ("DELETE", "/server/files/config/moonraker.conf", None, {}),
+            ("POST", "/server/files/upload", body, headers)):
+        client = tornado.httpclient.AsyncHTTPClient(force_instance=True)
+        try:
+            reply = await client.fetch(tornado.httpclient.HTTPRequest(
+                srv.base + path, method=method, body=payload,
+                headers={"Host": f"evil.example:{port}", **extra}), raise_error=False)
+        finally:
+            client.close()
+        assert reply.code == 403, (method, path)
+    assert conf.read_bytes() == before
+    assert sorted(p.name for p in conf.parent.iterdir()) == ["moonraker.conf"]
     # access.info (public) answers, and does not claim trust
     reply = await get(srv, f"evil.example:{port}", "/access/info")
     assert reply.code == 200 and b'"trusted":false' in reply.body
