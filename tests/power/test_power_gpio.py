@@ -8,10 +8,14 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from components.power.gpio import PinSpec, parse_pin
+
+if TYPE_CHECKING:
+    from gpiod import LineSettings
 from tests.harness import running_server, wait_for
 
 CONFIGFS = Path("/sys/kernel/config/gpio-sim")
@@ -128,3 +132,83 @@ pin: !{chip}/gpio4
         await ws.call("machine.device_power.post_device",
                       {"device": "inverted", "action": "on"})
         assert _line_value(sysfs, 4) == 0
+
+
+class SimulatedChip:
+    """Where gpio-sim is missing: the kernel side of `gpiod.request_lines`, keeping each
+    line's physical level as the kernel would (a line requested active-low is driven low
+    when its value is ACTIVE). The code under test (pin options → line settings, on/off
+    → values, reading back) runs unchanged against it."""
+
+    def __init__(self) -> None:
+        self.levels: dict[int, int] = {}
+        self.active_low: dict[int, bool] = {}
+        self.requests: list[tuple[str, str]] = []
+
+    def request_lines(self, path: str, consumer: str, config: dict[int, LineSettings]) -> object:
+        from gpiod.line import Direction, Value
+
+        self.requests.append((path, consumer))
+        chip = self
+        for offset, settings in config.items():
+            assert settings.direction == Direction.OUTPUT
+            low = settings.active_low
+            chip.active_low[offset] = low
+            chip.levels[offset] = int((settings.output_value == Value.ACTIVE) != low)
+
+        class Request:
+            def set_value(self, offset: int, value: object) -> None:
+                chip.levels[offset] = int((value == Value.ACTIVE) != chip.active_low[offset])
+
+            def get_value(self, offset: int) -> object:
+                active = bool(chip.levels[offset]) != chip.active_low[offset]
+                return Value.ACTIVE if active else Value.INACTIVE
+
+            def release(self) -> None:
+                pass
+
+        return Request()
+
+
+async def test_the_line_logic_on_a_simulated_chip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gpiod
+
+    chip = SimulatedChip()
+    (tmp_path / "gpiochip5").touch()
+    monkeypatch.setattr(PinSpec, "chip_path", property(lambda spec: tmp_path / spec.chip))
+    monkeypatch.setattr(gpiod, "request_lines", chip.request_lines)
+    config = """
+[server]
+host: 127.0.0.1
+port: 0
+
+[power relay]
+type: gpio
+pin: gpiochip5/gpio3
+initial_state: on
+
+[power inverted]
+type: gpio
+pin: !gpiochip5/gpio4
+"""
+    async with running_server(tmp_path / "data", config) as srv:
+        ws = await srv.websocket()
+
+        async def relay_on() -> bool:
+            status = await ws.call("machine.device_power.status", {"relay": None})
+            return bool(status["relay"] == "on")
+
+        await wait_for(relay_on, what="the relay in its initial state")
+        assert chip.levels == {3: 1, 4: 1}  # inverted and off: the line is high
+        assert {path for path, _ in chip.requests} == {str(tmp_path / "gpiochip5")}
+        reply = await ws.call("machine.device_power.post_device",
+                              {"device": "relay", "action": "off"})
+        assert reply == {"relay": "off"} and chip.levels[3] == 0
+        reply = await ws.call("machine.device_power.post_device",
+                              {"device": "inverted", "action": "on"})
+        assert reply == {"inverted": "on"} and chip.levels[4] == 0
+        chip.levels[4] = 1  # something else drove the line: the state follows the line
+        status = await ws.call("machine.device_power.status", {"inverted": None})
+        assert status == {"inverted": "off"}
