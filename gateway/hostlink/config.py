@@ -12,6 +12,8 @@ import msgspec
 
 ADVANCED_OK_MODES = ("auto", "on", "off")
 MEATPACK_MODES = ("auto", "off")
+# The smallest MAX_CMD_SIZE that leaves a command room beside the line number and checksum.
+MIN_COMMAND_SIZE = 48
 
 
 class SerialConfig(msgspec.Struct, kw_only=True):
@@ -22,6 +24,10 @@ class SerialConfig(msgspec.Struct, kw_only=True):
     # Marlin's RX buffer (128 bytes on AVR unless RX_BUFFER_SIZE is set). Bytes
     # waiting in that buffer are kept at or below this many.
     rx_buffer_size: int = 128
+    # Marlin's MAX_CMD_SIZE (96 by default): the firmware keeps at most this many bytes
+    # less one of a line, "N<n> " and "*<checksum>" included, and cuts the rest, so a
+    # longer line would be refused every time it is sent. Such lines are never sent.
+    max_command_size: int = 96
     # auto: several lines in flight once ``ok N.. P.. B..`` (ADVANCED_OK) replies are
     # seen; on: from the start (the firmware must have ADVANCED_OK); off: one line.
     advanced_ok: str = "auto"
@@ -61,6 +67,8 @@ class SerialConfig(msgspec.Struct, kw_only=True):
     # nozzle at once) — off, the host adds Z offsets to the moves it sends
     virtual_babystepping: bool = False
     virtual_meatpack: bool = False
+    # the virtual board's MAX_CMD_SIZE (its own build option, apart from the host's)
+    virtual_max_command_size: int = 96
 
     def __post_init__(self) -> None:
         self.advanced_ok = self.advanced_ok.strip().lower()
@@ -69,6 +77,12 @@ class SerialConfig(msgspec.Struct, kw_only=True):
         _require(self.baud > 0, "baud", "a positive number", self.baud)
         _require(
             self.rx_buffer_size >= 32, "rx_buffer_size", "at least 32 bytes", self.rx_buffer_size
+        )
+        _require(
+            self.max_command_size >= MIN_COMMAND_SIZE,
+            "max_command_size",
+            f"at least {MIN_COMMAND_SIZE} bytes",
+            self.max_command_size,
         )
         _require(
             self.advanced_ok in ADVANCED_OK_MODES,
@@ -97,6 +111,12 @@ class SerialConfig(msgspec.Struct, kw_only=True):
             "virtual_time_scale",
             "a positive number",
             self.virtual_time_scale,
+        )
+        _require(
+            self.virtual_max_command_size >= MIN_COMMAND_SIZE,
+            "virtual_max_command_size",
+            f"at least {MIN_COMMAND_SIZE} bytes",
+            self.virtual_max_command_size,
         )
         _require(self.virtual_bufsize >= 1, "virtual_bufsize", "at least 1", self.virtual_bufsize)
         _require(

@@ -17,7 +17,7 @@ from .errors import LinkBusy, LinkNotReady
 from .events import LinkState
 from .firmware import FirmwareDescription
 from .job import StreamJob
-from .protocol import Event, LinkStats, clean_command, command_word, split_script
+from .protocol import Event, LinkStats, clean_command, command_room, command_word, split_script
 from .scheduler import Script
 from .session import Session
 from .shell import LinkShell
@@ -72,6 +72,13 @@ class HostLink:
     @property
     def lines_in_flight(self) -> int:
         return self._shell.proto.in_flight
+
+    @property
+    def command_room(self) -> int:
+        """The most bytes a command may take so that its line fits the firmware's buffer
+        (``[serial] max_command_size``) whatever its line number; longer lines are
+        refused by ``send`` (GCodeError) and fail a print."""
+        return command_room(self.config.max_command_size)
 
     @property
     def meatpack(self) -> bool:

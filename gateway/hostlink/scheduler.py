@@ -130,6 +130,24 @@ class Scheduler:
         else:
             owner.line_sent(n, tag)
 
+    def refuse(self, message: str) -> None:
+        """The peeked line cannot be sent (too long for the firmware): its script fails
+        with ``message`` once its lines in flight are acknowledged, and sends nothing
+        more; a print fails."""
+        assert self._next is not None
+        command, owner = self._next[0], self._next[1]
+        self._next = None
+        if isinstance(owner, Script):
+            if owner.error is None:
+                owner.error = message
+                owner.failed = command
+            self._forget(owner)
+            if owner.acked >= owner.submitted:
+                self.in_flight.discard(owner)
+                owner.resolve()
+        else:
+            owner.fail(message)
+
     def _forget(self, script: Script) -> None:
         """Nothing more of ``script`` will be sent."""
         if self._next is not None and self._next[1] is script:

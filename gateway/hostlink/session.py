@@ -13,6 +13,7 @@ from .config import SerialConfig
 from .errors import GCodeError, LinkError, LinkNotReady
 from .events import LinkState, StateChanged
 from .firmware import FirmwareDescription
+from .job import StreamJob
 from .protocol import (
     Busy,
     CapabilityReport,
@@ -22,6 +23,7 @@ from .protocol import (
     FirmwareInfo,
     FirmwareStarted,
     FirmwareWaiting,
+    LineAbandoned,
     LineReceived,
     MeatPackState,
     MeatPackStopped,
@@ -131,6 +133,12 @@ class Session:
             self.incident(RESET, "firmware restarted")
         elif isinstance(event, ProtocolFailure):
             self.incident(ERROR, event.message)
+        elif isinstance(event, LineAbandoned):
+            # one line the firmware cannot take; the link goes on without it
+            log.warning("%s", event.message)
+            if isinstance(event.owner, StreamJob):
+                event.owner.fail(event.message)  # a print does not go on with a gap
+            return True
         elif isinstance(event, FirmwareInfo):
             self.firmware.fields = dict(event.fields)
         elif isinstance(event, CapabilityReport):

@@ -16,7 +16,14 @@ from collections.abc import Callable
 from .config import SerialConfig
 from .job import StreamJob
 from .port import SerialPort
-from .protocol import CommandAcknowledged, Event, LineReceived, LineSent, MarlinProtocol
+from .protocol import (
+    CommandAcknowledged,
+    Event,
+    LineReceived,
+    LineSent,
+    LineTooLong,
+    MarlinProtocol,
+)
 from .scheduler import Scheduler, Script
 
 log = logging.getLogger(__name__)
@@ -63,6 +70,7 @@ class LinkShell:
             rx_buffer_size=cfg.rx_buffer_size,
             max_in_flight=cfg.max_in_flight,
             max_resends_per_line=cfg.max_resends_per_line,
+            max_command_size=cfg.max_command_size,
         )
 
     @property
@@ -123,8 +131,14 @@ class LinkShell:
         idle = proto.in_flight == 0
         while True:
             nxt = sched.peek()
-            if nxt is None or not proto.submit(nxt[0], nxt[1], nxt[2]):
+            if nxt is None:
                 break
+            try:
+                if not proto.submit(nxt[0], nxt[1], nxt[2]):
+                    break
+            except LineTooLong as exc:
+                sched.refuse(str(exc))  # its script (or print) fails; nothing was sent
+                continue
             sched.advance(proto.last_submitted)
         data = proto.data_to_send()
         if data:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from gateway.hostlink.protocol import (
+    CommandAcknowledged,
     ErrorKind,
     FirmwareError,
     FirmwareStarted,
+    LineAbandoned,
     ProtocolFailure,
 )
 
@@ -162,14 +164,39 @@ def test_rs_form_of_resend_is_understood() -> None:
     assert [line.split("*")[0] for line in wire(proto)] == ["N1 G1 X1"]
 
 
-def test_too_many_resends_of_one_line_is_a_failure() -> None:
+def test_a_line_refused_too_often_is_abandoned_and_the_stream_goes_on() -> None:
+    # A line the firmware cannot take (cut by its buffer, a byte its reader drops) is
+    # refused every time: after max_resends_per_line an M105 takes its number, the
+    # line's owner gets the failure, and the lines after it go on.
     proto = make(max_resends_per_line=3)
-    proto.submit("G1 X1")
-    failures = []
+    proto.submit("G1 X1", owner="first")
+    abandoned = []
     for _ in range(4):
         wire(proto)
         events = firmware(proto, "Error:checksum mismatch, Last Line: 0", "Resend: 1", "ok")
+        assert of(events, ProtocolFailure) == []
+        abandoned += of(events, LineAbandoned)
+    assert [(a.n, a.command, a.owner) for a in abandoned] == [(1, "G1 X1", "first")]
+    assert "refused line 1 3 times" in abandoned[0].message
+    sent = wire(proto)
+    assert [line.split("*")[0] for line in sent] == ["N1 M105"]
+    (ack,) = of(firmware(proto, "ok T:20.0 /0.0"), CommandAcknowledged)
+    assert (ack.n, ack.owner, ack.error) == (1, "first", abandoned[0].message)
+    assert proto.submit("G1 X2")
+    assert [line.split("*")[0] for line in wire(proto)] == ["N2 G1 X2"]
+
+
+def test_a_bare_m105_refused_too_often_is_a_failure() -> None:
+    # Even the stand-in M105 is refused: the link itself is broken.
+    proto = make(max_resends_per_line=3)
+    proto.submit("G1 X1")
+    failures = []
+    for _ in range(8):
+        wire(proto)
+        events = firmware(proto, "Error:checksum mismatch, Last Line: 0", "Resend: 1", "ok")
         failures += of(events, ProtocolFailure)
+        if failures:
+            break
     assert len(failures) == 1
     assert "line 1 was refused 3 times" in failures[0].message
 

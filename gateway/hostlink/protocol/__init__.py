@@ -15,6 +15,7 @@ from .events import (
     FirmwareStarted,
     FirmwareWaiting,
     HeaterReading,
+    LineAbandoned,
     LineReceived,
     LineSent,
     MachineLimits,
@@ -34,9 +35,19 @@ from .events import (
     SettingReport,
     TemperatureReport,
 )
-from .framing import checksum, clean_command, command_word, frame, split_script
+from .framing import (
+    FRAMING_RESERVE,
+    checksum,
+    clean_command,
+    command_room,
+    command_word,
+    frame,
+    split_script,
+)
+from .sender import LineTooLong
 
 __all__ = [
+    "FRAMING_RESERVE",
     "PROBE_LINE",
     "ActionCommand",
     "AdvancedOk",
@@ -51,8 +62,10 @@ __all__ = [
     "FirmwareStarted",
     "FirmwareWaiting",
     "HeaterReading",
+    "LineAbandoned",
     "LineReceived",
     "LineSent",
+    "LineTooLong",
     "LinkCounters",
     "LinkStats",
     "MachineLimits",
@@ -74,6 +87,7 @@ __all__ = [
     "TemperatureReport",
     "checksum",
     "clean_command",
+    "command_room",
     "command_word",
     "frame",
     "split_script",

@@ -41,6 +41,7 @@ from .events import (
     FirmwareError,
     FirmwareStarted,
     FirmwareWaiting,
+    LineAbandoned,
     LineReceived,
     LineSent,
     ProtocolFailure,
@@ -55,7 +56,7 @@ from .parsing import (
     parse_temperatures,
     unknown_command,
 )
-from .sender import PROBE_LINE, AdvancedOk, LineSender
+from .sender import PROBE_LINE, AdvancedOk, Entry, LineSender
 
 __all__ = ["PROBE_LINE", "AdvancedOk", "MarlinProtocol"]
 
@@ -325,10 +326,13 @@ class MarlinProtocol(LineSender):
         else:
             self._resend_line = k
             self._resend_count = 1
-        if self._resend_count > self._max_resends:
+        refused = self._unacked[idx]
+        abandon = self._resend_count > self._max_resends
+        if abandon and (refused.filler or refused.renumber is not None):
+            # even a bare M105 (or the handshake's M110) is refused: the link is broken
             self._fail(
                 f"line {k} was refused {self._max_resends} times in a row: "
-                f"N{k} {self._unacked[idx].command}"
+                f"N{k} {refused.command}"
             )
             return
         self.counters.resends += 1
@@ -339,9 +343,30 @@ class MarlinProtocol(LineSender):
         self._recover_target = k
         self._probe = None
         self._rewind(idx)
+        if abandon:
+            self._abandon(refused)
         if self._packing and self._resend_count >= _PACKED_RESEND_LIMIT:
             self.stop_meatpack(f"line {k} refused {self._resend_count} times while packed")
         self._events.append(ResendRequested(k, ignored=False))
+
+    def _abandon(self, entry: Entry) -> None:
+        """Give up on a line the firmware keeps refusing (one it cannot take, not a
+        broken link: the lines before it were accepted). An M105 takes its number, so
+        the numbering stays whole and nothing after it is lost; the line's owner gets
+        the failure when that M105 is acknowledged."""
+        assert entry.n is not None
+        message = (
+            f"the firmware refused line {entry.n} {self._max_resends} times in a row; "
+            f"it was not run: {entry.command}"
+        )
+        entry.error = message
+        entry.filler = True
+        entry.word = ""
+        entry.replies = None
+        entry.plain = entry.wire = self._frame(entry.n, "M105", "M105")
+        entry.packed = False
+        self._resend_count = 0
+        self._events.append(LineAbandoned(entry.n, entry.command, entry.owner, message))
 
     def _echo(self, k: int) -> None:
         self.counters.resend_echoes += 1

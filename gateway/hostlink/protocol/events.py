@@ -224,6 +224,18 @@ class SettingReport(Event, frozen=True):
     words: dict[str, float]
 
 
+class LineAbandoned(Event, frozen=True):
+    """The firmware refused line ``n`` ``max_resends_per_line`` times in a row (a line it
+    cannot take: longer than its buffer, a character its reader drops). The line was not
+    run: an M105 takes its number so the stream goes on, and its owner gets ``message``
+    as the command's error when that M105 is acknowledged."""
+
+    n: int
+    command: str
+    owner: object
+    message: str
+
+
 class ProtocolFailure(Event, frozen=True):
     """The engine cannot continue the stream (resend limit, lost history)."""
 

@@ -5,6 +5,17 @@ from __future__ import annotations
 from functools import reduce
 from operator import xor
 
+# Bytes of a firmware line that are not the command: "N<line number> " (line numbers up
+# to 10 digits, Marlin's 32-bit long) and "*<checksum>" (up to 3 digits).
+FRAMING_RESERVE = len("N2147483647 ") + len("*255")
+
+
+def command_room(max_command_size: int) -> int:
+    """The most bytes (UTF-8) a command may take so that its framed line fits a firmware
+    buffer of ``max_command_size`` (Marlin's MAX_CMD_SIZE, which keeps one byte for the
+    terminating NUL) whatever its line number."""
+    return max_command_size - 1 - FRAMING_RESERVE
+
 
 def checksum(data: bytes) -> int:
     """Marlin's line checksum: the XOR of every byte before ``*``."""

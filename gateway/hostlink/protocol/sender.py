@@ -25,12 +25,25 @@ _NO_OK = frozenset({"M112"})
 PROBE_LINE = 2_147_483_646
 
 
+class LineTooLong(ValueError):
+    """A command whose framed line is longer than the firmware's line buffer takes; it
+    was not sent (the firmware would cut it and refuse it every time)."""
+
+    def __init__(self, command: str, size: int, limit: int) -> None:
+        super().__init__(
+            f"G-code line too long for the firmware: {size} bytes with its line number "
+            f"and checksum, the firmware takes at most {limit} ([serial] max_command_size "
+            f"{limit + 1}): {command[:40]}{'...' if len(command) > 40 else ''}"
+        )
+        self.command = command
+
+
 class Entry:
     """One submitted line until its ``ok``."""
 
     __slots__ = (
-        "command", "error", "n", "owner", "packed", "plain", "renumber", "replies", "tag",
-        "wire", "word",
+        "command", "error", "filler", "n", "owner", "packed", "plain", "renumber", "replies",
+        "tag", "wire", "word",
     )
 
     def __init__(self, n: int | None, command: str, plain: bytes, owner: object, tag: int) -> None:
@@ -45,6 +58,7 @@ class Entry:
         self.error: str | None = None
         self.renumber: int | None = None  # M110: the numbering after it
         self.word = ""  # "M114" etc., filled only where replies are routed by command
+        self.filler = False  # an M105 sent in place of a line the firmware kept refusing
 
 
 class LineSender:
@@ -58,9 +72,12 @@ class LineSender:
         rx_buffer_size: int = 128,
         max_in_flight: int = 16,
         max_resends_per_line: int = 10,
+        max_command_size: int = 96,
     ) -> None:
         self._mode = advanced_ok
         self._max_resends = max_resends_per_line
+        # a framed line (newline included) longer than this is cut by the firmware
+        self._max_line = max_command_size
         self._events: list[Event] = []
         self._rxbuf = b""
         self._out: list[bytes] = []
@@ -157,7 +174,8 @@ class LineSender:
     def submit(self, command: str, owner: object = None, tag: int = 0) -> bool:
         """Number and queue ``command`` (cleaned G-code, see ``clean_command``)
         if flow control allows it now; False means offer it again later.
-        ``owner``/``tag`` come back in its :class:`CommandAcknowledged`."""
+        ``owner``/``tag`` come back in its :class:`CommandAcknowledged`. Raises
+        LineTooLong (and takes nothing) for a line the firmware's buffer cannot hold."""
         if self._sent < len(self._unacked):
             self._fill()
             if self._sent < len(self._unacked):
@@ -169,11 +187,9 @@ class LineSender:
         c0 = command[0]
         if c0 == "M" or c0 == "m" or self._no_spaces:
             word = command_word(command)
-        text = f"N{n} {command}"
-        if self._no_spaces:
-            text = f"N{n}{meatpack.squeeze(command, word)}"
-        body = text.encode()
-        plain = b"%s*%d\n" % (body, checksum(body))
+        plain = self._frame(n, command, word)
+        if len(plain) > self._max_line:
+            raise LineTooLong(command, len(plain) - 1, self._max_line - 1)
         wire = meatpack.pack(plain, self._no_spaces) if self._packing else plain
         if self._sent and not self._window.allows(self._sent, len(wire), self.advanced_ok_in_use):
             return False
@@ -198,6 +214,14 @@ class LineSender:
         self._window.sent(len(wire))
         self._events.append(LineSent(n, command, False))
         return True
+
+    def _frame(self, n: int, command: str, word: str) -> bytes:
+        """The line as the firmware reads it: ``N<n> <command>*<checksum>`` + newline."""
+        if self._no_spaces:
+            body = f"N{n}{meatpack.squeeze(command, word)}".encode()
+        else:
+            body = f"N{n} {command}".encode()
+        return b"%s*%d\n" % (body, checksum(body))
 
     def _transmit_again(self, entry: Entry) -> None:
         if entry.packed != self._packing:

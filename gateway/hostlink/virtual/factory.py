@@ -14,6 +14,7 @@ def from_serial_config(config: SerialConfig) -> VirtualPrinter:
             baud=config.baud,
             bufsize=config.virtual_bufsize,
             rx_buffer_size=config.rx_buffer_size,
+            max_cmd_size=config.virtual_max_command_size,
             advanced_ok=config.virtual_advanced_ok,
             emergency_parser=config.virtual_emergency_parser,
             autoreport_temp=config.virtual_autoreport_temp,
