@@ -240,5 +240,10 @@ class PrinterRoutes:
         self.app.operational()
         script = "\n".join(c.strip() for c in commands if c.strip())
         if script:
+            printer = self.app.printer
+            if printer is not None:
+                # a line the firmware could not take is the caller's 400 at once, not
+                # after the commands queued before it
+                printer.check_gcode(script)
             await self.app.gcode(script)
         return NO_CONTENT

@@ -128,6 +128,10 @@ class PrinterApi(Protocol):
         """Run G-code (and host commands/macros) like printer.gcode.script: returns once
         executed; raises gateway.errors.ServerError with the firmware's message."""
 
+    def check_gcode(self, script: str) -> None:
+        """Refuse, before anything runs, a script that run_gcode would refuse for its
+        text alone (a line too long for the firmware): gateway.errors.InvalidParams."""
+
     async def send_firmware(self, script: str) -> list[str]:
         """Firmware lines straight to the link (no host commands), with the firmware's
         replies; ServerError 503 while disconnected, 400 when the firmware refuses."""

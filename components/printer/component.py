@@ -33,6 +33,7 @@ from components.printer.config import (
     load_macros,
 )
 from components.printer.core import PrinterCore, PrinterSetup
+from components.printer.line_fit import scan_file
 from components.printer.mcu import mcu_status
 from components.printer.resume_interrupted import InterruptedPrint
 from components.printer.status import StatusModel
@@ -183,8 +184,13 @@ class Printer(BaseComponent, PrinterApi):
                 return state
         return None
 
+    def check_gcode(self, script: str) -> None:
+        script_lines(script)
+        self.core.console.check(script)
+
     async def run_gcode(self, script: str) -> None:
         script_lines(script)  # refuses odd line breaks before anyone hears of the script
+        self.core.console.check(script)
         self.server.events.emit(GcodeCommand(script))
         await self.core.console.run(script)
 
@@ -196,6 +202,9 @@ class Printer(BaseComponent, PrinterApi):
         metadata = await files.get_metadata(filename) or {}
         layers = metadata.get("layer_count")
         core = self.core
+        if path.is_file():
+            # a line the firmware could not take refuses the file now, not mid-print
+            await asyncio.to_thread(scan_file, path, core.link.command_room)
         core.excluder.reset()
         core.layer_pause.print_started()
         core.jobs.start(filename, path, layers if isinstance(layers, int) else None)

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 
 from components.printer.commands import CommandTable, call
 from components.printer.gcode_state import GcodeState
+from components.printer.line_fit import LineTooLong, check_line
 from components.printer.outgoing import Outgoing
 from components.printer.params import (
     CommandError,
@@ -23,7 +24,7 @@ from components.printer.params import (
     is_traditional,
     strip_comment,
 )
-from gateway.errors import BadRequest, ServerError
+from gateway.errors import BadRequest, InvalidParams, ServerError
 from gateway.gcode_text import script_lines
 from gateway.hostlink import GCodeError, HostLink, LinkError, LinkNotReady
 
@@ -73,7 +74,25 @@ class Console:
         self.on_replies = on_replies
         self.respond = respond
 
+    def check(self, script: str) -> None:
+        """Refuse a script with a firmware line too long for the firmware before any of
+        it runs (LineTooLong: 400 / -32602). Lines the host writes or adds to (offsets,
+        expansions, macros) are checked as they are made, before their batch is sent."""
+        lines = clean_lines(script)
+        room = self.link.command_room
+        for number, line in enumerate(lines, 1):
+            word = command_word(line)
+            if (not is_traditional(word) or word in self.table.macros
+                    or self.table.get(word) is not None):
+                continue
+            try:
+                check_line(line, room)
+            except LineTooLong as exc:
+                where = f" (script line {number})" if len(lines) > 1 else ""
+                raise LineTooLong(f"{exc.message}{where}") from None
+
     async def run(self, script: str) -> None:
+        self.check(script)
         try:
             await self._run(script, 0)
         except _Stop:
@@ -98,8 +117,10 @@ class Console:
                 self.respond(f"!! {exc.message}")
                 if not many:
                     raise
-                raise ServerError(f"{exc.message} (script line {number}: {line})",
-                                  exc.status) from None
+                message = f"{exc.message} (script line {number}: {line})"
+                if isinstance(exc, InvalidParams):
+                    raise InvalidParams(message) from None
+                raise ServerError(message, exc.status) from None
         await self._flush(batch, many)
 
     async def _line(self, line: str, batch: _Batch, depth: int) -> None:
@@ -117,7 +138,9 @@ class Console:
         if command is not None and command.expand is not None and command.handler is None:
             if batch.state is None:
                 batch.state = self.gcode.copy()
-            batch.lines += command.expand(Params.parse(line), batch.state)
+            room = self.link.command_room
+            batch.lines += [check_line(expanded, room)
+                            for expanded in command.expand(Params.parse(line), batch.state)]
             return
         if macro is not None or command is not None:
             await self._flush(batch, False)
@@ -130,7 +153,8 @@ class Console:
             raise CommandError(f'Unknown command:"{word}"')
         if batch.state is None:
             batch.state = self.gcode.copy()
-        batch.lines.append(self.outgoing.translate(line, batch.state, check_range=True))
+        batch.lines.append(check_line(self.outgoing.translate(line, batch.state, check_range=True),
+                                    self.link.command_room))
 
     async def _flush(self, batch: _Batch, many: bool) -> None:
         if not batch.lines:

@@ -390,7 +390,7 @@ class PrinterCore:
 
     def _make_filter(self, pause: Callable[[str], None]) -> StreamFilter:
         return StreamFilter(self.outgoing, self.table, self.excluder, self.gcode,
-                            self.respond, pause)
+                            self.respond, pause, room=self.link.command_room)
 
     # -- console -----------------------------------------------------------------------
 

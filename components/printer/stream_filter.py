@@ -1,6 +1,9 @@
 """A print file's commands → what the firmware gets, decided as each line is sent.
 
 * Firmware lines are checked (max_temp) and given the host's part of the G-code offset.
+* Lines are made to fit the firmware's line buffer (line_fit.py: spaces squeezed,
+  M117/M118 shortened); one that cannot ends the print with an error before it is sent
+  (files are scanned for such lines at start).
 * Extended commands in the file (EXCLUDE_OBJECT_*, SET_VELOCITY_LIMIT, configured
   macros, …) are translated as in the console; one the host does not know is reported
   and skipped, as Klipper does.
@@ -18,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from components.printer.commands import CommandTable
 from components.printer.exclude_object import ExcludeObjects
 from components.printer.gcode_state import GcodeState, fmt, mode_lines, split_command
+from components.printer.line_fit import LineTooLong, fit_print_line
 from components.printer.outgoing import Outgoing
 from components.printer.params import CommandError, Params, command_word, is_traditional
 
@@ -51,6 +55,7 @@ class StreamFilter:
         start: GcodeState,
         respond: Callable[[str], None],
         pause: Callable[[str], None],
+        room: int,
     ) -> None:
         self.outgoing = outgoing
         self.table = table
@@ -59,6 +64,7 @@ class StreamFilter:
         self.sent = start.copy()  # what the firmware was given
         self.respond = respond
         self.pause = pause
+        self.room = room  # bytes a firmware line may take (HostLink.command_room)
         # commands to run before the next line of the file (PAUSE or M600 at a layer)
         self.inject: deque[str] = deque()
         self.error: str | None = None
@@ -71,7 +77,7 @@ class StreamFilter:
                 while self.inject:
                     yield from self._line(self.inject.popleft(), offset, 0)
                 yield from self._line(raw, offset, 0)
-            except CommandError as exc:
+            except (CommandError, LineTooLong) as exc:
                 # as Klipper: a refused line ends the print with its error
                 self.error = exc.message
                 self.respond(f"!! {exc.message}")
@@ -81,6 +87,7 @@ class StreamFilter:
         self.inject.append(line)
 
     def _send(self, line: str, offset: int) -> tuple[str, int]:
+        line = fit_print_line(line, self.room)
         self.sent.apply(line)
         return line, offset
 

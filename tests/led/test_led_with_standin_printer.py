@@ -102,6 +102,9 @@ class StandinPrinter:
                 out[name] = {k: fields[k] for k in keys if k in fields}
         return out
 
+    def check_gcode(self, script: str) -> None:
+        pass
+
     async def run_gcode(self, script: str) -> None:
         self.gcode.append((asyncio.get_running_loop().time(), script))
 

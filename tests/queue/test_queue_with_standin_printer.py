@@ -51,6 +51,9 @@ class StandInPrinter:
     ) -> dict[str, dict[str, Any]]:
         return {"print_stats": {"state": self.print_state, "filename": self.current or ""}}
 
+    def check_gcode(self, script: str) -> None:
+        pass
+
     async def run_gcode(self, script: str) -> None:
         self.scripts.append(script)
         if self.failing_gcode is not None and self.failing_gcode in script:
