@@ -53,10 +53,6 @@ SKIPPED = {"server.restart", "server.database.restore"}
 # called last, so that the others reach their handlers with a printer there
 LAST = ("octoprint.connection.post", "printer.restart", "printer.firmware_restart",
         "printer.emergency_stop")
-# G-code lines longer than the firmware's buffer still put the printer link into error
-# (board.md, 2026-12-06, for hostlink): until the link refuses them, these arguments
-# carry no line longer than the firmware takes
-GCODE_ARGS = {"script", "commands"}
 # statuses that are answers, not failures: the printer (or a device) is unavailable
 SERVICE_STATES = {503, 504, 507}
 encode = msgspec.json.encode
@@ -92,7 +88,7 @@ async def fuzz_websocket(srv: RunningServer, rows: list[Endpoint], rnd: random.R
             continue
         # a socket of its own: a refused identify ends a socket's trust, as it should
         ws = await srv.websocket()
-        sets: list[Any] = [short_gcode(a) for a in argument_sets(endpoint, rnd, SETS_PER_ROW)]
+        sets: list[Any] = list(argument_sets(endpoint, rnd, SETS_PER_ROW))
         sets += [[rnd.choice(WRONG) for _ in range(rnd.randint(1, 6))], [], NESTED]
         replies = await asyncio.gather(
             *(ws.request(endpoint.name, params, timeout=TIMEOUT) for params in sets),
@@ -158,18 +154,6 @@ async def fuzz_batches(ws: Websocket, rnd: random.Random, failures: Failures) ->
     return sent
 
 
-def short_gcode(args: dict[str, Any]) -> dict[str, Any]:
-    def cut(value: Any) -> Any:
-        if isinstance(value, str):
-            return value[:60]
-        if isinstance(value, list):
-            return [cut(v) for v in value]
-        return value
-    return {k: cut(v) if k in GCODE_ARGS or (k == "command" and isinstance(v, str)
-                                             and not v.isidentifier()) else v
-            for k, v in args.items()}
-
-
 def route_paths(path: str, rnd: random.Random) -> list[str]:
     """The route with its `{args}` filled with hostile (percent-encoded) values."""
     def fill(match: re.Match[str]) -> str:
@@ -210,7 +194,7 @@ async def fuzz_http(srv: RunningServer, rows: list[Endpoint], rnd: random.Random
     requests = 0
     for endpoint in rows:
         for verb, path in endpoint.http:
-            arg_sets = [short_gcode(a) for a in argument_sets(endpoint, rnd, 3)]
+            arg_sets = argument_sets(endpoint, rnd, 3)
             jobs = []
             for url_path in route_paths(path, rnd):
                 args = rnd.choice(arg_sets)
