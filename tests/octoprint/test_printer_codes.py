@@ -140,6 +140,11 @@ async def test_sd_and_command_codes(octo: Octo) -> None:
     await expect(octo, "/api/printer/command", {"command": "M105", "commands": ["M105"]}, 400)
     await expect(octo, "/api/printer/command", {"commands": "M105"}, 400)
     await expect(octo, "/api/printer/command", {}, 400)
+    # a line longer than the firmware's buffer: 400 before any of the commands runs
+    vp = virtual_of(srv)
+    mark = len(vp.executed)
+    await expect(octo, "/api/printer/command", {"commands": ["G91", "M117 " + "a" * 100]}, 400)
+    assert vp.executed[mark:] == []
     reply = await octo.post("/api/printer/command", body=b"command=M105",
                             headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert reply.status == 415
