@@ -375,18 +375,25 @@ class PrinterCore:
             self.update_object(name, {"target": 0.0, "power": 0.0})
         self.sync.schedule()
 
-    def link_ready(self) -> None:
+    def link_ready(self, generation: int) -> None:
         self.settled.clear()
-        self.spawn(self._ask_limits())
+        self.spawn(self._settle(generation))
 
-    async def _ask_limits(self) -> None:
-        # M211 reports the soft endstops (not every build has them: no answer is fine);
-        # M503 the settings (feed rates, accelerations, home offset, linear advance)
+    async def _settle(self, generation: int) -> None:
+        """The host's own questions after a connect, answered before 'ready' is
+        announced so nothing a client sends at ready comes between them: M211 (soft
+        endstops; not every build has them: no answer is fine), M503 (feed rates,
+        accelerations, home offset, linear advance) and, unless a temperature report came
+        meanwhile, an M105 (so the firmware's sensors exist when frontends subscribe).
+        M115's capabilities are part of the link's handshake."""
         try:
             await self.query("M211")
             await self.query("M503")
+            if not self.link_events.temperature_reports:
+                await self.query("M105")
         finally:
             self.settled.set()
+            self.link_events.announce_ready(generation)
 
     def _make_filter(self, pause: Callable[[str], None]) -> StreamFilter:
         return StreamFilter(self.outgoing, self.table, self.excluder, self.gcode,

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+INITIALIZING = "Printer is initializing"
 _WEBHOOKS = {
     LinkState.READY: ("ready", "Printer is ready"),
     LinkState.CONNECTING: ("startup", "Printer is connecting"),
@@ -51,6 +52,11 @@ class LinkEvents:
     def __init__(self, printer: PrinterCore) -> None:
         self.printer = printer
         self.have_temperatures = False
+        # temperature reports since the link was last ready
+        self.temperature_reports = 0
+        # bumped on every link state change: a late end of the connect queries of an
+        # earlier connection announces nothing
+        self.link_generation = 0
         # the next position report is taken as the G-code position (after M410)
         self.resync_position = False
         self.last_position: PositionReport | None = None
@@ -115,6 +121,7 @@ class LinkEvents:
     def _temperatures(self, event: TemperatureReport) -> None:
         p = self.printer
         self.have_temperatures = True
+        self.temperature_reports += 1
         p.temperatures_seen.set()
         min_extrude = p.setup.printer.min_extrude_temp
         for name, reading in readings(event.sensors, p.gcode.active_tool).items():
@@ -156,6 +163,29 @@ class LinkEvents:
 
     def _state(self, state: LinkState, message: str) -> None:
         p = self.printer
+        self.link_generation += 1
+        if state is LinkState.READY:
+            # as Klipper is ready only after its init: "startup" until the host's own
+            # questions at connect are answered (PrinterCore.link_ready → announce_ready)
+            self.temperature_reports = 0
+            previous = p.state
+            p.set_state("startup", INITIALIZING)
+            p.temperatures_seen.set()
+            p.update_object("webhooks", {"state": "startup", "state_message": INITIALIZING})
+            if previous != "startup":
+                p.emit(PrinterStateChanged("startup", INITIALIZING))
+            p.link_ready(self.link_generation)
+            return
+        self._announce(state, message)
+
+    def announce_ready(self, generation: int) -> None:
+        """The connect-time queries of link generation ``generation`` are answered: the
+        printer is ready, unless the link changed state meanwhile."""
+        if generation == self.link_generation:
+            self._announce(LinkState.READY, "")
+
+    def _announce(self, state: LinkState, message: str) -> None:
+        p = self.printer
         webhooks, default = _WEBHOOKS[state]
         text = message if state is not LinkState.READY else default
         text = text or default
@@ -172,7 +202,6 @@ class LinkEvents:
             p.sync.forget_targets()
         if state is LinkState.READY and previous != "ready":
             p.notify("notify_klippy_ready")
-            p.link_ready()
         elif state is LinkState.SHUTDOWN and previous != "shutdown":
             # the firmware's own Error: lines have already reached the console
             p.notify("notify_klippy_shutdown")

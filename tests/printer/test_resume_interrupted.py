@@ -96,8 +96,11 @@ connect_timeout: 15
 """
 
 
-async def connect(server: ServerProcess) -> Websocket:
+async def connect(server: ServerProcess, sockets: list[Websocket]) -> Websocket:
+    """A socket once the printer is ready; kept in `sockets`, which the test closes
+    whatever happens (an unclosed socket's ResourceWarning fails a later test)."""
     ws = await Websocket.connect(f"ws://127.0.0.1:{server.port}/websocket")
+    sockets.append(ws)
 
     async def ready() -> bool:
         try:
@@ -190,8 +193,9 @@ async def test_kill_9_with_the_board_kept_resumes_after_the_last_line_it_took(
     with virtual_printer(tmp_path, "--meatpack") as (port, record, _pid):
         server = ServerProcess(data, config(port))
         server.start()
+        sockets: list[Websocket] = []
         try:
-            ws = await connect(server)
+            ws = await connect(server, sockets)
             await ws.call("printer.print.start", {"filename": "part.gcode"})
 
             async def midway() -> bool:
@@ -203,7 +207,7 @@ async def test_kill_9_with_the_board_kept_resumes_after_the_last_line_it_took(
             server.kill()  # kill -9: the board keeps running what it took
             await ws.close()
             server.start()
-            ws = await connect(server)
+            ws = await connect(server, sockets)
             before = await resume_when_announced(ws)
             assert before["virtual_sdcard"]["file_position"] > 0
             await wait_complete(ws)
@@ -211,8 +215,9 @@ async def test_kill_9_with_the_board_kept_resumes_after_the_last_line_it_took(
             # the modes came back, no motion but the feed rate
             assert "M82" in resume and "M106 S128" in resume
             assert all(not c.startswith(("G0", "G1X", "G1Y", "G1Z", "G28")) for c in resume)
-            await ws.close()
         finally:
+            for socket in sockets:
+                await socket.close()
             server.kill()
 
 
@@ -225,8 +230,9 @@ async def test_kill_9_with_the_board_reset_homes_x_y_only_and_continues(
     with virtual_printer(tmp_path) as (port, record, pid):
         server = ServerProcess(data, config(port))
         server.start()
+        sockets: list[Websocket] = []
         try:
-            ws = await connect(server)
+            ws = await connect(server, sockets)
             await ws.call("printer.print.start", {"filename": "part.gcode"})
 
             # the long move holds the print: the stream stops, and the resume point saved
@@ -241,7 +247,7 @@ async def test_kill_9_with_the_board_reset_homes_x_y_only_and_continues(
             os.kill(pid, signal.SIGUSR1)  # and the board resets (a power cut)
             await ws.close()
             server.start()
-            ws = await connect(server)
+            ws = await connect(server, sockets)
             with pytest.raises(Exception, match="CONFIRM=1"):
                 await resume_when_announced(ws)  # Z must be confirmed first
             await ws.call("printer.print.resume_interrupted", {"confirm": True})
@@ -250,8 +256,9 @@ async def test_kill_9_with_the_board_reset_homes_x_y_only_and_continues(
             homing = [c for c in resume if c.startswith("G28")]
             assert homing == ["G28 X Y"]
             assert resume.index("G92Z0.6000") < resume.index("G28 X Y")  # Z known first
-            await ws.close()
         finally:
+            for socket in sockets:
+                await socket.close()
             server.kill()
 
 
