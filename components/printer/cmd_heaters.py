@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from components.printer.gcode_state import GcodeState
 from components.printer.params import CommandError, Params
+from components.printer.temperatures import CHAMBER_HEATER
 
 if TYPE_CHECKING:
     from components.printer.core import PrinterCore
@@ -29,7 +30,10 @@ class HeaterCommands:
         self.core = core
 
     def heaters(self) -> list[str]:
-        names = list(self.core.model.get("heaters", "available_heaters", []))
+        """HEATER= values: extruders, heater_bed, and "chamber" (the object
+        `heater_generic chamber`) when the firmware has a heated chamber."""
+        names = [n for n in self.core.model.get("heaters", "available_heaters", [])
+                 if n != CHAMBER_HEATER]
         if self.core.link.firmware.has("CHAMBER_TEMPERATURE"):
             names.append("chamber")
         return names

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from components.printer.temperatures import CHAMBER_HEATER
+
 _WORD = re.compile(r"([A-Z])\s*([-+]?(?:\d+\.?\d*|\.\d+))")
 AXES = "XYZE"
 
@@ -209,6 +211,11 @@ class GcodeState:
         if target is not None:
             self.targets["heater_bed"] = target
 
+    def _chamber_target(self, words: dict[str, float], _: str) -> None:
+        target = words.get("S", words.get("R"))
+        if target is not None:
+            self.targets[CHAMBER_HEATER] = target
+
     def _display(self, _: dict[str, float], line: str) -> None:
         text = line.split(";", 1)[0].strip()
         self.display_message = text[4:].strip() or None
@@ -292,6 +299,8 @@ _HANDLERS = {
     "M109": GcodeState._hotend_target,
     "M140": GcodeState._bed_target,
     "M190": GcodeState._bed_target,
+    "M141": GcodeState._chamber_target,
+    "M191": GcodeState._chamber_target,
     "M117": GcodeState._display,
     "M73": GcodeState._progress,
     "M290": GcodeState._babystep,

@@ -7,7 +7,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from components.printer.api import PrinterStateChanged
-from components.printer.temperatures import readings
+from components.printer.temperatures import CHAMBER_HEATER, readings
 from gateway.hostlink import LinkState, StateChanged
 from gateway.hostlink.protocol import (
     ActionCommand,
@@ -124,11 +124,17 @@ class LinkEvents:
         self.temperature_reports += 1
         p.temperatures_seen.set()
         min_extrude = p.setup.printer.min_extrude_temp
+        heated_chamber = p.link.firmware.has("CHAMBER_TEMPERATURE")
         for name, reading in readings(event.sensors, p.gcode.active_tool).items():
+            if heated_chamber and name == "temperature_sensor chamber":
+                name = CHAMBER_HEATER
             if not p.model.has(name):
-                if not name.startswith("temperature_sensor "):
+                if name == CHAMBER_HEATER:
+                    self._add_chamber()
+                elif name.startswith("temperature_sensor "):
+                    self._add_sensor(name)
+                else:
                     continue
-                self._add_sensor(name)
             temperature = round(reading.temperature, 2)
             if name.startswith("temperature_sensor "):
                 p.update_object(name, self._sensor_fields(name, temperature))
@@ -148,6 +154,17 @@ class LinkEvents:
         return {"temperature": temperature,
                 "measured_min_temp": temperature if low is None else min(low, temperature),
                 "measured_max_temp": temperature if high is None else max(high, temperature)}
+
+    def _add_chamber(self) -> None:
+        """The firmware's heated chamber (M141/M191): Klipper's `heater_generic chamber`,
+        a heater (SET_HEATER_TEMPERATURE HEATER=chamber) and a sensor for the panels."""
+        p = self.printer
+        p.model.add_object(CHAMBER_HEATER, {"temperature": 0.0, "target": 0.0, "power": 0.0})
+        p.outlet.changed()
+        for key in ("available_heaters", "available_sensors"):
+            names = list(p.model.get("heaters", key, []))
+            if CHAMBER_HEATER not in names:
+                p.update_object("heaters", {key: [*names, CHAMBER_HEATER]})
 
     def _add_sensor(self, name: str) -> None:
         """A sensor the firmware reports (chamber, probe, board): Klipper's

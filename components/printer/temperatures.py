@@ -17,6 +17,10 @@ class Reading:
     power: float | None
 
 
+# Klipper's object for a heated chamber ([heater_generic chamber]): what Marlin's "C"
+# reading is when the firmware reports Cap:CHAMBER_TEMPERATURE:1 (M141/M191)
+CHAMBER_HEATER = "heater_generic chamber"
+
 # sensors without a heater that Marlin may report, as Klipper's temperature_sensor objects
 EXTRA_SENSORS = {
     "C": "temperature_sensor chamber",

@@ -63,6 +63,8 @@ class SerialConfig(msgspec.Struct, kw_only=True):
     virtual_software_power: bool = False
     # extra temperature sensors reported: "C" chamber, "P" probe, "M" board (e.g. CPM)
     virtual_extra_sensors: str = ""
+    # the virtual board has a heated chamber (M141/M191, reported as C: in M105)
+    virtual_heated_chamber: bool = False
     # the virtual board is built with BABYSTEPPING (M290: SET_GCODE_OFFSET Z moves the
     # nozzle at once) — off, the host adds Z offsets to the moves it sends
     virtual_babystepping: bool = False

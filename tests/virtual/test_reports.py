@@ -109,3 +109,30 @@ def test_m119_m220_m221(printer: tuple[VirtualPrinter, Host]) -> None:
 def test_cold_extrusion_prevented(printer: tuple[VirtualPrinter, Host]) -> None:
     _, host = printer
     assert host.command("G1 E5 F300")[0] == "echo: cold extrusion prevented"
+
+
+CHAMBER_RE = re.compile(r" C:(\d+\.\d\d) /(\d+\.\d\d) @:\d+ B@:\d+ C@:(\d+)$")
+
+
+def test_a_heated_chamber_takes_m141_m191_and_reports_c(make_printer: PrinterFactory) -> None:
+    vp, host = make_printer(time_scale=200.0, heated_chamber=True)
+    assert "Cap:CHAMBER_TEMPERATURE:1" in host.command("M115")
+    host.command("M141 S40")
+    line = host.command("M105")[-1]
+    assert (match := CHAMBER_RE.search(line)) and match.group(2) == "40.00", line
+    got = host.command("M191 S35", timeout=10)  # waits, reporting the chamber, like M190
+    assert any(" W:" in s for s in got)
+    reached = CHAMBER_RE.search(host.command("M105")[-1])
+    assert reached and abs(float(reached.group(1)) - 35) < 1.0 and reached.group(2) == "35.00"
+    host.command("M155 S1")  # the auto-report carries it too
+    host.expect(lambda s: bool(CHAMBER_RE.search(s)) and s.startswith("T:"), timeout=2)
+    assert vp.executed[:3] == ["M115", "M141 S40", "M105"]
+    assert vp.firmware.thermal.chamber is not None
+    assert vp.firmware.thermal.chamber.target == 35.0
+
+
+def test_without_a_heated_chamber_m141_is_unknown(printer: tuple[VirtualPrinter, Host]) -> None:
+    _, host = printer
+    assert "Cap:CHAMBER_TEMPERATURE:0" in host.command("M115")
+    assert host.command("M141 S40")[0] == 'echo:Unknown command: "M141 S40"'
+    assert " C:" not in host.command("M105")[-1]

@@ -57,7 +57,7 @@ def m115(fw: Firmware, gc: Gcode) -> None:
         ("MOTION_MODES", False),
         ("ARCS", True),
         ("BABYSTEPPING", c.babystepping),
-        ("CHAMBER_TEMPERATURE", False),
+        ("CHAMBER_TEMPERATURE", c.heated_chamber),
         ("COOLER_TEMPERATURE", False),
         ("MEATPACK", c.meatpack),
         ("CONFIG_EXPORT", False),

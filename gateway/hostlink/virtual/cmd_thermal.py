@@ -1,4 +1,4 @@
-"""Temperature and fan commands: M104/M109/M140/M190/M105/M155/M106/M107/M302."""
+"""Temperature and fan commands: M104/M109/M140/M190/M141/M191/M105/M155/M106/M107/M302."""
 
 from __future__ import annotations
 
@@ -97,6 +97,22 @@ def m190(fw: Firmware, gc: Gcode) -> None:
     _wait(fw, bed, fw.active_extruder, fw.cfg.bed_residency_time, no_wait_for_cooling)
 
 
+def m141(fw: Firmware, gc: Gcode) -> None:
+    if fw.thermal.chamber is not None and gc.has_value("S"):
+        fw.thermal.chamber.target = max(0.0, gc.float("S"))
+
+
+def m191(fw: Firmware, gc: Gcode) -> None:
+    chamber = fw.thermal.chamber
+    if chamber is None:
+        return
+    no_wait_for_cooling = gc.has_value("S")
+    if not (no_wait_for_cooling or gc.has_value("R")):
+        return
+    chamber.target = max(0.0, gc.float("S" if no_wait_for_cooling else "R"))
+    _wait(fw, chamber, fw.active_extruder, fw.cfg.bed_residency_time, no_wait_for_cooling)
+
+
 def m105(fw: Firmware, gc: Gcode) -> bool:
     e = _extruder(fw, gc)
     if e is None:
@@ -142,3 +158,5 @@ TABLE = {
     ("M", 302): m302,
 }
 AUTOREPORT_TEMP_TABLE = {("M", 155): m155}
+# HEATED_CHAMBER builds only: elsewhere M141/M191 are unknown commands
+CHAMBER_TABLE = {("M", 141): m141, ("M", 191): m191}

@@ -84,6 +84,11 @@ class VirtualPrinterConfig(msgspec.Struct, kw_only=True, frozen=True):
     temp_residency_time: float = 10.0
     bed_residency_time: float = 10.0
     extrude_mintemp: float = 170.0
+    # a heated chamber (HEATED_CHAMBER: M141/M191, Cap:CHAMBER_TEMPERATURE:1, reported
+    # as " C:<t> /<target>" and " C@:<power>"); it warms the air around the bed
+    heated_chamber: bool = False
+    chamber_max_rise: float = 50.0  # steady state at full power above ambient
+    chamber_time_constant: float = 90.0
     # unheated sensors in the temperature report, by Marlin's letters: "C" chamber,
     # "P" probe, "M" board (e.g. "CPM")
     extra_sensors: str = ""

@@ -24,6 +24,7 @@ def from_serial_config(config: SerialConfig) -> VirtualPrinter:
             meatpack=config.virtual_meatpack,
             software_power=config.virtual_software_power,
             extra_sensors=config.virtual_extra_sensors,
+            heated_chamber=config.virtual_heated_chamber,
             babystepping=config.virtual_babystepping,
         )
     )

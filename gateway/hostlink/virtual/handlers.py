@@ -36,6 +36,8 @@ def build_table(cfg: VirtualPrinterConfig) -> dict[tuple[str, int], Handler]:
         table.update(cmd_motion.AUTOREPORT_POS_TABLE)
     if cfg.autoreport_temp:
         table.update(cmd_thermal.AUTOREPORT_TEMP_TABLE)
+    if cfg.heated_chamber:
+        table.update(cmd_thermal.CHAMBER_TABLE)
     if cfg.sdcard:
         table.update(cmd_sd.TABLE)
     if cfg.host_action_commands and cfg.prompt_support:

@@ -59,6 +59,7 @@ class Thermal:
         bed_time_constant: float,
         time_scale: float,
         now: float,
+        chamber: tuple[float, float] | None = None,
     ) -> None:
         self.hotends = [
             Heater(
@@ -72,6 +73,12 @@ class Thermal:
         self.bed: Heater | None = (
             Heater(ambient=ambient, max_rise=bed_max_rise, time_constant=bed_time_constant, kp=0.2)
             if heated_bed
+            else None
+        )
+        # a heated chamber: (max_rise, time_constant); its own sensor replaces "C"
+        self.chamber: Heater | None = (
+            Heater(ambient=ambient, max_rise=chamber[0], time_constant=chamber[1], kp=0.3)
+            if chamber is not None
             else None
         )
         self.scale = time_scale
@@ -92,6 +99,7 @@ class Thermal:
             bed_time_constant=c.bed_time_constant,
             time_scale=c.time_scale,
             now=now,
+            chamber=(c.chamber_max_rise, c.chamber_time_constant) if c.heated_chamber else None,
         )
         thermal.extra_sensors = c.extra_sensors
         return thermal
@@ -105,7 +113,7 @@ class Thermal:
             h.advance(dt)
 
     def heaters(self) -> list[Heater]:
-        return [*self.hotends, *([self.bed] if self.bed is not None else [])]
+        return [*self.hotends, *(h for h in (self.bed, self.chamber) if h is not None)]
 
     def all_off(self) -> None:
         for h in self.heaters():
@@ -126,6 +134,8 @@ class Thermal:
         parts.append(f" @:{he.pwm}")
         if self.bed is not None:
             parts.append(f" B@:{self.bed.pwm}")
+        if self.chamber is not None:
+            parts.append(f" C@:{self.chamber.pwm}")
         if multi:
             for i, h in enumerate(self.hotends):
                 parts.append(f" @{i}:{h.pwm}")
@@ -139,7 +149,11 @@ class Thermal:
                   "P": self.ambient + 0.3 * (bed - self.ambient),
                   "M": self.ambient + 12.0 + 0.02 * (hotend.temp - self.ambient)}
         parts = []
+        if self.chamber is not None:
+            parts.append(f" C:{self.chamber.temp:.2f} /{self.chamber.target:.2f}")
         for letter in self.extra_sensors:
+            if letter == "C" and self.chamber is not None:
+                continue  # the heated chamber's own sensor, above
             if letter == "C":
                 parts.append(f" C:{values['C']:.2f} /0.00")
             elif letter in values:
