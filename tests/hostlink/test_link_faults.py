@@ -21,11 +21,12 @@ async def test_firmware_reset_mid_print_fails_the_job_and_reconnects(
     assert vp is not None
     lines, _ = generate_print(5_000)
     job = link.stream(lines)
-    await wait_until(lambda: job.lines_acknowledged > 100)
+    await wait_until(lambda: job.lines_acknowledged > 100, timeout=30)
     vp.firmware_reset()
+    # (bounds, not delays: generous for a loaded machine)
     with pytest.raises(JobFailed, match="firmware restarted"):
-        await asyncio.wait_for(job.done(), 5)
-    await link.wait_for_state(LinkState.READY, timeout=5)
+        await asyncio.wait_for(job.done(), 30)
+    await link.wait_for_state(LinkState.READY, timeout=30)
     # The handshake ran again and numbering restarted.
     assert vp.executed[-2:] == ["M110 N0", "M115"]
     assert await link.send("M400") == []

@@ -40,19 +40,24 @@ async def test_pause_returns_when_sent_lines_are_acknowledged(make_link: LinkFac
     lines, expected = generate_print(3_000, seed=2)
     start = len(vp.executed)
     job = link.stream(lines)
-    await wait_until(lambda: job.lines_acknowledged > 200)
+    await wait_until(lambda: job.lines_acknowledged > 200, timeout=30)
     await job.pause()
     assert job.state is JobState.PAUSED
     done = job.lines_acknowledged
-    # Everything acknowledged has been executed and nothing beyond it was sent.
+    # Everything acknowledged is executed (Marlin acknowledges a line when it queues it:
+    # the simulator's thread may still be running the last few) and nothing beyond it
+    # was sent.
+    await wait_until(lambda: len(vp.executed) - start >= done, timeout=30)
     assert vp.executed[start:] == expected[:done]
     offset = job.acknowledged_position
     assert offset == next(o for raw, o in lines if raw.strip() == expected[done - 1])
-    await asyncio.sleep(0.05)
+    # a console round trip while paused: any print line sent would be acknowledged first
+    assert await asyncio.wait_for(link.send("M400"), 30) == []
     assert job.lines_acknowledged == done
+    assert vp.executed[start:] == [*expected[:done], "M400"]
     job.resume()
     assert await asyncio.wait_for(job.done(), 30) is JobState.COMPLETE
-    assert vp.executed[start:] == expected
+    assert vp.executed[start:] == [*expected[:done], "M400", *expected[done:]]
 
 
 async def test_cancel_stops_feeding_and_ends_the_job(make_link: LinkFactory) -> None:
@@ -62,10 +67,12 @@ async def test_cancel_stops_feeding_and_ends_the_job(make_link: LinkFactory) -> 
     lines, expected = generate_print(3_000, seed=3)
     start = len(vp.executed)
     job = link.stream(lines)
-    await wait_until(lambda: job.lines_acknowledged > 50)
+    await wait_until(lambda: job.lines_acknowledged > 50, timeout=30)
     await job.cancel()
     assert await job.done() is JobState.CANCELLED
     sent = job.lines_acknowledged
+    # acknowledged = queued by the firmware: wait for the simulator to have run them
+    await wait_until(lambda: len(vp.executed) - start >= sent, timeout=30)
     assert vp.executed[start:] == expected[:sent]
     assert await link.send("M400") == []
 
