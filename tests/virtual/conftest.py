@@ -10,6 +10,10 @@ import serial
 
 from gateway.hostlink.virtual import VirtualPrinter, VirtualPrinterConfig
 
+# the default bound on waiting for a line: a failure only, so generous for a loaded
+# machine (tests that assert promptness give their own bound)
+WAIT = 10.0
+
 
 def numbered(n: int, cmd: str) -> str:
     body = f"N{n} {cmd}"
@@ -49,7 +53,7 @@ class Host:
                 return None
             self._partial += self.ser.read(max(1, self.ser.in_waiting))
 
-    def expect(self, pred: Callable[[str], bool], timeout: float = 3.0) -> list[str]:
+    def expect(self, pred: Callable[[str], bool], timeout: float = WAIT) -> list[str]:
         """Read lines until one satisfies ``pred``; returns every line read (match last)."""
         got: list[str] = []
         deadline = time.monotonic() + timeout
@@ -61,10 +65,10 @@ class Host:
             if pred(line):
                 return got
 
-    def expect_ok(self, timeout: float = 3.0) -> list[str]:
+    def expect_ok(self, timeout: float = WAIT) -> list[str]:
         return self.expect(lambda s: s.startswith("ok"), timeout)
 
-    def command(self, cmd: str, timeout: float = 3.0) -> list[str]:
+    def command(self, cmd: str, timeout: float = WAIT) -> list[str]:
         self.send(cmd)
         return self.expect_ok(timeout)
 

@@ -95,12 +95,13 @@ def test_emergency_parser_acts_while_queue_is_full(make_printer: PrinterFactory)
         if n > 4:  # four lines in flight at most: the 128-byte RX buffer never overflows
             host.expect(lambda s, k=n - 4: s.startswith(f"ok N{k} "))
         host.send(numbered(n, f"G1 X{n % 2 * 100} F6000"))
-    wait_for(lambda: len(vp.executed) >= 16, timeout=3)
+    wait_for(lambda: len(vp.executed) >= 16, timeout=10)
     t0 = time.monotonic()
     host.send("M112")
-    host.expect(lambda s: s == "Error:Printer halted. kill() called!", timeout=4)
-    # the queued moves would take ~15 s: acting within a couple of seconds means at once
-    assert time.monotonic() - t0 < 3.0
+    host.expect(lambda s: s == "Error:Printer halted. kill() called!", timeout=10)
+    # the queued moves would take ~15 s: acting in under half of that means at once (a
+    # loaded machine may take a few seconds to schedule the simulator's thread)
+    assert time.monotonic() - t0 < 7.5
     assert vp.executed[-1] == "M112"
 
 
@@ -111,7 +112,7 @@ def test_m112_without_emergency_parser_waits_its_turn(make_printer: PrinterFacto
             host.expect(lambda s, k=n - 4: s.startswith(f"ok N{k} "))
         host.send(numbered(n, f"G1 X{n % 2 * 100} F6000"))
     host.send("M112")
-    host.expect(lambda s: s.startswith("Error:Printer halted"), timeout=10)
+    host.expect(lambda s: s.startswith("Error:Printer halted"), timeout=20)
     # Marlin's early check only sees M112 once the line is read into the queue, which
     # happens after the moves ahead of it have been planned.
     ex = vp.executed
@@ -183,7 +184,12 @@ def test_disconnect_and_reconnect_at_the_same_path(printer: tuple[VirtualPrinter
 
 
 def test_reset_on_open_prints_banner(make_printer: PrinterFactory) -> None:
-    _, host = make_printer(reset_on_open=True)
+    # The board resets when the port opens; its bootloader runs a while (so the banner
+    # never lands in the host's own port set-up, which flushes input), and what the host
+    # sends meanwhile is lost.
+    vp, host = make_printer(reset_on_open=True)
+    host.send("M117 sent during the bootloader")
     host.expect(lambda s: s == "start")
     host.expect(lambda s: s.startswith("echo: External Reset"))
     assert host.command("M105")[-1].startswith("ok T:")
+    assert vp.executed == ["M105"]

@@ -54,7 +54,9 @@ def _wait(
                 if residency_start is None:
                     w = "?"
                 else:
-                    w = str(int(residency - (now - residency_start) * scale))
+                    # never negative: Marlin's loop ends the wait before it could be,
+                    # the simulator's thread may be woken late on a loaded machine
+                    w = str(max(0, int(residency - (now - residency_start) * scale)))
                 fw.emit(fw.thermal.report(report_extruder) + " W:" + w)
             diff = abs(target - heater.temp)
             if residency_start is None:

@@ -30,6 +30,10 @@ class VirtualPrinterConfig(msgspec.Struct, kw_only=True, frozen=True):
     # which answers 'echo:Unknown command: "..."' and an ok.
     reject_unnumbered_checksum: bool = True
     reset_on_open: bool = False  # behave like an AVR board whose DTR resets it on open
+    # wall seconds from that reset to the firmware's start: the bootloader waiting for an
+    # upload (Optiboot about 1 s); what the host sends meanwhile is lost. Also keeps the
+    # banner out of the host's own port set-up (pyserial flushes its input on open).
+    bootloader_time: float = 0.5
     boot_time: float = 0.0  # wall seconds after a reset during which input is lost
     # --- features ----------------------------------------------------------------------
     autoreport_temp: bool = True

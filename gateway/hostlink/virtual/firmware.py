@@ -96,6 +96,8 @@ class Firmware:
         self.drop_oks = 0
         self._next_host_check = 0.0
         self.boot_until = 0.0
+        # a DTR reset on open: the bootloader runs until then (reset_on_open)
+        self._bootloader_until: float | None = None
         self.thermal = Thermal.from_config(cfg, time.monotonic())
         self.table = handlers.build_table(cfg)
         self._init_state()
@@ -286,7 +288,12 @@ class Firmware:
         if wire.just_opened:
             wire.just_opened = False
             if self.cfg.reset_on_open:
-                raise FirmwareReset
+                self._bootloader_until = now + self.cfg.bootloader_time
+                self.boot_until = self._bootloader_until  # no command is read meanwhile
+        if self._bootloader_until is not None and now >= self._bootloader_until:
+            self._bootloader_until = None
+            wire.discard_input_until(now)  # what came during the bootloader is lost
+            raise FirmwareReset
         if wire.want_read:
             wire.read_master(now)
         wire.deliver(now)
@@ -353,6 +360,8 @@ class Firmware:
             cands.append(self.next_sd)
         if wire.fd is not None and not wire.connected:
             cands.append(self._next_host_check)
+        if self._bootloader_until is not None:
+            cands.append(self._bootloader_until)
         if self.wait_for_heatup:
             cands.append(now + 0.25 / s)
         timeout = None if not cands else max(0.0, min(cands) - now - SLACK / 2)
