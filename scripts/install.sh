@@ -14,7 +14,8 @@
 #   SKYSAIL_UNIT_DIR             where system units go (/etc/systemd/system)
 #   SKYSAIL_DT_MODEL             device-tree model file (/proc/device-tree/model)
 #   SKYSAIL_WEB                  default for --web (mainsail)
-#   SKYSAIL_WEB_RELEASES_URL     the web client's release list (GitHub's API shape)
+#   SKYSAIL_WEB_RELEASES_URL     the web client's release list (GitHub's API shape);
+#                                also listed in the host policy file (a source of code)
 set -euo pipefail
 umask 022
 

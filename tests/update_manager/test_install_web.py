@@ -14,11 +14,12 @@ import signal
 import socket
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.chromium import find_chromium, open_page
-from tests.harness import wait_for
+from tests.harness import Http, wait_for
 from tests.update_manager.releaseserver import Asset, ReleaseServer, zip_bytes, zip_folder
 
 REPO = Path(__file__).resolve().parents[2]
@@ -151,6 +152,12 @@ async def test_install_with_web_mainsail_gives_a_working_page(tmp_path: Path) ->
     assert (section["type"], section["repo"], section["path"], section["channel"]) == (
         "web", "mainsail-crew/mainsail", str(web), "stable")
     assert conf.has_section("update_manager")
+    # a release list other than GitHub's is a source of code: the host policy (which
+    # the API cannot write) lists it, so the server keeps it
+    assert section["releases_url"] == releases.feed_url
+    policy = configparser.ConfigParser(interpolation=None)
+    policy.read(prefix / "host-policy.conf")
+    assert policy["update_manager mainsail"]["releases_url"].split() == [releases.feed_url]
 
     log = tmp_path / "skysail.out"
     proc = start_launcher(prefix / "bin" / "skysail", log)
@@ -168,6 +175,19 @@ async def test_install_with_web_mainsail_gives_a_working_page(tmp_path: Path) ->
             return True
 
         await wait_for(answering, timeout=60, what="skysail listening")
+        http = Http(base)
+        info: dict[str, Any] = {}
+
+        async def started() -> bool:
+            reply = await http.get("/server/info")  # 503 while the server starts
+            info.update(reply.json().get("result", {}))
+            return reply.status == 200
+
+        try:
+            await wait_for(started, timeout=60, what="server.info")
+        finally:
+            http.close()
+        assert not [w for w in info["warnings"] if "refused" in w], info["warnings"]
         async with open_page(base + "/") as page:
             assert await page.wait_for(initialised, timeout=90)
             # the printer interface itself, not a placeholder page
