@@ -83,6 +83,8 @@ async def test_mainsail_shows_power_devices_and_sensors_and_switches_a_device(
                               ".innerText; return t.includes('Chamber') &&"
                               " t.includes('Board') && /Temperature:\\s*\\d+/.test(t)")
             assert panel
+            await state(page, "return st.server.power.devices.find("
+                              "d => d.device === 'lights').status === 'off'")
             # the power menu is the rightmost button of the app bar
             assert await page.evaluate(js(
                 "const b = [...document.querySelectorAll('header button')]"
@@ -94,8 +96,11 @@ async def test_mainsail_shows_power_devices_and_sensors_and_switches_a_device(
                               " return !!m && m.innerText.includes('Power Devices') &&"
                               " m.innerText.includes('lights') && m.innerText.includes('psu')")
             assert not fake.state.relays[1]
-            assert await page.evaluate(click_text_js(
-                "lights", sel=".v-list-item__title", scope=".menuable__content__active"))
+            # the menu's items are clickable once its opening transition has run (under
+            # load that can be after the text is there): click as soon as one is
+            assert await page.wait_for(click_text_js(
+                "lights", sel=".v-list-item__title", scope=".menuable__content__active"),
+                timeout=30)
             # the device itself switched (its own state), and Mainsail shows it on
             await wait_for(lambda: fake.state.relays[1], 15, "the Tasmota relay on")
             await state(page, "return st.server.power.devices.find("
