@@ -30,13 +30,19 @@ def test_flooding_host_overflows_rx_and_gets_resend(make_printer: PrinterFactory
 
 
 def test_planner_full_delays_ok(make_printer: PrinterFactory) -> None:
-    vp, host = make_printer(time_scale=10.0, block_buffer_size=4)
+    # Moves of half a second each (real time): the host's round trips, even on a loaded
+    # machine, are far shorter, so the first move is still running when the third is
+    # planned.
+    vp, host = make_printer(time_scale=1.0, block_buffer_size=4)
     oks: list[str] = []
+    times: list[float] = []
     for n in range(1, 6):
-        host.send_n(n, f"G1 X{n * 10} F6000")
+        host.send_n(n, f"G1 X{n % 2 * 100} F12000")
         oks.append(host.expect_ok()[-1])
+        times.append(time.monotonic())
     # 3 usable blocks: the fourth move had to wait for the first to finish
     assert [int(re.search(r" P(\d+)", o).group(1)) for o in oks[:3]] == [2, 1, 0]  # type: ignore[union-attr]
+    assert times[3] - times[2] > 0.2
     assert vp.wait_idle()
 
 
