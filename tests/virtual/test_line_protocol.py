@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import signal
+import subprocess
+import sys
 
 from gateway.hostlink.virtual import VirtualPrinter
 
@@ -107,3 +110,30 @@ def test_fragment_with_checksum_but_no_line_number(printer: tuple[VirtualPrinter
     ]
     assert host.silent_for(0.1) == []
     assert vp.executed == []
+
+
+def test_the_standalone_printer_takes_chamber_and_line_size_options() -> None:
+    # python -m gateway.hostlink.virtual --heated-chamber --max-cmd-size 48: a board with
+    # a heated chamber whose line buffer cuts a 60-byte line (its checksum is cut off)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gateway.hostlink.virtual", "--time-scale", "20",
+         "--heated-chamber", "--max-cmd-size", "48"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    try:
+        host = Host(proc.stdout.readline().decode().strip())
+        try:
+            assert "Cap:CHAMBER_TEMPERATURE:1" in host.command("M115")
+            host.send_n(1, "M141 S35")
+            host.expect_ok()
+            host.send_n(2, "M117 " + "x" * 50)
+            got = host.expect(lambda s: s.startswith("Resend:"))
+            assert got[-2:] == ["Error:No Checksum with line number, Last Line: 1", "Resend: 2"]
+            host.expect_ok()
+            assert " C:" in host.command("M105")[-1] and "/35.00" in host.seen[-1]
+        finally:
+            host.close()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(10)
+        proc.stdout.close()

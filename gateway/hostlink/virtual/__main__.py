@@ -29,6 +29,10 @@ def _parser() -> argparse.ArgumentParser:
         "--reset-on-open", action=argparse.BooleanOptionalAction, default=d.reset_on_open
     )
     p.add_argument("--meatpack", action=argparse.BooleanOptionalAction, default=d.meatpack)
+    p.add_argument("--heated-chamber", action=argparse.BooleanOptionalAction,
+                   default=d.heated_chamber, help="a heated chamber (M141/M191, C: reports)")
+    p.add_argument("--max-cmd-size", type=int, default=d.max_cmd_size,
+                   help="MAX_CMD_SIZE: longer lines are cut (and fail their checksum)")
     p.add_argument("--extruders", type=int, default=d.extruder_count)
     p.add_argument("--time-scale", type=float, default=d.time_scale)
     p.add_argument("--lean", action=argparse.BooleanOptionalAction, default=d.lean,
@@ -57,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         emergency_parser=a.emergency_parser,
         meatpack=a.meatpack,
         reset_on_open=a.reset_on_open,
+        heated_chamber=a.heated_chamber,
+        max_cmd_size=a.max_cmd_size,
         extruder_count=a.extruders,
         time_scale=a.time_scale,
         command_delay=a.command_delay,
