@@ -38,6 +38,8 @@ from tornado.httputil import (
 from tornado.ioloop import IOLoop, PeriodicCallback
 from tornado.iostream import IOStream
 
+from gateway.transports.headlimit import AnsweringStream
+
 log = logging.getLogger(__name__)
 
 SWEEP_INTERVAL = 1.0
@@ -141,8 +143,9 @@ class GuardedHTTPServer(tornado.httpserver.HTTPServer):
                 return
             self._counts[key] = open_here + 1
             self._untrusted += 1
-        stream = IOStream(connection, max_buffer_size=self.max_buffer_size,
-                          read_chunk_size=self.read_chunk_size)
+        # answers a request whose headers are over the limit (Tornado would just close)
+        stream = AnsweringStream(connection, max_buffer_size=self.max_buffer_size,
+                                 read_chunk_size=self.read_chunk_size)
         self._streams[stream] = _Watch(key, time.monotonic())
         try:
             self.handle_stream(stream, address)
