@@ -3,6 +3,7 @@ the loopback interface) as `_moonraker._tcp` and `_octoprint._tcp`; when it is o
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -14,18 +15,22 @@ from components.zeroconf.component import is_loopback
 from gateway.app import Server, ServerOptions
 from tests.harness import running_server, wait_for, write_config
 
-CONFIG = """
+
+def config(hostname: str) -> str:
+    return f"""
 [server]
 host: 127.0.0.1
 port: 0
 
 [zeroconf]
-mdns_hostname: skysail-test
+mdns_hostname: {hostname}
 """
 
 
-async def browse(service_type: str) -> list[AsyncServiceInfo]:
-    """Ask the network (loopback) for every service of a type."""
+async def browse(service_type: str, hostname: str) -> AsyncServiceInfo:
+    """Ask the network (loopback) for the service of a type that `hostname` announces.
+    Other suites on this machine may announce theirs on the same multicast group at the
+    same time: ours is told apart by its (per-test) host name, never taken as the first."""
     from zeroconf.asyncio import AsyncServiceBrowser
 
     names: list[str] = []
@@ -33,41 +38,42 @@ async def browse(service_type: str) -> list[AsyncServiceInfo]:
     def on_change(zeroconf: Any, service_type: str, name: str, state_change: Any) -> None:
         names.append(name)
 
+    def ours() -> list[str]:
+        return [name for name in names if f"{hostname})" in name or f"@ {hostname}." in name]
+
     client = AsyncZeroconf(interfaces=["127.0.0.1"], ip_version=IPVersion.V4Only)
     browser = AsyncServiceBrowser(client.zeroconf, [service_type], handlers=[on_change])
     try:
-        await wait_for(lambda: bool(names), what=f"a {service_type} service")
-        infos = []
-        for name in set(names):
-            info = AsyncServiceInfo(service_type, name)
-            # generous: a loaded machine may be slow; a healthy one answers at once
-            if await info.async_request(client.zeroconf, 10000):
-                infos.append(info)
-        return infos
+        await wait_for(lambda: bool(ours()), what=f"{hostname}'s {service_type} service")
+        [name] = set(ours())
+        info = AsyncServiceInfo(service_type, name)
+        # generous: a loaded machine may be slow; a healthy one answers at once
+        assert await info.async_request(client.zeroconf, 10000), name
+        assert info.server == f"{hostname}.local."
+        return info
     finally:
         await browser.async_cancel()
         await client.async_close()
 
 
 async def test_the_server_is_found_as_moonraker_and_as_octoprint(tmp_path: Path) -> None:
-    async with running_server(tmp_path, CONFIG) as srv:
+    hostname = f"skysail-test-{uuid.uuid4().hex[:8]}"
+    async with running_server(tmp_path, config(hostname)) as srv:
         ws = await srv.websocket()
         assert "zeroconf" in (await ws.call("server.info"))["components"]
-        [moonraker] = [i for i in await browse("_moonraker._tcp.local.")
-                       if i.server == "skysail-test.local."]
+        moonraker = await browse("_moonraker._tcp.local.", hostname)
         assert moonraker.port == srv.port
         assert moonraker.parsed_addresses() == ["127.0.0.1"]
         props = {k.decode(): (v or b"").decode() for k, v in moonraker.properties.items()}
         assert len(props["uuid"]) == 32 and props["version"]
-        [octoprint] = [i for i in await browse("_octoprint._tcp.local.")
-                       if i.server == "skysail-test.local."]
+        octoprint = await browse("_octoprint._tcp.local.", hostname)
         assert octoprint.port == srv.port
         assert octoprint.properties[b"path"] == b"/"
         assert octoprint.properties[b"api"] == b"0.1"
         # the same instance uuid after a restart (kept in the database)
-    async with running_server(tmp_path, CONFIG):
-        [again] = [i for i in await browse("_moonraker._tcp.local.")
-                   if i.server == "skysail-test.local."]
+    async with running_server(tmp_path, config(hostname)) as srv:
+        again = await browse("_moonraker._tcp.local.", hostname)
+        assert again.port == srv.port
         assert again.properties[b"uuid"].decode() == props["uuid"]
 
 
