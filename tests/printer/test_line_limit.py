@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from components.printer import line_fit
 from components.printer.line_fit import LineTooLong, fit_print_line
 from tests.harness import RunningServer, running_server
 from tests.printer.conftest import FAST_PRINTER, printer_of, virtual_of, wait_until, write_gcode
@@ -147,3 +148,18 @@ def test_a_message_is_cut_at_a_character_boundary() -> None:
     assert fit_print_line("M23 " + "a  b" * 30, 79 * 2) == "M23 " + "a  b" * 30
     with pytest.raises(LineTooLong):
         fit_print_line("M23 " + "a  b" * 30, 79)  # a file name is never squeezed
+
+
+def test_a_long_line_across_read_chunks_is_found_with_its_line_number(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(line_fit, "_CHUNK", 64)  # lines straddle the chunk boundaries
+    path = tmp_path / "part.gcode"
+    lines = ["; " + "c" * 200, "G28"] + [f"G1 X{i}.5 Y{i}.25" for i in range(40)]
+    lines += ["EXCLUDE_OBJECT_DEFINE NAME=a " + "P" * 150, "M117 " + "m" * 150]
+    path.write_text("\n".join(lines) + "\n")
+    line_fit.scan_file(path, 79)  # comments, host commands and messages are no reason
+    long_move = "G1 " + " ".join(f"X{i}.000000" for i in range(12))
+    path.write_text("\n".join([*lines, "G1 X1", long_move]))  # no newline at the end
+    with pytest.raises(LineTooLong, match=rf"\(file line {len(lines) + 2}\)$"):
+        line_fit.scan_file(path, 79)
