@@ -186,6 +186,38 @@ def test_a_line_refused_too_often_is_abandoned_and_the_stream_goes_on() -> None:
     assert [line.split("*")[0] for line in wire(proto)] == ["N2 G1 X2"]
 
 
+def test_an_abandoned_lines_owner_sends_nothing_after_it_and_other_owners_go_on() -> None:
+    # The firmware ran none of the lines after the one it keeps asking for: the owner's
+    # later lines (the rest of a print's window) become M105s, another owner's line
+    # (a console command sent meanwhile) still runs.
+    proto = make(max_resends_per_line=2)
+    advanced(proto)
+    for command, owner in (("G1 X1", "print"), ("G1 X2", "print"), ("M117 hi", "console"),
+                           ("G1 X3", "print")):
+        assert proto.submit(command, owner=owner)
+    assert len(wire(proto)) == 4
+    abandoned = []
+    refusal = ("Error:checksum mismatch, Last Line: 0", "Resend: 1", "ok")
+    for _ in range(3):
+        # N1 refused, then each line after it meets the same request (the echoes)
+        events = firmware(proto, *refusal * 4)
+        abandoned += of(events, LineAbandoned)
+        sent = wire(proto)
+    assert [(a.n, a.owner) for a in abandoned] == [(1, "print")]
+    assert [line.split("*")[0] for line in sent] == ["N1 M105"]
+    acks = of(firmware(proto, "ok N1 P15 B3"), CommandAcknowledged)
+    replayed: list[str] = []
+    while len(replayed) < 3:
+        sent = [line.split("*")[0] for line in wire(proto)]
+        assert sent, "nothing more was sent"
+        replayed += sent
+        oks = (f"ok {line.split()[0]} P15 B3" for line in sent)
+        acks += of(firmware(proto, *oks), CommandAcknowledged)
+    assert replayed == ["N2 M105", "N3 M117 hi", "N4 M105"]
+    assert [(a.n, a.owner, a.error is not None) for a in acks] == [
+        (1, "print", True), (2, "print", False), (3, "console", False), (4, "print", False)]
+
+
 def test_a_bare_m105_refused_too_often_is_a_failure() -> None:
     # Even the stand-in M105 is refused: the link itself is broken.
     proto = make(max_resends_per_line=3)

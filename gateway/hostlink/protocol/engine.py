@@ -352,21 +352,36 @@ class MarlinProtocol(LineSender):
     def _abandon(self, entry: Entry) -> None:
         """Give up on a line the firmware keeps refusing (one it cannot take, not a
         broken link: the lines before it were accepted). An M105 takes its number, so
-        the numbering stays whole and nothing after it is lost; the line's owner gets
-        the failure when that M105 is acknowledged."""
+        the numbering stays whole and other owners' lines after it go on; the line's
+        owner gets the failure when that M105 is acknowledged. The owner's own later
+        lines become M105s too: the firmware has run none of them (it refuses every
+        line after the one it asks for), and a print or script must not go on past a
+        gap."""
         assert entry.n is not None
         message = (
             f"the firmware refused line {entry.n} {self._max_resends} times in a row; "
             f"it was not run: {entry.command}"
         )
+        self._make_filler(entry)
         entry.error = message
+        if entry.owner is not None:
+            after = False
+            for later in self._unacked:
+                if later is entry:
+                    after = True
+                elif (after and later.owner is entry.owner and later.n is not None
+                      and later.renumber is None):
+                    self._make_filler(later)
+        self._resend_count = 0
+        self._events.append(LineAbandoned(entry.n, entry.command, entry.owner, message))
+
+    def _make_filler(self, entry: Entry) -> None:
+        assert entry.n is not None
         entry.filler = True
         entry.word = ""
         entry.replies = None
         entry.plain = entry.wire = self._frame(entry.n, "M105", "M105")
         entry.packed = False
-        self._resend_count = 0
-        self._events.append(LineAbandoned(entry.n, entry.command, entry.owner, message))
 
     def _echo(self, k: int) -> None:
         self.counters.resend_echoes += 1
