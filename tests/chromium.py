@@ -100,7 +100,7 @@ async def open_page(url: str) -> AsyncIterator[Page]:
     proc = _launch(binary, profile)
     try:
         assert proc.stderr is not None
-        port = await asyncio.get_running_loop().run_in_executor(None, _devtools_port, proc)
+        port = await asyncio.get_running_loop().run_in_executor(None, devtools_port, proc)
         client = tornado.httpclient.AsyncHTTPClient(force_instance=True)
         try:
             resp = await client.fetch(f"http://127.0.0.1:{port}/json/list")
@@ -148,7 +148,7 @@ def _launch(binary: str, profile: str) -> subprocess.Popen[bytes]:
     )
 
 
-def _devtools_port(proc: subprocess.Popen[bytes]) -> int:
+def devtools_port(proc: subprocess.Popen[bytes]) -> int:
     assert proc.stderr is not None
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

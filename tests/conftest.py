@@ -2,8 +2,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.broker import Mosquitto
 
 
 class _ErrorCollector(logging.Handler):
@@ -34,3 +39,17 @@ def fail_on_error_logs(request: pytest.FixtureRequest) -> Iterator[None]:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "allow_error_logs: the test expects error logs")
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[Mosquitto]:
+    """A real Mosquitto on a free loopback port, stopped after the test (MQTT, power and
+    sensor tests)."""
+    from tests.broker import Mosquitto  # aiomqtt/paho only for the tests that use it
+
+    broker = Mosquitto(tmp_path)
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()

@@ -7,7 +7,6 @@ import base64
 import collections
 import itertools
 import json
-import re
 import subprocess
 import sys
 import time
@@ -115,7 +114,7 @@ async def screenshot(cdp: Cdp, rec: Recorder, path: Path) -> None:
 
 
 async def launch_chromium(profile: str) -> tuple[subprocess.Popen[bytes], str]:
-    from tests.chromium import CHROMIUM_FLAGS, find_chromium
+    from tests.chromium import CHROMIUM_FLAGS, devtools_port, find_chromium
 
     binary = find_chromium()
     if binary is None:
@@ -124,21 +123,7 @@ async def launch_chromium(profile: str) -> tuple[subprocess.Popen[bytes], str]:
         [binary, *CHROMIUM_FLAGS, "--window-size=1400,900", "--hide-scrollbars",
          f"--user-data-dir={profile}", "about:blank"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    assert proc.stderr is not None
-
-    def port() -> int:
-        assert proc.stderr is not None
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = proc.stderr.readline().decode(errors="replace")
-            if not line and proc.poll() is not None:
-                break
-            m = re.search(r"DevTools listening on ws://[^:]+:(\d+)/", line)
-            if m:
-                return int(m.group(1))
-        raise RuntimeError("chromium did not start its DevTools endpoint")
-
-    devtools = await asyncio.get_running_loop().run_in_executor(None, port)
+    devtools = await asyncio.get_running_loop().run_in_executor(None, devtools_port, proc)
     # keep draining stderr so chromium never blocks on a full pipe
     asyncio.get_running_loop().run_in_executor(None, lambda: proc.stderr and proc.stderr.read())
     client = tornado.httpclient.AsyncHTTPClient(force_instance=True)

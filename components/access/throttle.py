@@ -9,12 +9,12 @@ still being verified (issue 17.6)."""
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from gateway.errors import ServerError
+from gateway.transports.guard import address_key  # per /64 for IPv6, as connections
 
 log = logging.getLogger(__name__)
 
@@ -37,19 +37,6 @@ class _Record:
     retry_at: float
 
 
-def _key(ip: str) -> str:
-    """IPv6 clients own whole /64s: count them per prefix, not per address."""
-    try:
-        addr = ipaddress.ip_address(ip)
-    except ValueError:
-        return ip
-    if isinstance(addr, ipaddress.IPv6Address):
-        if addr.ipv4_mapped is not None:
-            return str(addr.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{addr}/64", strict=False))
-    return str(addr)
-
-
 class LoginThrottle:
     def __init__(self, clock: Callable[[], float], max_attempts: int | None) -> None:
         self._clock = clock
@@ -58,14 +45,14 @@ class LoginThrottle:
 
     def check(self, ip: str) -> None:
         """Raise if `ip` may not try a password now."""
-        record = self._records.get(_key(ip))
+        record = self._records.get(address_key(ip))
         if record is None:
             return
         now = self._clock()
         if self._max is not None and record.failures >= self._max:
             raise ServerError("Unauthorized, Maximum Login Attempts Reached", 401)
         if now - record.last > FORGET_AFTER:
-            del self._records[_key(ip)]
+            del self._records[address_key(ip)]
             return
         if now < record.retry_at:
             wait = record.retry_at - now
@@ -75,7 +62,7 @@ class LoginThrottle:
         """Let `ip` try a password now (else raise), counting the try as a failure
         until `succeeded` takes it back."""
         self.check(ip)
-        key = _key(ip)
+        key = address_key(ip)
         now = self._clock()
         record = self._records.pop(key, None) or _Record(0, now, now)
         record.failures += 1
@@ -89,7 +76,7 @@ class LoginThrottle:
 
     def failed(self, ip: str, username: str) -> None:
         """The attempt was wrong (it is counted already): log it."""
-        record = self._records.get(_key(ip))
+        record = self._records.get(address_key(ip))
         failures = record.failures if record is not None else 1
         wait = max(0.0, record.retry_at - self._clock()) if record is not None else 0.0
         log.warning(
@@ -100,9 +87,9 @@ class LoginThrottle:
     def succeeded(self, ip: str) -> None:
         """The attempt was right: it was no failure, and the address starts afresh
         (unless it is locked out already)."""
-        record = self._records.get(_key(ip))
+        record = self._records.get(address_key(ip))
         if record is None:
             return
         record.failures = max(0, record.failures - 1)
         if self._max is None or record.failures < self._max:
-            del self._records[_key(ip)]
+            del self._records[address_key(ip)]

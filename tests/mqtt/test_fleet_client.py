@@ -6,25 +6,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from bench.fleet_client import watch
 from tests.broker import Mosquitto
 from tests.harness import running_server, wait_for
 from tests.printer.conftest import FAST_PRINTER, printer_of, write_gcode
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    broker = Mosquitto(tmp_path)
-    broker.start()
-    try:
-        yield broker
-    finally:
-        broker.stop()
 
 
 async def test_the_fleet_script_watches_and_starts_a_print_by_mqtt_alone(

@@ -4,7 +4,6 @@ will, status publishing (whole, split, status_interval), notifications, reconnec
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,16 +12,6 @@ from components.mqtt.component import MqttComponent
 from tests.broker import JsonRpcOverMqtt, Mosquitto, Received, probe
 from tests.harness import ServerProcess, running_server, wait_for
 from tests.printer.conftest import FAST_PRINTER, printer_of
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    broker = Mosquitto(tmp_path)
-    broker.start()
-    try:
-        yield broker
-    finally:
-        broker.stop()
 
 
 def mqtt_config(port: int, extra: str = "", instance: str = "alpha") -> str:

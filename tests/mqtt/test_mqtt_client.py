@@ -5,24 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from components.mqtt.client import BrokerClient, BrokerSettings
 from tests.broker import Mosquitto, probe
 from tests.harness import wait_for
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    broker = Mosquitto(tmp_path)
-    broker.start()
-    try:
-        yield broker
-    finally:
-        broker.stop()
 
 
 async def test_a_subscription_made_while_the_connection_subscribes_is_not_lost(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bench import fleet_mainsail
 from bench.frontend_e2e import FRONTENDS, click_text_js, js
 from tests.chromium import Page, find_chromium, open_page
 from tests.harness import running_server, wait_for
@@ -23,36 +24,8 @@ pytestmark = [
 
 
 def config(web: Path, plug: str) -> str:
-    return f"""
-[server]
-host: 127.0.0.1
-port: 0
-
-[web]
-path: {web}
-
-[serial]
-port: virtual
-virtual_time_scale: 10
-virtual_software_power: True
-virtual_extra_sensors: CPM
-
-[power lights]
-type: tasmota
-address: {plug}
-
-[power psu]
-type: marlin
-locked_while_printing: True
-
-[sensor chamber]
-type: printer
-name: Chamber
-
-[sensor board]
-type: printer
-name: Board
-"""
+    """bench/fleet_mainsail.py's printer, devices and sensors on an ephemeral port."""
+    return "[server]\nhost: 127.0.0.1\nport: 0\n" + fleet_mainsail.config(web, plug)
 
 
 async def state(page: Page, body: str, timeout: float = 30) -> object:

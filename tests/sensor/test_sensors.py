@@ -4,7 +4,6 @@ per-job summaries (history fields) in the job history."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,16 +12,6 @@ import pytest
 from tests.broker import Mosquitto, probe
 from tests.harness import RunningServer, running_server, wait_for
 from tests.printer.conftest import FAST_PRINTER, printer_of, write_gcode
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    broker = Mosquitto(tmp_path)
-    broker.start()
-    try:
-        yield broker
-    finally:
-        broker.stop()
 
 
 def config(port: int) -> str:

@@ -76,27 +76,29 @@ def _wait(
     fw.planner.excuse()
 
 
+def _set_and_wait(fw: Firmware, gc: Gcode, heater: Heater, report_extruder: int,
+                  residency: float) -> None:
+    """M109/M190/M191: S sets the target and waits only while heating, R waits either
+    way; with neither, nothing happens (as in Marlin)."""
+    no_wait_for_cooling = gc.has_value("S")
+    if not (no_wait_for_cooling or gc.has_value("R")):
+        return
+    heater.target = max(0.0, gc.float("S" if no_wait_for_cooling else "R"))
+    _wait(fw, heater, report_extruder, residency, no_wait_for_cooling)
+
+
 def m109(fw: Firmware, gc: Gcode) -> None:
     e = _extruder(fw, gc)
     if e is None:
         return
-    no_wait_for_cooling = gc.has_value("S")
-    if not (no_wait_for_cooling or gc.has_value("R")):
-        return
-    heater = fw.thermal.hotends[e]
-    heater.target = max(0.0, gc.float("S" if no_wait_for_cooling else "R"))
-    _wait(fw, heater, e, fw.cfg.temp_residency_time, no_wait_for_cooling)
+    _set_and_wait(fw, gc, fw.thermal.hotends[e], e, fw.cfg.temp_residency_time)
 
 
 def m190(fw: Firmware, gc: Gcode) -> None:
     bed = fw.thermal.bed
     if bed is None:
         return
-    no_wait_for_cooling = gc.has_value("S")
-    if not (no_wait_for_cooling or gc.has_value("R")):
-        return
-    bed.target = max(0.0, gc.float("S" if no_wait_for_cooling else "R"))
-    _wait(fw, bed, fw.active_extruder, fw.cfg.bed_residency_time, no_wait_for_cooling)
+    _set_and_wait(fw, gc, bed, fw.active_extruder, fw.cfg.bed_residency_time)
 
 
 def m141(fw: Firmware, gc: Gcode) -> None:
@@ -108,11 +110,7 @@ def m191(fw: Firmware, gc: Gcode) -> None:
     chamber = fw.thermal.chamber
     if chamber is None:
         return
-    no_wait_for_cooling = gc.has_value("S")
-    if not (no_wait_for_cooling or gc.has_value("R")):
-        return
-    chamber.target = max(0.0, gc.float("S" if no_wait_for_cooling else "R"))
-    _wait(fw, chamber, fw.active_extruder, fw.cfg.bed_residency_time, no_wait_for_cooling)
+    _set_and_wait(fw, gc, chamber, fw.active_extruder, fw.cfg.bed_residency_time)
 
 
 def m105(fw: Firmware, gc: Gcode) -> bool:
