@@ -108,11 +108,14 @@ class Console:
             try:
                 await self._line(line, batch, depth)
             except FirmwareRefused:
+                if depth == 0:
+                    await self._restore_after_failure(lines, number)
                 raise
             except ServerError as exc:
                 await self._flush(batch, many)  # the lines before it came first
                 if depth > 0:
                     raise
+                await self._restore_after_failure(lines, number)
                 # as Klipper: the console shows the error, the caller gets it
                 self.respond(f"!! {exc.message}")
                 if not many:
@@ -122,6 +125,21 @@ class Console:
                     raise InvalidParams(message) from None
                 raise ServerError(message, exc.status) from None
         await self._flush(batch, many)
+
+    async def _restore_after_failure(self, lines: list[str], failed: int) -> None:
+        """The frontends' jog, move and extrude scripts set modes (G91, M83) between
+        SAVE_GCODE_STATE and RESTORE_GCODE_STATE. When a line between them fails, the
+        script stops there (as Klipper's), but its own restore still runs, without a
+        move, so the firmware is not left in modes the user never chose."""
+        saved = {_state_name(line) for line in lines[:failed - 1]
+                 if command_word(line) == "SAVE_GCODE_STATE"}
+        for line in lines[failed:]:
+            if command_word(line) == "RESTORE_GCODE_STATE" and _state_name(line) in saved:
+                try:
+                    await self._run(f'RESTORE_GCODE_STATE NAME="{_state_name(line)}"', 1)
+                except ServerError as exc:
+                    self.respond(f"!! {exc.message}")
+                return
 
     async def _line(self, line: str, batch: _Batch, depth: int) -> None:
         word = command_word(line)
@@ -178,3 +196,7 @@ class Console:
             await self.link.emergency(line)
         except LinkError as exc:
             raise ServerError(str(exc), 503) from None
+
+
+def _state_name(line: str) -> str:
+    return str(Params.parse(line).get("NAME", "default"))

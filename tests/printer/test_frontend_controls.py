@@ -44,6 +44,27 @@ async def test_mainsail_jog_then_absolute_move_leaves_the_firmware_absolute(
     assert move["gcode_position"][:2] == [20.0, 30.0]
 
 
+@pytest.mark.parametrize("script", [
+    fs.MAINSAIL_JOG.format(gcode="X+1000", feedrate60=6000),
+    fs.FLUIDD_MOVE.format(absolute=1, movement="X1000", rate60=6000),
+], ids=["mainsail", "fluidd"])
+async def test_a_jog_beyond_the_limits_fails_and_still_restores_the_modes(
+    live: RunningServer, script: str
+) -> None:
+    ws = await live.websocket()
+    vp = virtual_of(live)
+    await ws.call("printer.gcode.script", {"script": "G28\nG90\nM82\nG1 X50 Y50 F6000"})
+    mark = len(vp.executed)
+    answer = await ws.request("printer.gcode.script", {"script": script})
+    assert "Move out of range" in answer["error"]["message"]
+    # the script stopped at the move, and its RESTORE_GCODE_STATE put the modes back
+    assert sent_since(live, mark) == ["G91", "G90"]
+    fw = vp.firmware
+    assert not fw.relative and not fw.e_relative and fw.pos[0] == 50.0
+    move = (await status(ws, gcode_move=None))["gcode_move"]
+    assert move["absolute_coordinates"] is True and move["absolute_extrude"] is True
+
+
 async def test_fluidd_relative_and_absolute_moves_restore_relative_extrusion(
     live: RunningServer,
 ) -> None:
